@@ -1,0 +1,5 @@
+"""Allow ``python -m promptready``."""
+
+from promptready.cli import main
+
+raise SystemExit(main())

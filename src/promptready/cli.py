@@ -1,0 +1,52 @@
+"""``promptready`` command line: parses arguments and hands each subcommand to ``commands/``.
+
+Every subcommand module exposes ``register(subparsers)``, which adds its parser and sets
+``func=run``; heavy imports happen inside ``run`` so ``--help`` and ``--version`` stay instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from promptready import __version__
+from promptready.commands import enhance as enhance_command
+from promptready.error_handler import run_guarded
+
+SUBCOMMANDS = (enhance_command,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser, one subparser per module in SUBCOMMANDS."""
+    parser = argparse.ArgumentParser(
+        prog="promptready",
+        description="Turn rough text into a prompt that is ready to send. "
+        "Run with no command to start the desktop app.",
+    )
+    parser.add_argument("--version", action="version", version=f"promptready {__version__}")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for module in SUBCOMMANDS:
+        module.register(subparsers)
+    return parser
+
+
+def launch_desktop() -> int:
+    """Start the tray app; until the desktop issue lands, say so and point at the CLI."""
+    print(
+        "The PromptReady desktop app is not available in this version yet.\n"
+        "Use the command line meanwhile, e.g.:  promptready enhance 'your rough prompt'\n"
+        "See `promptready --help` for every command.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``promptready`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        return run_guarded(launch_desktop)
+    return run_guarded(lambda: int(func(args)))

@@ -1,0 +1,201 @@
+"""User settings: declared once, validated on load, written back as TOML.
+
+Each section is a frozen dataclass; a field's type, default and ``meta(...)`` description are the
+single declaration that drives validation, the settings window and ``promptready settings --help``.
+A bad value never stops the app: it falls back to the default and the problem is reported by key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar, cast, get_type_hints
+
+import tomli_w
+
+from promptready.errors import ConfigError
+
+T = TypeVar("T")
+
+
+def meta(
+    help: str,
+    *,
+    choices: tuple[str, ...] = (),
+    minimum: int | None = None,
+    maximum: int | None = None,
+    parse: Callable[[str, object], object] | None = None,
+) -> dict[str, Any]:
+    """Field metadata: what the setting means and which values it accepts.
+
+    ``parse(key, raw)`` validates structured values (tables) and raises ConfigError naming the key.
+    """
+    return {
+        "help": help,
+        "choices": choices,
+        "minimum": minimum,
+        "maximum": maximum,
+        "parse": parse,
+    }
+
+
+@dataclass(frozen=True)
+class EnhanceSettings:
+    mode: str = field(
+        default="offline",
+        metadata=meta("Default enhancement mode.", choices=("offline", "ai")),
+    )
+    format: str = field(
+        default="markdown",
+        metadata=meta("How enhanced prompts are laid out.", choices=("markdown", "text", "xml")),
+    )
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    store_prompts: bool = field(
+        default=False,
+        metadata=meta("Keep the text of each prompt in the local usage ledger."),
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings; each attribute is one ``[section]`` of settings.toml."""
+
+    enhance: EnhanceSettings = field(default_factory=EnhanceSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    """Settings as loaded, with every problem found (each names its key and the fallback)."""
+
+    settings: Settings
+    problems: tuple[str, ...] = ()
+    path: Path | None = None
+
+
+def _check_value(key: str, value: object, kind: type, spec: Mapping[str, Any]) -> object:
+    """Return ``value`` if it fits the declaration; raise ConfigError naming ``key`` otherwise."""
+    parse = spec.get("parse")
+    if parse is not None:
+        return parse(key, value)
+    # bool is an int in Python; a TOML `true` must not pass as a number, nor `1` as a flag.
+    if kind is bool and not isinstance(value, bool):
+        raise ConfigError(f"{key} must be true or false, not {value!r}")
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ConfigError(f"{key} must be a whole number, not {value!r}")
+    if kind is str and not isinstance(value, str):
+        raise ConfigError(f"{key} must be text, not {value!r}")
+    if kind is tuple:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{key} must be a list of text values, not {value!r}")
+        value = tuple(value)
+    choices: tuple[str, ...] = spec.get("choices", ())
+    if choices and value not in choices:
+        raise ConfigError(f"{key} must be one of {', '.join(choices)}, not {value!r}")
+    minimum, maximum = spec.get("minimum"), spec.get("maximum")
+    if isinstance(value, int) and minimum is not None and value < minimum:
+        raise ConfigError(f"{key} must be at least {minimum}, not {value}")
+    if isinstance(value, int) and maximum is not None and value > maximum:
+        raise ConfigError(f"{key} must be at most {maximum}, not {value}")
+    return value
+
+
+def _build_section(name: str, cls: type[T], raw: object, problems: list[str]) -> T:
+    if not isinstance(raw, dict):
+        problems.append(f"[{name}] must be a table; using its defaults")
+        return cls()
+    hints = get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cast(Any, cls))}
+    values: dict[str, object] = {}
+    for key, value in raw.items():
+        dotted = f"{name}.{key}"
+        if key not in fields:
+            problems.append(f"{dotted} is not a known setting; ignored")
+            continue
+        kind = hints[key]
+        kind = tuple if getattr(kind, "__origin__", None) is tuple else kind
+        try:
+            values[key] = _check_value(dotted, value, kind, fields[key].metadata)
+        except ConfigError as exc:
+            problems.append(f"{exc}; using the default {getattr(cls(), key)!r}")
+    return cls(**values)
+
+
+def parse_settings(raw: Mapping[str, object]) -> tuple[Settings, list[str]]:
+    """Validate a parsed settings table; bad keys fall back to defaults and are reported."""
+    problems: list[str] = []
+    sections: dict[str, object] = {}
+    section_types = get_type_hints(Settings)
+    for name, value in raw.items():
+        if name not in section_types:
+            problems.append(f"[{name}] is not a known settings section; ignored")
+            continue
+        sections[name] = _build_section(name, section_types[name], value, problems)
+    return Settings(**cast(Any, sections)), problems
+
+
+def load_settings(path: Path) -> LoadedSettings:
+    """Read settings.toml: missing means defaults; broken means defaults plus the reason."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return LoadedSettings(Settings(), (), path)
+    except (OSError, UnicodeDecodeError) as exc:
+        return LoadedSettings(
+            Settings(), (f"{path} could not be read ({exc}); using defaults",), path
+        )
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return LoadedSettings(
+            Settings(), (f"{path} is not valid TOML ({exc}); using defaults",), path
+        )
+    settings, problems = parse_settings(raw)
+    return LoadedSettings(settings, tuple(f"{path.name}: {p}" for p in problems), path)
+
+
+def settings_to_toml(settings: Settings) -> str:
+    """Render settings as TOML, the inverse of ``parse_settings``."""
+    raw = {
+        name: {
+            k: list(v) if isinstance(v, tuple) else v
+            for k, v in dataclasses.asdict(section).items()
+        }
+        for name, section in (
+            (f.name, getattr(settings, f.name)) for f in dataclasses.fields(settings)
+        )
+    }
+    return tomli_w.dumps(raw)
+
+
+def save_settings(settings: Settings, path: Path) -> None:
+    """Write settings atomically (a crash never leaves half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(settings_to_toml(settings), encoding="utf-8")
+    tmp.replace(path)
+
+
+def describe_settings() -> list[tuple[str, str, object, str]]:
+    """Every setting as (key, type, default, help): the source for docs and the settings UI."""
+    rows: list[tuple[str, str, object, str]] = []
+    defaults = Settings()
+    for section in dataclasses.fields(Settings):
+        section_default = getattr(defaults, section.name)
+        hints = get_type_hints(type(section_default))
+        for f in dataclasses.fields(section_default):
+            kind = hints[f.name]
+            type_name = getattr(kind, "__name__", str(kind))
+            help_text = f.metadata.get("help", "")
+            if f.metadata.get("choices"):
+                help_text += f" One of: {', '.join(f.metadata['choices'])}."
+            rows.append(
+                (f"{section.name}.{f.name}", type_name, getattr(section_default, f.name), help_text)
+            )
+    return rows

@@ -1,0 +1,24 @@
+"""Test-wide guards: every test gets its own PROMPTREADY_HOME and a file keyring in a temp dir,
+and no test may touch the real home directory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """Point PROMPTREADY_HOME, HOME and the XDG dirs at a fresh temp dir for each test."""
+    root = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("PROMPTREADY_HOME", str(root / "promptready"))
+    monkeypatch.setenv("HOME", str(root))
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(var, str(root / var.lower()))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    yield root

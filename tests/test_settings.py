@@ -1,0 +1,105 @@
+"""Settings: declared once, validated by key, never stopping the app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from promptready.settings import (
+    Settings,
+    describe_settings,
+    load_settings,
+    parse_settings,
+    save_settings,
+    settings_to_toml,
+)
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_missing_file_gives_defaults_and_no_problems(tmp_path: Path) -> None:
+    loaded = load_settings(tmp_path / "absent.toml")
+    assert loaded.settings == Settings()
+    assert loaded.problems == ()
+
+
+def test_valid_values_are_used(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "s.toml",
+        '[enhance]\nformat = "xml"\nmode = "ai"\n[privacy]\nstore_prompts = true\n',
+    )
+    loaded = load_settings(path)
+    assert loaded.settings.enhance.format == "xml"
+    assert loaded.settings.enhance.mode == "ai"
+    assert loaded.settings.privacy.store_prompts is True
+    assert loaded.problems == ()
+
+
+def test_bad_choice_names_the_key_and_falls_back_to_default(tmp_path: Path) -> None:
+    path = write(tmp_path / "s.toml", '[enhance]\nformat = "html"\nmode = "ai"\n')
+    loaded = load_settings(path)
+    assert loaded.settings.enhance.format == "markdown"
+    assert loaded.settings.enhance.mode == "ai"  # the good value next to it survives
+    assert len(loaded.problems) == 1
+    assert "enhance.format" in loaded.problems[0]
+    assert "'html'" in loaded.problems[0]
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ("[privacy]\nstore_prompts = 1\n", "privacy.store_prompts"),
+        ('[privacy]\nstore_prompts = "yes"\n', "privacy.store_prompts"),
+        ("[enhance]\nformat = 3\n", "enhance.format"),
+        ('[enhance]\ncolour = "red"\n', "enhance.colour"),
+        ("[nonsense]\nx = 1\n", "[nonsense]"),
+        ('enhance = "markdown"\n', "[enhance]"),
+    ],
+)
+def test_wrong_types_and_unknown_keys_are_reported_by_name(
+    tmp_path: Path, toml: str, key: str
+) -> None:
+    loaded = load_settings(write(tmp_path / "s.toml", toml))
+    assert loaded.settings == Settings()
+    assert any(key in p for p in loaded.problems), loaded.problems
+
+
+def test_broken_toml_gives_defaults_and_says_where(tmp_path: Path) -> None:
+    loaded = load_settings(write(tmp_path / "s.toml", "[enhance\nformat = \n"))
+    assert loaded.settings == Settings()
+    assert "not valid TOML" in loaded.problems[0]
+    assert "line 1" in loaded.problems[0]
+
+
+def test_binary_file_gives_defaults_and_a_reason(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_bytes(b"\xff\xfe\x00garbage")
+    loaded = load_settings(path)
+    assert loaded.settings == Settings()
+    assert loaded.problems
+
+
+def test_save_then_load_round_trips(tmp_path: Path) -> None:
+    settings, _ = parse_settings(
+        {"enhance": {"format": "text"}, "privacy": {"store_prompts": True}}
+    )
+    path = tmp_path / "nested" / "settings.toml"
+    save_settings(settings, path)
+    assert load_settings(path).settings == settings
+    assert not list(path.parent.glob("*.tmp"))
+
+
+def test_defaults_render_as_valid_toml() -> None:
+    text = settings_to_toml(Settings())
+    assert parse_settings(__import__("tomllib").loads(text)) == (Settings(), [])
+
+
+def test_every_setting_is_described_with_help() -> None:
+    rows = describe_settings()
+    keys = [key for key, _, _, _ in rows]
+    assert "enhance.format" in keys and "privacy.store_prompts" in keys
+    assert all(help_text for _, _, _, help_text in rows)
