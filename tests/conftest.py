@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.upstream import FakeUpstream, serve
+
 
 @pytest.fixture(autouse=True)
 def isolated_home(
@@ -22,3 +24,12 @@ def isolated_home(
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     yield root
+
+
+@pytest.fixture
+def upstream() -> Iterator[FakeUpstream]:
+    """A fake OpenAI-compatible upstream on a real loopback port; ``.base_url`` ends in /v1."""
+    fake = FakeUpstream()
+    with serve(fake) as url:
+        fake.base_url = f"{url}/v1"
+        yield fake

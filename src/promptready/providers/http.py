@@ -1,0 +1,59 @@
+"""The one shared aiohttp session behind every provider: pooled connections, bounded waits."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from promptready import __version__
+
+if TYPE_CHECKING:
+    import aiohttp
+
+USER_AGENT = f"PromptReady/{__version__}"
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """How long to wait; a stream may run long but must never go quiet for long."""
+
+    connect_s: float = 10.0
+    first_byte_s: float = 60.0  # until response headers arrive
+    idle_s: float = 60.0  # between two reads of the body
+    total_s: float = 600.0
+
+
+class HttpClient:
+    """Owns one ``aiohttp.ClientSession``, created lazily inside the loop that uses it."""
+
+    def __init__(self, timeouts: Timeouts | None = None, pool_size: int = 100) -> None:
+        self.timeouts = timeouts or Timeouts()
+        self._pool_size = pool_size
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def session(self) -> aiohttp.ClientSession:
+        """The shared session; a new one if the old one was closed or belongs to another loop."""
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._loop is not loop:
+            import aiohttp
+
+            t = self.timeouts
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._pool_size, ttl_dns_cache=300),
+                timeout=aiohttp.ClientTimeout(
+                    total=t.total_s, sock_connect=t.connect_s, sock_read=t.idle_s
+                ),
+                headers={"User-Agent": USER_AGENT},
+                trust_env=True,  # honour HTTPS_PROXY / NO_PROXY for users behind a proxy
+                auto_decompress=True,
+            )
+            self._loop = loop
+        return self._session
+
+    async def close(self) -> None:
+        """Close the session and its connections."""
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None

@@ -1,0 +1,66 @@
+"""Provider descriptions: built-in presets (data in resources/providers.toml) and custom ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from urllib.parse import urlsplit
+
+from promptready.errors import ConfigError, ResourceError
+from promptready.resources import read_toml
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """Where a provider lives and how it behaves; holds no key."""
+
+    name: str
+    title: str
+    base_url: str
+    needs_key: bool = True
+    stream_usage: bool = True
+    default_model: str | None = None
+    custom: bool = False
+
+
+def check_base_url(url: str) -> str:
+    """An http(s) base URL without credentials, query or fragment; trailing slash removed."""
+    cleaned = url.strip().rstrip("/")
+    parts = urlsplit(cleaned)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{url!r} is not a usable base URL; give one like https://host/v1.")
+    if parts.username or parts.password:
+        raise ConfigError(
+            "Put the key in the keyring, not in the base URL; remove the user:pass@ part."
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(f"The base URL {url!r} must not have a query or fragment.")
+    return cleaned
+
+
+@cache
+def presets() -> dict[str, ProviderConfig]:
+    """The built-in providers by name."""
+    found: dict[str, ProviderConfig] = {}
+    for name, raw in read_toml("providers.toml").items():
+        if not isinstance(raw, dict):
+            raise ResourceError(f"providers.toml: [{name}] must be a table; reinstall the app.")
+        try:
+            found[name] = ProviderConfig(
+                name=name,
+                title=str(raw["title"]),
+                base_url=check_base_url(str(raw["base_url"])),
+                needs_key=bool(raw.get("needs_key", True)),
+                stream_usage=bool(raw.get("stream_usage", True)),
+                default_model=raw.get("default_model"),
+            )
+        except (KeyError, ConfigError) as exc:
+            raise ResourceError(
+                f"providers.toml: [{name}] is invalid ({exc}); reinstall the app."
+            ) from exc
+    return found
+
+
+def custom_provider(name: str, base_url: str) -> ProviderConfig:
+    """A user-added OpenAI-compatible provider."""
+    return ProviderConfig(name=name, title=name, base_url=check_base_url(base_url), custom=True)

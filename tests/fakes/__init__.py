@@ -1,0 +1,1 @@
+"""Hand-written fakes that speak real protocols on real sockets."""
