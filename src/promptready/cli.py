@@ -12,9 +12,10 @@ from collections.abc import Sequence
 
 from promptready import __version__
 from promptready.commands import enhance as enhance_command
+from promptready.commands import keys as keys_command
 from promptready.error_handler import run_guarded
 
-SUBCOMMANDS = (enhance_command,)
+SUBCOMMANDS = (enhance_command, keys_command)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,19 +1,26 @@
 """The one service object: the popup, the CLI and the gateway all enhance text through ``Engine``.
 
-It owns the choice of mode and format, times the work, and (once AI mode lands) routes to a
-provider. Adapters never talk to the enhancer, HTTP, SQL or the keyring directly.
+It owns the choice of mode and format, runs the offline enhancer (always: it is the hint for AI
+mode and the answer when AI fails), and drives AI mode through the provider registry.
+Adapters never talk to the enhancer, HTTP, SQL or the keyring directly.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from promptready.enhance import Analysis, Change, Enhancement, OutputFormat, enhance
-from promptready.errors import ConfigError, NotConfiguredError
+from promptready.errors import ConfigError
 from promptready.settings import Settings
+
+if TYPE_CHECKING:
+    from promptready.providers.openai_compat import Usage
+    from promptready.providers.registry import ProviderRegistry
 
 
 class Mode(StrEnum):
@@ -23,15 +30,31 @@ class Mode(StrEnum):
 
 @dataclass(frozen=True)
 class Timings:
-    """Where the time went, in milliseconds."""
+    """Where the time went, in milliseconds (``ttft_ms``: first AI token, AI mode only)."""
 
     total_ms: float
     offline_ms: float
+    ttft_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class AIDetails:
+    """Which model wrote an AI result, what it cost in tokens, and what was tried."""
+
+    provider: str
+    model: str
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    tokens_estimated: bool
+    hops: str
 
 
 @dataclass(frozen=True)
 class EnhanceResult:
-    """An enhanced prompt as every caller receives it."""
+    """An enhanced prompt as every caller receives it.
+
+    ``fallback_reason`` is set when AI mode was asked for but the offline result is returned.
+    """
 
     text: str
     mode: Mode
@@ -39,22 +62,15 @@ class EnhanceResult:
     analysis: Analysis
     changes: tuple[Change, ...]
     timings: Timings
+    ai: AIDetails | None = None
+    fallback_reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, the shape of ``promptready enhance --json``."""
         return asdict(self)
 
 
-class AIEnhancer(Protocol):
-    """What AI mode plugs in: rewrite ``text`` given the offline result as a hint."""
-
-    def rewrite(self, text: str, offline: Enhancement) -> str: ...
-
-
-AI_SETUP_HINT = (
-    "AI mode needs a provider: add your key with `promptready keys set openai` "
-    "(or another provider), or use --mode offline."
-)
+OnDelta = Callable[[str], None]
 
 
 def parse_mode(value: str) -> Mode:
@@ -77,40 +93,177 @@ def parse_format(value: str) -> OutputFormat:
 class Engine:
     """Enhance text in the configured (or requested) mode and format."""
 
-    def __init__(self, settings: Settings | None = None, ai: AIEnhancer | None = None) -> None:
+    def __init__(
+        self, settings: Settings | None = None, registry: ProviderRegistry | None = None
+    ) -> None:
         self.settings = settings or Settings()
-        self._ai = ai
+        self._registry = registry
+
+    @property
+    def registry(self) -> ProviderRegistry:
+        """The provider registry, built on first use (keyring and HTTP stay untouched offline)."""
+        if self._registry is None:
+            from promptready.providers.registry import ProviderRegistry
+            from promptready.secrets import SecretStore
+
+            self._registry = ProviderRegistry(self.settings.ai, SecretStore())
+        return self._registry
+
+    def choose(
+        self, mode: Mode | str | None, fmt: OutputFormat | str | None
+    ) -> tuple[Mode, OutputFormat]:
+        """The mode and format to use: the caller's, else the settings'."""
+        chosen_mode = parse_mode(mode) if isinstance(mode, str) else mode
+        chosen_fmt = parse_format(fmt) if isinstance(fmt, str) else fmt
+        return (
+            chosen_mode or parse_mode(self.settings.enhance.mode),
+            chosen_fmt or parse_format(self.settings.enhance.format),
+        )
 
     def enhance(
         self, text: str, mode: Mode | str | None = None, fmt: OutputFormat | str | None = None
     ) -> EnhanceResult:
-        """Enhance ``text``; InputError for unusable text, NotConfiguredError for AI unset."""
-        chosen_mode = parse_mode(mode) if isinstance(mode, str) else mode
-        chosen_mode = chosen_mode or parse_mode(self.settings.enhance.mode)
-        chosen_fmt = parse_format(fmt) if isinstance(fmt, str) else fmt
-        chosen_fmt = chosen_fmt or parse_format(self.settings.enhance.format)
-        if chosen_mode is Mode.AI and self._ai is None:
-            raise NotConfiguredError(AI_SETUP_HINT)
+        """Enhance ``text`` from synchronous code (the CLI); see ``enhance_async``."""
+        chosen_mode, chosen_fmt = self.choose(mode, fmt)
+        if chosen_mode is Mode.OFFLINE:
+            return self._offline_result(text, chosen_fmt)
+        return asyncio.run(self._run_closing(text, chosen_fmt, None))
+
+    async def enhance_async(
+        self,
+        text: str,
+        mode: Mode | str | None = None,
+        fmt: OutputFormat | str | None = None,
+        on_delta: OnDelta | None = None,
+    ) -> EnhanceResult:
+        """Enhance ``text``; AI output is streamed to ``on_delta`` and cancellable by the caller.
+
+        Raises InputError for unusable text and NotConfiguredError for AI mode with no provider;
+        any AI failure after that returns the offline result with ``fallback_reason`` set.
+        """
+        chosen_mode, chosen_fmt = self.choose(mode, fmt)
+        if chosen_mode is Mode.OFFLINE:
+            return self._offline_result(text, chosen_fmt)
+        return await self._ai_result(text, chosen_fmt, on_delta)
+
+    async def _run_closing(
+        self, text: str, fmt: OutputFormat, on_delta: OnDelta | None
+    ) -> EnhanceResult:
+        try:
+            return await self._ai_result(text, fmt, on_delta)
+        finally:
+            await self.registry.close()
+
+    def _offline_result(self, text: str, fmt: OutputFormat) -> EnhanceResult:
+        started = time.perf_counter()
+        offline = enhance(text, fmt)
+        elapsed = (time.perf_counter() - started) * 1000
+        return _result(offline, Mode.OFFLINE, Timings(elapsed, elapsed))
+
+    async def _ai_result(
+        self, text: str, fmt: OutputFormat, on_delta: OnDelta | None
+    ) -> EnhanceResult:
+        from promptready.enhance.ai import build_messages, clean_output
+        from promptready.providers.errors import UpstreamError
+        from promptready.providers.openai_compat import StreamDelta, StreamEnd
+        from promptready.providers.routing import Attempts, stream_with_fallback
 
         started = time.perf_counter()
-        offline = enhance(text, chosen_fmt)
-        offline_done = time.perf_counter()
-        output = offline.text
-        if chosen_mode is Mode.AI and self._ai is not None:
-            output = self._ai.rewrite(text, offline)
-        finished = time.perf_counter()
-
+        offline = enhance(text, fmt)
+        offline_ms = (time.perf_counter() - started) * 1000
+        routes = self.registry.routes(self.settings.ai.enhance_model or None)
+        body = {"messages": build_messages(text, offline.analysis), "temperature": 0.2}
+        attempts = Attempts()
+        pieces: list[str] = []
+        usage: Usage | None = None
+        ttft: float | None = None
+        route = routes[0]
+        try:
+            async for current, event in stream_with_fallback(routes, body, attempts=attempts):
+                route = current
+                if isinstance(event, StreamDelta):
+                    if ttft is None:
+                        ttft = (time.perf_counter() - started) * 1000
+                    pieces.append(event.text)
+                    if on_delta is not None:
+                        on_delta(event.text)
+                elif isinstance(event, StreamEnd):
+                    usage = event.usage
+        except UpstreamError as error:
+            return _result(
+                offline,
+                Mode.OFFLINE,
+                Timings((time.perf_counter() - started) * 1000, offline_ms),
+                fallback_reason=f"AI mode failed, so this is the offline result: {error}",
+            )
+        total_ms = (time.perf_counter() - started) * 1000
+        raw = "".join(pieces)
+        usage = usage or _estimate_usage(body, raw, route.model)
+        details = AIDetails(
+            provider=route.provider.name,
+            model=route.model,
+            prompt_tokens=usage.prompt_tokens if usage else None,
+            completion_tokens=usage.completion_tokens if usage else None,
+            tokens_estimated=usage.estimated if usage else True,
+            hops=attempts.summary(),
+        )
+        cleaned = clean_output(raw)
+        if cleaned is None:
+            return _result(
+                offline,
+                Mode.OFFLINE,
+                Timings(total_ms, offline_ms, ttft),
+                ai=details,
+                fallback_reason="The model judged this text not to be a prompt; "
+                "here is the offline result.",
+            )
         return EnhanceResult(
-            text=output,
-            mode=chosen_mode,
-            format=chosen_fmt,
+            text=cleaned,
+            mode=Mode.AI,
+            format=fmt,
             analysis=offline.analysis,
             changes=offline.changes,
-            timings=Timings(
-                total_ms=(finished - started) * 1000,
-                offline_ms=(offline_done - started) * 1000,
-            ),
+            timings=Timings(total_ms, offline_ms, ttft),
+            ai=details,
         )
+
+
+def _estimate_usage(body: dict[str, Any], completion: str, model: str) -> Usage | None:
+    """Count tokens ourselves when the upstream reported none (marked as an estimate)."""
+    from promptready.providers.openai_compat import Usage
+
+    try:
+        from promptready import tokens
+    except ImportError:  # token counting arrives with the ledger work
+        return None
+    prompt = tokens.count_messages(body["messages"], model)
+    answer = tokens.count_text(completion, model)
+    return Usage(prompt.tokens, answer.tokens, estimated=True)
+
+
+def _result(
+    offline: Enhancement,
+    mode: Mode,
+    timings: Timings,
+    ai: AIDetails | None = None,
+    fallback_reason: str | None = None,
+) -> EnhanceResult:
+    return EnhanceResult(
+        text=offline.text,
+        mode=mode,
+        format=offline.format,
+        analysis=offline.analysis,
+        changes=offline.changes,
+        timings=timings,
+        ai=ai,
+        fallback_reason=fallback_reason,
+    )
+
+
+def open_registry() -> tuple[ProviderRegistry, tuple[str, ...]]:
+    """A provider registry on the user's settings, plus any problems found in that file."""
+    engine, problems = open_engine()
+    return engine.registry, problems
 
 
 def open_engine() -> tuple[Engine, tuple[str, ...]]:

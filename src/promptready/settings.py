@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast, get_type_hints
+from urllib.parse import urlsplit
 
 import tomli_w
 
@@ -54,6 +55,74 @@ class EnhanceSettings:
     )
 
 
+def check_base_url(url: str) -> str:
+    """An http(s) base URL without credentials, query or fragment; trailing slash removed."""
+    cleaned = url.strip().rstrip("/")
+    parts = urlsplit(cleaned)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{url!r} is not a usable base URL; give one like https://host/v1.")
+    if parts.username or parts.password:
+        raise ConfigError(
+            "Put the key in the keyring, not in the base URL; remove the user:pass@ part."
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(f"The base URL {url!r} must not have a query or fragment.")
+    return cleaned
+
+
+def _parse_custom_providers(key: str, raw: object) -> dict[str, str]:
+    """``{name = "https://host/v1"}``: custom OpenAI-compatible providers by name."""
+    from promptready.secrets import SecretsError, check_provider_name
+
+    if not isinstance(raw, dict):
+        raise ConfigError(f'{key} must be a table of name = "base URL"')
+    found: dict[str, str] = {}
+    for name, url in raw.items():
+        if not isinstance(url, str):
+            raise ConfigError(f"{key}.{name} must be a base URL in quotes")
+        try:
+            found[check_provider_name(name)] = check_base_url(url)
+        except (ConfigError, SecretsError) as exc:
+            raise ConfigError(f"{key}.{name}: {exc}") from None
+    return found
+
+
+@dataclass(frozen=True)
+class AISettings:
+    provider: str = field(
+        default="",
+        metadata=meta(
+            "Provider for AI mode (a preset or custom name); empty: the first with a key."
+        ),
+    )
+    model: str = field(
+        default="", metadata=meta("Default model; empty: the provider's default model.")
+    )
+    enhance_model: str = field(
+        default="",
+        metadata=meta(
+            "A separate (cheaper) model for enhancing prompts; empty: the default model."
+        ),
+    )
+    fallbacks: tuple[str, ...] = field(
+        default=(),
+        metadata=meta("Models to try in order when the first fails, as provider/model."),
+    )
+    routing: str = field(
+        default="balanced",
+        metadata=meta('How model "auto" picks.', choices=("cheapest", "fastest", "balanced")),
+    )
+    timeout_s: int = field(
+        default=60, metadata=meta("Seconds to wait for a provider.", minimum=1, maximum=600)
+    )
+    custom_providers: dict[str, str] = field(
+        default_factory=dict,
+        metadata=meta(
+            "Custom OpenAI-compatible providers: name = base URL.", parse=_parse_custom_providers
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class PrivacySettings:
     store_prompts: bool = field(
@@ -67,6 +136,7 @@ class Settings:
     """All settings; each attribute is one ``[section]`` of settings.toml."""
 
     enhance: EnhanceSettings = field(default_factory=EnhanceSettings)
+    ai: AISettings = field(default_factory=AISettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from promptready.errors import InputError
+
+if TYPE_CHECKING:
+    from promptready.engine import Engine, EnhanceResult, OnDelta
+    from promptready.enhance import OutputFormat
 
 # Read at most this much from stdin: far above any real prompt, low enough to never exhaust memory.
 MAX_STDIN_BYTES = 8 * 1024 * 1024
@@ -54,7 +58,9 @@ def read_stdin(stream: BinaryIO) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Enhance the given text and print the result; returns the exit code."""
-    from promptready.engine import open_engine
+    import asyncio
+
+    from promptready.engine import Mode, open_engine
 
     if args.text is None or args.text == "-":
         if sys.stdin is None or sys.stdin.isatty():
@@ -68,10 +74,36 @@ def run(args: argparse.Namespace) -> int:
     engine, problems = open_engine()
     for problem in problems:
         print(f"promptready: warning: {problem}", file=sys.stderr)
-    result = engine.enhance(text, mode=args.mode, fmt=args.format)
+    mode, fmt = engine.choose(args.mode, args.format)
+    # AI output streams live to a terminal; a pipe or --json gets only the finished prompt.
+    live = mode is Mode.AI and not args.json and sys.stdout.isatty()
+    streamed: list[str] = []
+
+    def show(delta: str) -> None:
+        streamed.append(delta)
+        sys.stdout.write(delta)
+        sys.stdout.flush()
+
+    if mode is Mode.OFFLINE:
+        result = engine.enhance(text, mode, fmt)
+    else:
+        result = asyncio.run(_enhance_ai(engine, text, fmt, show if live else None))
+    if result.fallback_reason:
+        print(f"\npromptready: warning: {result.fallback_reason}", file=sys.stderr)
     if args.json:
         json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    elif streamed and result.mode is Mode.AI:
         sys.stdout.write("\n")
     else:
         sys.stdout.write(result.text if result.text.endswith("\n") else result.text + "\n")
     return 0
+
+
+async def _enhance_ai(
+    engine: Engine, text: str, fmt: OutputFormat, on_delta: OnDelta | None
+) -> EnhanceResult:
+    try:
+        return await engine.enhance_async(text, "ai", fmt, on_delta=on_delta)
+    finally:
+        await engine.registry.close()

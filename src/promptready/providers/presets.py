@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from urllib.parse import urlsplit
 
 from promptready.errors import ConfigError, ResourceError
 from promptready.resources import read_toml
+from promptready.settings import check_base_url
 
 
 @dataclass(frozen=True)
@@ -21,21 +21,6 @@ class ProviderConfig:
     stream_usage: bool = True
     default_model: str | None = None
     custom: bool = False
-
-
-def check_base_url(url: str) -> str:
-    """An http(s) base URL without credentials, query or fragment; trailing slash removed."""
-    cleaned = url.strip().rstrip("/")
-    parts = urlsplit(cleaned)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{url!r} is not a usable base URL; give one like https://host/v1.")
-    if parts.username or parts.password:
-        raise ConfigError(
-            "Put the key in the keyring, not in the base URL; remove the user:pass@ part."
-        )
-    if parts.query or parts.fragment:
-        raise ConfigError(f"The base URL {url!r} must not have a query or fragment.")
-    return cleaned
 
 
 @cache

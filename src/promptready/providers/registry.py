@@ -1,0 +1,123 @@
+"""From names to callable providers: ``provider/model`` strings, keys from the keyring, fallbacks.
+
+Model names read ``PROVIDER/MODEL`` (``openai/gpt-4o-mini``, or ``NAME/MODEL`` for a custom
+provider); a name whose first part is not a known provider goes to the default provider whole,
+so ``meta-llama/Llama-3.3-70B`` still works on Together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from promptready.errors import NotConfiguredError
+from promptready.providers.http import HttpClient, Timeouts
+from promptready.providers.openai_compat import OpenAICompatProvider
+from promptready.providers.presets import ProviderConfig, custom_provider, presets
+from promptready.providers.routing import Route
+from promptready.secrets import SecretStore
+from promptready.settings import AISettings
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A model at a provider; ``model`` empty means the provider's default."""
+
+    provider: str
+    model: str
+
+    def __str__(self) -> str:
+        return f"{self.provider}/{self.model}"
+
+
+class ProviderRegistry:
+    """Builds providers from settings (custom base URLs) and the keyring (keys), on demand."""
+
+    def __init__(
+        self, settings: AISettings, secrets: SecretStore, http: HttpClient | None = None
+    ) -> None:
+        self.settings = settings
+        self.secrets = secrets
+        self.http = http or HttpClient(Timeouts(first_byte_s=settings.timeout_s))
+        self._providers: dict[str, OpenAICompatProvider] = {}
+
+    def configs(self) -> dict[str, ProviderConfig]:
+        """Every provider the user could use: presets plus custom ones."""
+        found = dict(presets())
+        for name, url in self.settings.custom_providers.items():
+            found[name] = custom_provider(name, url)
+        return found
+
+    def config(self, name: str) -> ProviderConfig:
+        """The named provider's description, or a clear error listing what exists."""
+        configs = self.configs()
+        if name not in configs:
+            known = ", ".join(sorted(configs))
+            raise NotConfiguredError(
+                f"Unknown provider {name!r}; use one of {known}, or add it with "
+                f"`promptready keys set {name} --base-url URL`."
+            )
+        return configs[name]
+
+    def with_keys(self) -> list[str]:
+        """Providers that have a key stored, in the keyring's order."""
+        configs = self.configs()
+        return [name for name in self.secrets.providers() if name in configs]
+
+    def default_provider(self) -> str:
+        """The configured default, else the first provider with a key."""
+        if self.settings.provider:
+            return self.settings.provider
+        keyed = self.with_keys()
+        if not keyed:
+            raise NotConfiguredError(
+                "AI mode needs a provider: add your key with `promptready keys set openai` "
+                "(or another provider), or use offline mode."
+            )
+        return keyed[0]
+
+    def parse(self, name: str) -> ModelRef:
+        """``provider/model``, ``provider`` alone, or a bare model for the default provider."""
+        name = name.strip()
+        first, _, rest = name.partition("/")
+        if first in self.configs():
+            config = self.config(first)
+            return ModelRef(first, rest or config.default_model or "")
+        provider = self.default_provider()
+        return ModelRef(provider, name or self.config(provider).default_model or "")
+
+    def provider(self, name: str) -> OpenAICompatProvider:
+        """The provider object for ``name`` with its key; an error that says how to add one."""
+        if name not in self._providers:
+            config = self.config(name)
+            key = self.secrets.get_key(name)
+            if key is None and config.needs_key:
+                raise NotConfiguredError(
+                    f"No key for {name}; add it with `promptready keys set {name}`."
+                )
+            self._providers[name] = OpenAICompatProvider(config, key, self.http)
+        return self._providers[name]
+
+    def route(self, ref: ModelRef) -> Route:
+        """A callable route for one model reference."""
+        if not ref.model:
+            raise NotConfiguredError(
+                f"Say which {ref.provider} model to use, e.g. `{ref.provider}/MODEL`."
+            )
+        return Route(self.provider(ref.provider), ref.model)
+
+    def routes(self, primary: str | None = None) -> list[Route]:
+        """The primary model then the configured fallbacks (those without a key are skipped)."""
+        first = self.parse(primary or self.settings.model or "")
+        chain = [self.route(first)]
+        for name in self.settings.fallbacks:
+            try:
+                route = self.route(self.parse(name))
+            except NotConfiguredError:
+                continue  # a fallback without a key is not an error until it is the only choice
+            if route.label not in {r.label for r in chain}:
+                chain.append(route)
+        return chain
+
+    async def close(self) -> None:
+        """Close the shared HTTP session."""
+        await self.http.close()
