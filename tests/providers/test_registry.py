@@ -1,0 +1,82 @@
+"""Model names to routes: provider/model, bare names, keys from the keyring, fallbacks."""
+
+from __future__ import annotations
+
+import pytest
+from keyrings.alt.file import PlaintextKeyring
+
+from promptready.errors import NotConfiguredError
+from promptready.providers.registry import ModelRef, ProviderRegistry
+from promptready.secrets import ApiKey, SecretStore
+from promptready.settings import AISettings
+
+
+def registry(keys: tuple[str, ...] = ("openai",), **settings: object) -> ProviderRegistry:
+    store = SecretStore(PlaintextKeyring())
+    for name in keys:
+        store.set_key(name, ApiKey(f"sk-{name}-0123456789"))
+    return ProviderRegistry(AISettings(**settings), store)  # type: ignore[arg-type]
+
+
+def test_provider_slash_model_is_split_at_the_first_slash() -> None:
+    assert registry().parse("openrouter/openai/gpt-4o") == ModelRef("openrouter", "openai/gpt-4o")
+
+
+def test_bare_model_goes_to_the_default_provider() -> None:
+    assert registry(provider="groq").parse("llama-3.1-8b") == ModelRef("groq", "llama-3.1-8b")
+
+
+def test_unknown_prefix_is_part_of_the_model_name() -> None:
+    ref = registry(provider="together").parse("meta-llama/Llama-3.3-70B")
+    assert ref == ModelRef("together", "meta-llama/Llama-3.3-70B")
+
+
+def test_provider_alone_uses_its_default_model() -> None:
+    assert registry().parse("openai") == ModelRef("openai", "gpt-4o-mini")
+
+
+def test_default_provider_is_the_first_with_a_key() -> None:
+    assert registry(keys=("groq",)).default_provider() == "groq"
+
+
+def test_no_keys_at_all_says_how_to_add_one() -> None:
+    with pytest.raises(NotConfiguredError, match="promptready keys set openai"):
+        registry(keys=()).default_provider()
+
+
+def test_provider_without_a_key_says_how_to_add_it() -> None:
+    with pytest.raises(NotConfiguredError, match="promptready keys set groq"):
+        registry().provider("groq")
+
+
+def test_local_providers_need_no_key() -> None:
+    assert registry(keys=()).provider("ollama").name == "ollama"
+
+
+def test_unknown_provider_lists_the_known_ones() -> None:
+    with pytest.raises(NotConfiguredError, match="openai"):
+        registry().config("nope")
+
+
+def test_custom_providers_come_from_settings() -> None:
+    reg = registry(keys=("lab",), custom_providers={"lab": "http://127.0.0.1:8000/v1"})
+    assert reg.config("lab").base_url == "http://127.0.0.1:8000/v1"
+    assert reg.parse("lab/m1") == ModelRef("lab", "m1")
+
+
+def test_fallbacks_follow_the_primary_and_skip_those_without_keys() -> None:
+    reg = registry(
+        keys=("openai", "groq"),
+        model="openai/gpt-4o-mini",
+        fallbacks=(
+            "mistral/mistral-small-latest",
+            "groq/llama-3.1-8b-instant",
+            "openai/gpt-4o-mini",
+        ),
+    )
+    assert [r.label for r in reg.routes()] == ["openai/gpt-4o-mini", "groq/llama-3.1-8b-instant"]
+
+
+def test_registry_reuses_one_provider_object() -> None:
+    reg = registry()
+    assert reg.provider("openai") is reg.provider("openai")
