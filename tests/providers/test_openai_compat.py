@@ -142,3 +142,14 @@ async def test_no_error_carries_the_key(
         chain.append(exc)
         exc = exc.__cause__ or exc.__context__
     assert all(KEY not in repr(e) and KEY not in str(e) for e in chain)
+
+
+def test_proxy_from_the_environment_is_used_except_for_no_proxy_hosts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("https_proxy", "http://proxy.test:3128")
+    monkeypatch.setenv("no_proxy", "internal.test")
+    client = HttpClient()
+    assert client.proxy_for("https://api.openai.com/v1/models") == "http://proxy.test:3128"
+    assert client.proxy_for("https://internal.test/v1/models") is None
+    assert client.proxy_for("http://127.0.0.1:9/v1") is None

@@ -147,7 +147,10 @@ class OpenAICompatProvider:
         try:
             session = await self._http.session()
             url = f"{self.config.base_url}{path}"
-            async with session.request(method, url, json=body, headers=self._headers()) as r:
+            proxy = self._http.proxy_for(url)
+            async with session.request(
+                method, url, json=body, headers=self._headers(), proxy=proxy
+            ) as r:
                 headers_at = time.perf_counter()
                 await self._raise_for_status(r)
                 return await r.read(), headers_at - started
@@ -189,7 +192,10 @@ class OpenAICompatProvider:
         try:
             session = await self._http.session()
             url = f"{self.config.base_url}/chat/completions"
-            async with session.post(url, json=request, headers=self._headers()) as response:
+            proxy = self._http.proxy_for(url)
+            async with session.post(
+                url, json=request, headers=self._headers(), proxy=proxy
+            ) as response:
                 await self._raise_for_status(response)
                 parser = SSEParser()
                 async for chunk in response.content.iter_any():
