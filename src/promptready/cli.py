@@ -13,9 +13,11 @@ from collections.abc import Sequence
 from promptready import __version__
 from promptready.commands import enhance as enhance_command
 from promptready.commands import keys as keys_command
+from promptready.commands import serve as serve_command
+from promptready.commands import tokens as tokens_command
 from promptready.error_handler import run_guarded
 
-SUBCOMMANDS = (enhance_command, keys_command)
+SUBCOMMANDS = (enhance_command, keys_command, serve_command, tokens_command)
 
 
 def build_parser() -> argparse.ArgumentParser:

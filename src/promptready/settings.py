@@ -124,6 +124,29 @@ class AISettings:
 
 
 @dataclass(frozen=True)
+class GatewaySettings:
+    enabled: bool = field(
+        default=False, metadata=meta("Run the local OpenAI-compatible API with the desktop app.")
+    )
+    port: int = field(
+        default=8788, metadata=meta("Port of the local API on 127.0.0.1.", minimum=1, maximum=65535)
+    )
+    allowed_origins: tuple[str, ...] = field(
+        default=(),
+        metadata=meta(
+            "Browser origins allowed to call the local API (e.g. http://localhost:3000)."
+        ),
+    )
+    max_body_mb: int = field(
+        default=16, metadata=meta("Largest request body accepted, in MiB.", minimum=1, maximum=512)
+    )
+    monthly_cap_usd: str = field(
+        default="",
+        metadata=meta("Stop all local API calls once this month's spend reaches this many USD."),
+    )
+
+
+@dataclass(frozen=True)
 class PrivacySettings:
     store_prompts: bool = field(
         default=False,
@@ -137,6 +160,7 @@ class Settings:
 
     enhance: EnhanceSettings = field(default_factory=EnhanceSettings)
     ai: AISettings = field(default_factory=AISettings)
+    gateway: GatewaySettings = field(default_factory=GatewaySettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
 
 

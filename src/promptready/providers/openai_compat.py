@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,36 @@ class ChatResult:
     usage: Usage | None
     latency_ms: float
     ttft_ms: float  # for a JSON answer: time to the response headers
+
+
+@dataclass
+class RawResponse:
+    """An upstream answer passed through untouched: status, headers, and the body as it arrives."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    chunks: AsyncIterator[bytes]
+
+
+# Headers that describe one hop of the connection, never forwarded (RFC 9110 7.6.1), plus
+# content-length / -encoding, which the gateway's own server sets for the body it sends.
+HOP_HEADERS = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+        b"content-length",
+        b"content-encoding",
+        b"set-cookie",
+        b"server",
+        b"date",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -236,3 +267,38 @@ class OpenAICompatProvider:
             raise UpstreamProtocolError(
                 f"{self.name} sent a model list that is not valid.", self.name
             ) from None
+
+    @asynccontextmanager
+    async def forward(self, path: str, body: bytes) -> AsyncIterator[RawResponse]:
+        """POST ``body`` as-is to ``path`` (e.g. ``/chat/completions``) for the gateway.
+
+        Errors statuses are passed through too: the caller decides what the client sees.
+        """
+        failure: UpstreamError | None = None
+        url = f"{self.config.base_url}{path}"
+        try:
+            session = await self._http.session()
+            response = await session.post(
+                url, data=body, headers=self._headers(), proxy=self._http.proxy_for(url)
+            )
+        except Exception as exc:
+            failure = self._translate(exc)
+        if failure is not None:
+            raise failure
+        try:
+            headers = [
+                (k.lower(), v) for k, v in response.raw_headers if k.lower() not in HOP_HEADERS
+            ]
+            yield RawResponse(response.status, headers, self._chunks(response))
+        finally:
+            response.release()
+
+    async def _chunks(self, response: Any) -> AsyncIterator[bytes]:
+        failure: UpstreamError | None = None
+        try:
+            async for chunk in response.content.iter_any():
+                yield chunk
+        except Exception as exc:
+            failure = self._translate(exc)
+        if failure is not None:
+            raise failure

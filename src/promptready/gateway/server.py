@@ -1,0 +1,77 @@
+"""Run the gateway with uvicorn (httptools + uvloop) on loopback sockets we bind ourselves."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import uvicorn
+
+from promptready.errors import ConfigError
+from promptready.gateway.security import is_loopback_bind
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that reports once it is really listening."""
+
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_ready = on_ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if not self.should_exit:
+            self._on_ready()
+
+
+def bind_sockets(host: str, port: int, allow_remote: bool) -> list[socket.socket]:
+    """Listening sockets: 127.0.0.1 and ::1 (same port) by default; another host only if allowed."""
+    if not is_loopback_bind(host) and not allow_remote:
+        raise ConfigError(
+            f"Refusing to listen on {host}: the local API would be reachable from other machines. "
+            "Use --allow-remote only on a network you trust; every request still needs a token."
+        )
+    hosts = ["127.0.0.1", "::1"] if host in ("127.0.0.1", "localhost") else [host]
+    sockets: list[socket.socket] = []
+    for address in hosts:
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        try:
+            sock.bind((address, port))
+        except OSError as exc:
+            sock.close()
+            if sockets and family == socket.AF_INET6:
+                continue  # no IPv6 loopback on this machine: IPv4 alone is fine
+            for opened in sockets:
+                opened.close()
+            raise ConfigError(f"Could not listen on {address}:{port} ({exc.strerror}).") from None
+        sock.listen(2048)
+        sock.setblocking(False)
+        sockets.append(sock)
+        port = sock.getsockname()[1]  # --port 0: the IPv6 socket takes the port IPv4 got
+    return sockets
+
+
+def serve(app: Any, sockets: list[socket.socket], on_ready: Callable[[str], None]) -> None:
+    """Serve until SIGINT/SIGTERM; in-flight requests finish before it returns."""
+    port = sockets[0].getsockname()[1]
+    host = sockets[0].getsockname()[0]
+    url = f"http://{host}:{port}" if ":" not in host else f"http://[{host}]:{port}"
+    loop = "uvloop" if sys.platform != "win32" else "asyncio"
+    config = uvicorn.Config(
+        app,
+        loop=loop,
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        log_level="warning",
+        server_header=False,
+        timeout_graceful_shutdown=30,
+    )
+    server = _Server(config, lambda: on_ready(url))
+    server.run(sockets=sockets)
