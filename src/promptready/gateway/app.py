@@ -8,6 +8,7 @@ routed and forwarded. Nothing here rebuilds a URL from the Host header.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from promptready.errors import NotConfiguredError
 from promptready.gateway import virtual
 from promptready.gateway.apps import AppRegistry, AppToken
 from promptready.gateway.asgi import (
+    SSE_HEADERS,
     ClientGone,
     Headers,
     Receive,
@@ -30,8 +32,10 @@ from promptready.gateway.asgi import (
     send_bytes,
     send_error,
 )
+from promptready.gateway.cache import ResponseCache, cache_key, completion_as_sse
 from promptready.gateway.chat import Call, Outcome, prepare_body, relay_json, relay_stream
 from promptready.gateway.errors import GatewayError, bad_request, forbidden, unauthorized
+from promptready.gateway.limits import RateLimiter
 from promptready.gateway.security import (
     bearer_token,
     is_loopback_host,
@@ -74,6 +78,8 @@ class Gateway:
         self._ids = itertools.count(1)
         self._id_prefix = f"req_{os.getpid():x}{int(time.time()) & 0xFFFFFF:06x}"
         self._apps_checked = 0.0
+        self.rate_limiter = RateLimiter()
+        self.cache = ResponseCache()
 
     def _next_request_id(self) -> str:
         return f"{self._id_prefix}{next(self._ids):08x}"
@@ -176,8 +182,23 @@ class Gateway:
         allowed = request.app.limits.models
         if allowed and model not in allowed:
             raise forbidden(f"This app may not use {model}.", "model_not_allowed")
+        limits = request.app.limits
+        if limits.rpm is not None:
+            wait = self.rate_limiter.admit(request.app.name, limits.rpm)
+            if wait is not None:
+                raise GatewayError(
+                    429,
+                    f"This app is limited to {limits.rpm} requests a minute; "
+                    f"try again in {math.ceil(wait)} s.",
+                    "rate_limit_exceeded",
+                    type="rate_limit_error",
+                    retry_after_s=math.ceil(wait),
+                )
         if model in virtual.MODELS:
             await virtual.answer(self.engine, payload, send, request.headers)
+            return
+        key = cache_key(request.app.name, payload) if limits.cache_ttl_s else None
+        if key is not None and await self._answer_from_cache(key, payload, send, request):
             return
         try:
             route = self.engine.registry.route(self.engine.registry.parse(model))
@@ -199,6 +220,24 @@ class Gateway:
             raise GatewayError(
                 502, str(error), "upstream_unavailable", type="api_error", retry=True
             ) from None
+        if key is not None and call.outcome.body is not None:
+            self.cache.put(key, call.outcome.body, limits.cache_ttl_s)
+
+    async def _answer_from_cache(
+        self, key: str, payload: dict[str, Any], send: Send, request: Request
+    ) -> bool:
+        cached = self.cache.get(key)
+        if cached is None:
+            return False
+        headers = [*request.headers, (b"x-promptready-cache", b"hit")]
+        if payload.get("stream") is True:
+            options = payload.get("stream_options")
+            usage = isinstance(options, dict) and options.get("include_usage") is True
+            stream = completion_as_sse(cached, usage)
+            await send_bytes(send, 200, stream, headers, SSE_HEADERS[0])
+        else:
+            await send_bytes(send, 200, cached, headers)
+        return True
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -32,6 +32,7 @@ class Outcome:
     completion_tokens: int | None = None
     ttft_ms: float | None = None
     error_code: str | None = None
+    body: bytes | None = None  # a successful JSON answer, for the response cache
 
 
 @dataclass
@@ -83,6 +84,7 @@ async def relay_json(call: Call) -> None:
         # A body that is not JSON is passed through as sent; its ledger row has no usage.
         with contextlib.suppress(orjson.JSONDecodeError):
             _usage_of(orjson.loads(payload), outcome)
+            outcome.body = payload
     else:
         outcome.error_code = f"upstream_{response.status}"
     content_type = next(
