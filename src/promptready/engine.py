@@ -14,11 +14,11 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from promptready.enhance import Analysis, Change, Enhancement, OutputFormat, enhance
 from promptready.errors import ConfigError
 from promptready.settings import Settings
 
 if TYPE_CHECKING:
+    from promptready.enhance import Analysis, Change, Enhancement, OutputFormat
     from promptready.providers.openai_compat import Usage
     from promptready.providers.registry import ProviderRegistry
 
@@ -83,6 +83,8 @@ def parse_mode(value: str) -> Mode:
 
 def parse_format(value: str) -> OutputFormat:
     """A format name to an OutputFormat, with an error that lists the choices."""
+    from promptready.enhance import OutputFormat
+
     try:
         return OutputFormat(value.strip().lower())
     except ValueError:
@@ -155,6 +157,8 @@ class Engine:
             await self.registry.close()
 
     def _offline_result(self, text: str, fmt: OutputFormat) -> EnhanceResult:
+        from promptready.enhance import enhance
+
         started = time.perf_counter()
         offline = enhance(text, fmt)
         elapsed = (time.perf_counter() - started) * 1000
@@ -163,6 +167,7 @@ class Engine:
     async def _ai_result(
         self, text: str, fmt: OutputFormat, on_delta: OnDelta | None
     ) -> EnhanceResult:
+        from promptready.enhance import enhance
         from promptready.enhance.ai import build_messages, clean_output
         from promptready.providers.errors import UpstreamError
         from promptready.providers.openai_compat import StreamDelta, StreamEnd

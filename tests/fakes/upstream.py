@@ -178,14 +178,16 @@ async def _chat(request: dict[str, Any], step: Script, send: Send) -> None:
 
 
 @contextmanager
-def serve(app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> Iterator[str]:
+def serve(
+    app: Callable[[Scope, Receive, Send], Awaitable[None]], lifespan: str = "off"
+) -> Iterator[str]:
     """Run ``app`` with uvicorn on a free 127.0.0.1 port in a thread; yields its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        app, log_level="error", access_log=False, lifespan="off", timeout_graceful_shutdown=0
+        app, log_level="critical", access_log=False, lifespan=lifespan, timeout_graceful_shutdown=0
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -47,5 +47,5 @@ def make_gateway(
 def gateway(upstream: FakeUpstream, tmp_path: Path) -> Iterator[RunningGateway]:
     app = make_gateway(upstream, tmp_path)
     _, token = app.apps.create("tests")
-    with serve(app) as url:
+    with serve(app, lifespan="on") as url:
         yield RunningGateway(f"{url}/v1", token, app.apps, upstream)

@@ -70,7 +70,7 @@ def test_allow_listed_origin_is_accepted(upstream: FakeUpstream, tmp_path: Path)
     config = GatewayConfig(allowed_origins=frozenset({b"http://localhost:3000"}))
     app = make_gateway(upstream, tmp_path, config)
     _, token = app.apps.create("web")
-    with serve(app) as url:
+    with serve(app, lifespan="on") as url:
         response = httpx.post(
             f"{url}/v1/chat/completions",
             json=CHAT,
@@ -82,7 +82,7 @@ def test_allow_listed_origin_is_accepted(upstream: FakeUpstream, tmp_path: Path)
 def test_oversized_body(upstream: FakeUpstream, tmp_path: Path) -> None:
     app = make_gateway(upstream, tmp_path, GatewayConfig(max_body_bytes=1000))
     _, token = app.apps.create("big")
-    with serve(app) as url:
+    with serve(app, lifespan="on") as url:
         response = httpx.post(
             f"{url}/v1/chat/completions",
             content=b'{"model": "x", "messages": ["' + b"a" * 5000 + b'"]}',
@@ -104,7 +104,7 @@ def test_oversized_body(upstream: FakeUpstream, tmp_path: Path) -> None:
         (b'{"model": "fake-gpt", "messages": "hi"}', "invalid_messages"),
         (b'{"model": "fake-gpt", "messages": []}', "invalid_messages"),
         (b'{"model": "fake-gpt", "messages": [{}], "stream": "yes"}', "invalid_type"),
-        (b'{"model": "nobody/x", "messages": [{}]}', "model_not_available"),
+        (b'{"model": "groq/llama-3.1-8b-instant", "messages": [{}]}', "model_not_available"),
     ],
 )
 def test_malformed_bodies(gateway: RunningGateway, body: bytes, code: str) -> None:
