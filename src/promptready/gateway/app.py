@@ -201,7 +201,7 @@ class Gateway:
         if key is not None and await self._answer_from_cache(key, payload, send, request):
             return
         try:
-            route = self.engine.registry.route(self.engine.registry.parse(model))
+            route = self.engine.registry.resolve(model)
         except NotConfiguredError as exc:
             raise bad_request(str(exc), "model_not_available", "model") from None
         body, wants_usage = prepare_body(payload, route)

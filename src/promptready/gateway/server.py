@@ -71,6 +71,8 @@ def serve(app: Any, sockets: list[socket.socket], on_ready: Callable[[str], None
         access_log=False,
         log_level="warning",
         server_header=False,
+        # Never trust X-Forwarded-* headers: the client address and scheme are what they are.
+        proxy_headers=False,
         timeout_graceful_shutdown=30,
     )
     server = _Server(config, lambda: on_ready(url))

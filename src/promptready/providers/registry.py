@@ -39,6 +39,7 @@ class ProviderRegistry:
         self.secrets = secrets
         self.http = http or HttpClient(Timeouts(first_byte_s=settings.timeout_s))
         self._providers: dict[str, OpenAICompatProvider] = {}
+        self._resolved: dict[str, Route] = {}
 
     def configs(self) -> dict[str, ProviderConfig]:
         """Every provider the user could use: presets plus custom ones."""
@@ -104,6 +105,15 @@ class ProviderRegistry:
                 f"Say which {ref.provider} model to use, e.g. `{ref.provider}/MODEL`."
             )
         return Route(self.provider(ref.provider), ref.model)
+
+    def resolve(self, name: str) -> Route:
+        """The route for a model name, memoised: the gateway resolves one on every request."""
+        route = self._resolved.get(name)
+        if route is None:
+            route = self.route(self.parse(name))
+            if len(self._resolved) < 4096:  # model names come from clients: keep the memo bounded
+                self._resolved[name] = route
+        return route
 
     def routes(self, primary: str | None = None) -> list[Route]:
         """The primary model then the configured fallbacks (those without a key are skipped)."""
