@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 
@@ -101,6 +101,10 @@ class FakeUpstream:
             await _send_json(send, 200, {"object": "list", "data": data})
         elif scope["path"].endswith("/chat/completions") and isinstance(parsed, dict):
             await _chat(parsed, step, send)
+        elif scope["path"].endswith("/embeddings") and isinstance(parsed, dict):
+            await _send_json(send, 200, _embeddings(parsed))
+        elif scope["path"].endswith("/responses") and isinstance(parsed, dict):
+            await _responses(parsed, step, send)
         else:
             await _send_json(send, 404, _error("not found", "not_found"))
 
@@ -135,6 +139,70 @@ def _reply_words(request: dict[str, Any], step: Script) -> list[str]:
     if step.content is not None:
         return step.content.split(" ")
     return ["Rewritten", "prompt", "for", str(request.get("model", "?"))]
+
+
+def _embeddings(request: dict[str, Any]) -> dict[str, Any]:
+    data = [{"object": "embedding", "index": 0, "embedding": [0.25, -0.5, 1.0]}]
+    usage = {"prompt_tokens": 5, "total_tokens": 5}
+    return {"object": "list", "data": data, "model": request.get("model"), "usage": usage}
+
+
+async def _responses(request: dict[str, Any], step: Script, send: Send) -> None:
+    """The Responses API: one response object, or typed ``event:`` SSE with no [DONE]."""
+    words = _reply_words(request, step)
+    usage = {
+        "input_tokens": PROMPT_TOKENS,
+        "output_tokens": len(words),
+        "total_tokens": PROMPT_TOKENS + len(words),
+    }
+    text = " ".join(words)
+    content = [{"type": "output_text", "text": text, "annotations": []}]
+    output = [
+        {
+            "type": "message",
+            "id": "msg_1",
+            "role": "assistant",
+            "status": "completed",
+            "content": content,
+        }
+    ]
+    response = {
+        "id": "resp_fake",
+        "object": "response",
+        "created_at": int(time.time()),
+        "status": "completed",
+        "model": request.get("model"),
+        "output": output,
+        "usage": usage,
+    }
+    if not request.get("stream"):
+        await _send_json(send, 200, response)
+        return
+    headers = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+
+    async def emit(kind: str, payload: dict[str, Any], more: bool = True) -> None:
+        data = json.dumps({"type": kind, **payload}).encode()
+        body = b"event: " + kind.encode() + b"\ndata: " + data + b"\n\n"
+        await send({"type": "http.response.body", "body": body, "more_body": more})
+
+    await emit(
+        "response.created",
+        {"response": {**response, "status": "in_progress", "output": [], "usage": None}},
+    )
+    for i, word in enumerate(words):
+        if step.cut_after_chunks is not None and i >= step.cut_after_chunks:
+            raise ConnectionResetError("fake upstream cut the stream")
+        await emit(
+            "response.output_text.delta",
+            {
+                "item_id": "msg_1",
+                "output_index": 0,
+                "content_index": 0,
+                "delta": word if i == 0 else " " + word,
+            },
+        )
+    await emit("response.completed", {"response": response}, more=False)
 
 
 async def _chat(request: dict[str, Any], step: Script, send: Send) -> None:
@@ -179,7 +247,8 @@ async def _chat(request: dict[str, Any], step: Script, send: Send) -> None:
 
 @contextmanager
 def serve(
-    app: Callable[[Scope, Receive, Send], Awaitable[None]], lifespan: str = "off"
+    app: Callable[[Scope, Receive, Send], Awaitable[None]],
+    lifespan: Literal["on", "off"] = "off",
 ) -> Iterator[str]:
     """Run ``app`` with uvicorn on a free 127.0.0.1 port in a thread; yields its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -44,6 +44,12 @@ from promptready.gateway.security import (
 from promptready.providers.errors import UpstreamError
 
 DEFAULT_PORT = 8788
+# Our path -> the upstream's path under its base URL.
+INFERENCE_PATHS = {
+    "/v1/chat/completions": "/chat/completions",
+    "/v1/embeddings": "/embeddings",
+    "/v1/responses": "/responses",
+}
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
 
 
@@ -149,11 +155,12 @@ class Gateway:
             body = orjson.dumps({"status": "ok", "version": __version__})
             await send_bytes(send, 200, body, [])
             return
-        if path == "/v1/chat/completions" and method == "POST":
-            await self._chat(receive, send, request)
+        upstream_path = INFERENCE_PATHS.get(path)
+        if upstream_path is not None and method == "POST":
+            await self._inference(receive, send, request, upstream_path)
         elif path == "/v1/models" and method == "GET":
             await send_bytes(send, 200, self._models(request.app), request.headers)
-        elif path in ("/v1/chat/completions", "/v1/models"):
+        elif upstream_path is not None or path == "/v1/models":
             raise GatewayError(405, f"{method} is not allowed on {path}.", "method_not_allowed")
         else:
             raise GatewayError(404, f"Unknown path {path}.", "not_found")
@@ -167,18 +174,14 @@ class Gateway:
         ]
         return orjson.dumps({"object": "list", "data": data})
 
-    async def _chat(self, receive: Receive, send: Send, request: Request) -> None:
+    async def _inference(
+        self, receive: Receive, send: Send, request: Request, upstream_path: str
+    ) -> None:
         payload = _parse_json(await read_body(receive, self.config.max_body_bytes))
         model = payload.get("model")
         if not isinstance(model, str) or not model.strip():
             raise bad_request("'model' must be a model name.", "invalid_model", "model")
-        messages = payload.get("messages")
-        if not isinstance(messages, list) or not messages:
-            raise bad_request(
-                "'messages' must be a non-empty list.", "invalid_messages", "messages"
-            )
-        if "stream" in payload and not isinstance(payload["stream"], bool):
-            raise bad_request("'stream' must be true or false.", "invalid_type", "stream")
+        _check_shape(payload, upstream_path)
         allowed = request.app.limits.models
         if allowed and model not in allowed:
             raise forbidden(f"This app may not use {model}.", "model_not_allowed")
@@ -195,9 +198,14 @@ class Gateway:
                     retry_after_s=math.ceil(wait),
                 )
         if model in virtual.MODELS:
+            if upstream_path != "/chat/completions":
+                raise bad_request(
+                    f"{model} only answers chat completions.", "invalid_model", "model"
+                )
             await virtual.answer(self.engine, payload, send, request.headers)
             return
-        key = cache_key(request.app.name, payload) if limits.cache_ttl_s else None
+        cacheable = limits.cache_ttl_s and upstream_path != "/responses"
+        key = cache_key(f"{request.app.name}{upstream_path}", payload) if cacheable else None
         if key is not None and await self._answer_from_cache(key, payload, send, request):
             return
         try:
@@ -210,7 +218,9 @@ class Gateway:
             (b"x-promptready-provider", route.provider.name.encode()),
             (b"x-promptready-model", route.model.encode("utf-8", "replace")),
         ]
-        call = Call(route, body, wants_usage, send, headers, Outcome(), request.started)
+        call = Call(
+            route, upstream_path, body, wants_usage, send, headers, Outcome(), request.started
+        )
         try:
             if payload.get("stream") is True:
                 await relay_stream(call)
@@ -248,6 +258,22 @@ class Gateway:
                 await self.engine.registry.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _check_shape(payload: dict[str, Any], upstream_path: str) -> None:
+    """The fields the gateway itself relies on; everything else is the upstream's to judge."""
+    if upstream_path == "/chat/completions":
+        messages = payload.get("messages")
+        if not isinstance(messages, list) or not messages:
+            raise bad_request(
+                "'messages' must be a non-empty list.", "invalid_messages", "messages"
+            )
+    elif "input" not in payload:
+        raise bad_request("'input' is required.", "invalid_input", "input")
+    if "stream" in payload and not isinstance(payload["stream"], bool):
+        raise bad_request("'stream' must be true or false.", "invalid_type", "stream")
+    if upstream_path == "/embeddings" and payload.get("stream"):
+        raise bad_request("Embeddings cannot be streamed.", "invalid_type", "stream")
 
 
 def _parse_json(raw: bytes) -> dict[str, Any]:

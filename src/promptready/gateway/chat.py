@@ -1,4 +1,5 @@
-"""``POST /v1/chat/completions`` passed through to the routed upstream, JSON or SSE.
+"""OpenAI endpoints passed through to the routed upstream, JSON or SSE: chat completions,
+embeddings and the Responses API.
 
 The body is parsed once (orjson) to route and meter it; everything the gateway does not need is
 forwarded untouched. Upstream SSE events are relayed as they arrive, whole events at a time: the
@@ -40,6 +41,7 @@ class Call:
     """One request on its way: the route, the upstream body, and where the answer goes."""
 
     route: Route
+    path: str  # upstream path under the base URL, e.g. "/chat/completions"
     body: bytes
     client_wants_usage: bool
     send: Send
@@ -54,7 +56,7 @@ def prepare_body(request: dict[str, Any], route: Route) -> tuple[bytes, bool]:
     body = dict(request)
     body["model"] = route.model
     client_wants_usage = False
-    if body.get("stream") is True:
+    if body.get("stream") is True and "messages" in body:
         options = body.get("stream_options")
         client_wants_usage = isinstance(options, dict) and options.get("include_usage") is True
         if route.provider.config.stream_usage and not client_wants_usage:
@@ -66,17 +68,32 @@ def prepare_body(request: dict[str, Any], route: Route) -> tuple[bytes, bool]:
 
 
 def _usage_of(payload: Any, outcome: Outcome) -> None:
-    usage = payload.get("usage") if isinstance(payload, dict) else None
-    if isinstance(usage, dict):
-        prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
-        if isinstance(prompt, int) and isinstance(completion, int):
-            outcome.prompt_tokens, outcome.completion_tokens = prompt, completion
+    """Token counts from a chat, embeddings or Responses API body (or its completed event)."""
+    if not isinstance(payload, dict):
+        return
+    if isinstance(payload.get("response"), dict):  # Responses API stream: response.completed
+        payload = payload["response"]
+    usage = payload.get("usage")
+    if not isinstance(usage, dict):
+        return
+    prompt = usage.get("prompt_tokens", usage.get("input_tokens"))
+    completion = usage.get("completion_tokens", usage.get("output_tokens", 0))
+    if isinstance(prompt, int) and isinstance(completion, int):
+        outcome.prompt_tokens, outcome.completion_tokens = prompt, completion
+
+
+def _split_complete(pending: bytes) -> tuple[bytes, bytes]:
+    """Whole events (LF or CRLF framed) and the partial rest, so events are relayed intact."""
+    lf = pending.rfind(b"\n\n")
+    crlf = pending.rfind(b"\r\n\r\n")
+    cut = max(lf + 2 if lf != -1 else 0, crlf + 4 if crlf != -1 else 0)
+    return pending[:cut], pending[cut:]
 
 
 async def relay_json(call: Call) -> None:
     """Forward a non-streaming request and its answer, status and body as the upstream sent them."""
     outcome = call.outcome
-    async with call.route.provider.forward("/chat/completions", call.body) as response:
+    async with call.route.provider.forward(call.path, call.body) as response:
         outcome.status = response.status
         payload = b"".join([chunk async for chunk in response.chunks])
     outcome.ttft_ms = (time.perf_counter() - call.started) * 1000
@@ -96,9 +113,14 @@ async def relay_json(call: Call) -> None:
 
 
 async def relay_stream(call: Call) -> None:
-    """Forward a streaming request: SSE events relayed unbuffered, ending in ``data: [DONE]``."""
+    """Forward a streaming request: SSE events relayed unbuffered as they complete.
+
+    Chat streams end in ``data: [DONE]`` (added if the upstream forgot); Responses API streams
+    are typed ``event:`` streams with no ``[DONE]``, their usage in ``response.completed``.
+    """
     outcome, send, headers = call.outcome, call.send, call.headers
-    async with call.route.provider.forward("/chat/completions", call.body) as response:
+    chat = call.path == "/chat/completions"
+    async with call.route.provider.forward(call.path, call.body) as response:
         outcome.status = response.status
         if response.status != 200:
             payload = b"".join([chunk async for chunk in response.chunks])
@@ -112,12 +134,10 @@ async def relay_stream(call: Call) -> None:
         saw_done = False
         try:
             async for chunk in response.chunks:
-                pending += chunk
-                cut = pending.rfind(_EVENT_END)
-                if cut == -1:
+                complete, pending = _split_complete(pending + chunk)
+                if not complete:
                     continue
-                complete, pending = pending[: cut + 2], pending[cut + 2 :]
-                out = _filter_events(complete, call.client_wants_usage, outcome)
+                out = _filter_events(complete, call.client_wants_usage or not chat, outcome)
                 saw_done = saw_done or _DONE in complete
                 if out:
                     if outcome.ttft_ms is None:
@@ -126,10 +146,14 @@ async def relay_stream(call: Call) -> None:
         except UpstreamError as error:
             outcome.error_code = "upstream_stream_cut"
             event = GatewayError(502, str(error), "upstream_stream_error", type="api_error").body()
-            tail = b"data: " + event + _EVENT_END + _DONE
+            tail = (
+                b"data: " + event + _EVENT_END + _DONE
+                if chat
+                else b"event: error\n" + (b"data: " + event + _EVENT_END)
+            )
             await send({"type": "http.response.body", "body": tail, "more_body": False})
             return
-        tail = b"" if saw_done else _DONE
+        tail = b"" if saw_done or not chat else _DONE
         await send({"type": "http.response.body", "body": tail, "more_body": False})
 
 
@@ -143,7 +167,7 @@ def _filter_events(block: bytes, keep_usage: bool, outcome: Outcome) -> bytes:
             continue
         if b'"usage"' in event:
             try:
-                payload = orjson.loads(event.partition(b"data:")[2].strip())
+                payload = orjson.loads(_data_of(event))
             except orjson.JSONDecodeError:
                 payload = None
             _usage_of(payload, outcome)
@@ -152,3 +176,9 @@ def _filter_events(block: bytes, keep_usage: bool, outcome: Outcome) -> bytes:
                 continue
         kept.append(event + _EVENT_END)
     return b"".join(kept)
+
+
+def _data_of(event: bytes) -> bytes:
+    """The data field(s) of one SSE event, joined as the SSE rules join them."""
+    lines = event.replace(b"\r\n", b"\n").split(b"\n")
+    return b"\n".join(line[5:].removeprefix(b" ") for line in lines if line.startswith(b"data:"))

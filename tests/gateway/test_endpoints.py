@@ -1,0 +1,75 @@
+"""Embeddings and the Responses API through the gateway, with the openai SDK and raw httpx."""
+
+from __future__ import annotations
+
+import httpx
+import openai
+
+from tests.fakes.upstream import Script
+from tests.gateway.conftest import RunningGateway
+
+
+def client(gw: RunningGateway) -> openai.OpenAI:
+    return openai.OpenAI(base_url=gw.url, api_key=gw.token, max_retries=0)
+
+
+def test_embeddings_pass_through(gateway: RunningGateway) -> None:
+    reply = client(gateway).embeddings.create(model="fake/text-embedding-3-small", input="hi")
+    assert reply.data[0].embedding == [0.25, -0.5, 1.0]
+    assert gateway.upstream.seen[-1].path == "/v1/embeddings"
+    assert gateway.upstream.seen[-1].body["model"] == "text-embedding-3-small"
+
+
+def test_responses_api_json(gateway: RunningGateway) -> None:
+    reply = client(gateway).responses.create(model="fake-gpt", input="hello")
+    assert reply.output_text == "Rewritten prompt for fake-gpt"
+    assert reply.usage is not None and reply.usage.output_tokens == 4
+
+
+def test_responses_api_stream_is_typed_events_without_done(gateway: RunningGateway) -> None:
+    events = list(client(gateway).responses.create(model="fake-gpt", input="hello", stream=True))
+    kinds = [e.type for e in events]
+    assert kinds[0] == "response.created" and kinds[-1] == "response.completed"
+    text = "".join(e.delta for e in events if e.type == "response.output_text.delta")
+    assert text == "Rewritten prompt for fake-gpt"
+    raw = httpx.post(
+        f"{gateway.url}/responses",
+        json={"model": "fake-gpt", "input": "hello", "stream": True},
+        headers={"Authorization": f"Bearer {gateway.token}"},
+    )
+    assert "[DONE]" not in raw.text and raw.text.startswith("event: response.created\n")
+
+
+def test_chat_stream_framing_is_byte_compatible(gateway: RunningGateway) -> None:
+    raw = httpx.post(
+        f"{gateway.url}/chat/completions",
+        json={"model": "fake-gpt", "messages": [{"role": "user", "content": "x"}], "stream": True},
+        headers={"Authorization": f"Bearer {gateway.token}"},
+    )
+    assert raw.headers["content-type"].startswith("text/event-stream")
+    events = raw.text.split("\n\n")
+    assert all(e.startswith("data: ") for e in events if e)
+    assert raw.text.endswith("data: [DONE]\n\n")
+    assert "content-encoding" not in raw.headers
+
+
+def test_stream_cut_midway_ends_with_an_error_event_and_done(gateway: RunningGateway) -> None:
+    gateway.upstream.script(Script(cut_after_chunks=2))
+    raw = httpx.post(
+        f"{gateway.url}/chat/completions",
+        json={"model": "fake-gpt", "messages": [{"role": "user", "content": "x"}], "stream": True},
+        headers={"Authorization": f"Bearer {gateway.token}"},
+    )
+    events = [e for e in raw.text.split("\n\n") if e]
+    assert events[-1] == "data: [DONE]"
+    assert '"upstream_stream_error"' in events[-2]
+    assert '"Rewritten"' in raw.text
+
+
+def test_embeddings_refuse_stream(gateway: RunningGateway) -> None:
+    raw = httpx.post(
+        f"{gateway.url}/embeddings",
+        json={"model": "fake-gpt", "input": "x", "stream": True},
+        headers={"Authorization": f"Bearer {gateway.token}"},
+    )
+    assert raw.status_code == 400 and gateway.upstream.seen == []
