@@ -40,7 +40,7 @@ def server(configured: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
         stderr=subprocess.PIPE,
         text=True,
     )
-    assert proc.stdout is not None
+    assert proc.stdout is not None and proc.stderr is not None
     line = proc.stdout.readline().strip()
     assert line.startswith("listening on http://127.0.0.1:"), line + proc.stderr.read()
     yield proc, line.removeprefix("listening on ")
