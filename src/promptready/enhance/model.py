@@ -32,6 +32,7 @@ class ContentKind(StrEnum):
     LOGS = "logs"
     JSON = "json"
     DIFF = "diff"
+    DATA = "data"  # CSV, TSV or other tabular data
     MIXED = "mixed"
 
 

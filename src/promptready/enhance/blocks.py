@@ -1,0 +1,170 @@
+"""Normalize the input and split it into the request and the material pasted with it.
+
+Blocks are cut from the text, never rewritten: every byte of the input (after line-ending
+normalisation) lands in exactly one block, so code, URLs, quotes and numbers survive as written.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from promptready.enhance.model import ContentKind
+from promptready.errors import InputError
+
+MAX_CHARS = 4 * 1024 * 1024
+
+_FENCE = re.compile(
+    r"^(?P<fence>`{3,}|~{3,})[^\n]*\n.*?^(?P=fence)[ \t]*$", re.DOTALL | re.MULTILINE
+)
+_CODE_LINE = re.compile(
+    r"""^\s*(?:def |class |import |from \S+ import |return\b|if .*:\s*$|for .*:\s*$|while .*:$|
+    try:|except\b|elif |else:|function\b|const |let |var |public |private |static |\#include|
+    package |fn |impl |struct |func |SELECT\b|INSERT\b|UPDATE\b|CREATE TABLE|\$ |>>> |[}\])];?\s*$)
+    |[;{]\s*$|^\s{4,}\S|=>|\w+\(.*\)\s*;?\s*$""",
+    re.VERBOSE,
+)
+_LOG_LINE = re.compile(
+    r"""Traceback \(most recent call last\)|^\s*File ".*", line \d+|^\s+at [\w$.<>]+\(|
+    \b(?:ERROR|WARN(?:ING)?|FATAL|CRITICAL|DEBUG|INFO|panic|Exception|Error)\b[:\]]|
+    ^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}|^\[\d{2}:\d{2}:\d{2}|^\w*(?:Error|Exception):\s|
+    ^npm ERR!|^E\s+\w+|exit code \d+|Segmentation fault""",
+    re.VERBOSE | re.MULTILINE,
+)
+_DIFF_LINE = re.compile(
+    r"^(?:diff --git |@@ .* @@|--- a/|\+\+\+ b/|index [0-9a-f]+\.\.)", re.MULTILINE
+)
+
+
+@dataclass(frozen=True)
+class Block:
+    """A piece of the input: the request (prose the user wrote) or material of some kind."""
+
+    text: str
+    kind: ContentKind
+    fenced: bool = False  # already fenced by the user: kept with its own fence
+
+
+def normalize(text: str) -> str:
+    """Unix line endings and no surrounding blank space; unusable input is an InputError."""
+    if len(text) > MAX_CHARS:
+        raise InputError(
+            f"The text is {len(text) // 1024} KiB; the most PromptReady enhances at once is "
+            f"{MAX_CHARS // 1024 // 1024} MiB. Enhance a smaller part."
+        )
+    if "\x00" in text:
+        raise InputError("This looks like binary data, not text; paste or pipe plain text.")
+    sample = text[:65536]
+    controls = sum(1 for ch in sample if ch < " " and ch not in "\n\r\t")
+    if sample and controls / len(sample) > 0.02:
+        raise InputError("This looks like binary data, not text; paste or pipe plain text.")
+    cleaned = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not cleaned:
+        raise InputError("There is no text to enhance: type or paste what you want to ask.")
+    return cleaned
+
+
+def _classify(paragraph: str) -> ContentKind:
+    lines = paragraph.split("\n")
+    stripped = paragraph.strip()
+    if stripped[:1] in "{[" and stripped[-1:] in "}]":
+        try:
+            json.loads(stripped)
+            return ContentKind.JSON
+        except ValueError:
+            pass
+    if _DIFF_LINE.search(paragraph):
+        return ContentKind.DIFF
+    if len(_LOG_LINE.findall(paragraph)) >= max(1, len(lines) // 3):
+        return ContentKind.LOGS
+    if len(lines) >= 2:
+        for sep in (",", "\t", ";", "|"):
+            counts = {line.count(sep) for line in lines if line.strip()}
+            if len(counts) == 1 and min(counts) >= 1 and len(lines) >= 3:
+                return ContentKind.DATA
+    code = sum(1 for line in lines if _CODE_LINE.search(line))
+    words = len(stripped.split())
+    if code and (code >= max(2, len(lines) // 2) or (len(lines) == 1 and words <= 12 and code)):
+        if len(lines) > 1 or not re.search(r"[.?!]$", stripped):
+            return ContentKind.CODE
+    return ContentKind.PROSE
+
+
+def _fence_kind(block: str) -> ContentKind:
+    info = block.split("\n", 1)[0].lstrip("`~").strip().lower()
+    if info in ("json", "jsonc"):
+        return ContentKind.JSON
+    if info in ("diff", "patch"):
+        return ContentKind.DIFF
+    if info in ("log", "logs", "text", "txt", "console", "output", "stacktrace", "traceback"):
+        inner = block.split("\n", 1)[1] if "\n" in block else ""
+        return ContentKind.LOGS if _LOG_LINE.search(inner) else ContentKind.PROSE
+    if info in ("csv", "tsv"):
+        return ContentKind.DATA
+    return ContentKind.CODE
+
+
+def split_blocks(text: str) -> list[Block]:
+    """The text as consecutive blocks: fenced code kept whole, the rest cut at blank lines.
+
+    Adjacent paragraphs of the same material kind are merged (one traceback, one file).
+    """
+    blocks: list[Block] = []
+    position = 0
+    for fence in _FENCE.finditer(text):
+        blocks += _paragraphs(text[position : fence.start()])
+        blocks.append(Block(fence.group(0), _fence_kind(fence.group(0)), fenced=True))
+        position = fence.end()
+    blocks += _paragraphs(text[position:])
+    merged: list[Block] = []
+    for block in blocks:
+        previous = merged[-1] if merged else None
+        if (
+            previous is not None
+            and not block.fenced
+            and not previous.fenced
+            and block.kind is previous.kind
+            and block.kind is not ContentKind.PROSE
+        ):
+            merged[-1] = Block(f"{previous.text}\n\n{block.text}", block.kind)
+        else:
+            merged.append(block)
+    return merged
+
+
+def _paragraphs(chunk: str) -> list[Block]:
+    parts = [p.strip("\n") for p in re.split(r"\n[ \t]*\n", chunk)]
+    return [Block(p, _classify(p)) for p in parts if p.strip()]
+
+
+def request_and_material(blocks: list[Block]) -> tuple[list[Block], list[Block]]:
+    """Which blocks are the user's request and which are material to work on.
+
+    Prose after a short lead-in ending in ':' ("summarize this:", "reply to this email:")
+    is material too: the lead-in is the request.
+    """
+    request: list[Block] = []
+    material: list[Block] = []
+    lead_in_done = False
+    for block in blocks:
+        if block.kind is not ContentKind.PROSE or block.fenced:
+            material.append(block)
+            continue
+        if lead_in_done:
+            material.append(Block(block.text, ContentKind.PROSE))
+            continue
+        request.append(block)
+        if block.text.rstrip().endswith(":") and len(block.text.split()) <= 60:
+            lead_in_done = True
+    if not request and material:
+        return [], material
+    return request, material
+
+
+def content_kind(blocks: list[Block]) -> ContentKind:
+    """One label for the whole input."""
+    kinds = {b.kind for b in blocks}
+    if len(kinds) == 1:
+        return next(iter(kinds))
+    return ContentKind.MIXED
