@@ -19,18 +19,37 @@ _FENCE = re.compile(
     r"^(?P<fence>`{3,}|~{3,})[^\n]*\n.*?^(?P=fence)[ \t]*$", re.DOTALL | re.MULTILINE
 )
 _CODE_LINE = re.compile(
-    r"""^\s*(?:def |class |import |from \S+ import |return\b|if .*:\s*$|for .*:\s*$|while .*:$|
-    try:|except\b|elif |else:|function\b|const |let |var |public |private |static |\#include|
-    package |fn |impl |struct |func |SELECT\b|INSERT\b|UPDATE\b|CREATE TABLE|\$ |>>> |[}\])];?\s*$)
-    |[;{]\s*$|^\s{4,}\S|=>|\w+\(.*\)\s*;?\s*$""",
-    re.VERBOSE,
+    "|".join(
+        [
+            r"^\s*(?:def |class |import |from \S+ import |return\b|elif |else:|try:|except\b)",
+            r"^\s*(?:if|for|while) .*:\s*$",
+            r"^\s*(?:function\b|const |let |var |public |private |static |#include|package )",
+            r"^\s*(?:fn |impl |struct |func |SELECT\b|INSERT\b|UPDATE\b|CREATE TABLE|\$ |>>> )",
+            r"^\s*[}\])];?\s*$",
+            r"[;{]\s*$",
+            r"^(?: {4}|\t)\S",
+            r"=>",
+            r"^\s*[\w.]+\(.*\)\s*;?\s*$",
+        ]
+    )
 )
 _LOG_LINE = re.compile(
-    r"""Traceback \(most recent call last\)|^\s*File ".*", line \d+|^\s+at [\w$.<>]+\(|
-    \b(?:ERROR|WARN(?:ING)?|FATAL|CRITICAL|DEBUG|INFO|panic|Exception|Error)\b[:\]]|
-    ^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}|^\[\d{2}:\d{2}:\d{2}|^\w*(?:Error|Exception):\s|
-    ^npm ERR!|^E\s+\w+|exit code \d+|Segmentation fault""",
-    re.VERBOSE | re.MULTILINE,
+    "|".join(
+        [
+            r"Traceback \(most recent call last\)",
+            r'^\s*File ".*", line \d+',
+            r"^\s+at [\w$.<>]+\(",
+            r"\b(?:ERROR|WARN(?:ING)?|FATAL|CRITICAL|DEBUG|INFO|panic)\b",
+            r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}",
+            r"^\[\d{2}:\d{2}:\d{2}",
+            r"^[\w.]*(?:Error|Exception)\b",
+            r"Exception in thread",
+            r"^npm ERR!",
+            r"exit code \d+",
+            r"Segmentation fault",
+        ]
+    ),
+    re.MULTILINE,
 )
 _DIFF_LINE = re.compile(
     r"^(?:diff --git |@@ .* @@|--- a/|\+\+\+ b/|index [0-9a-f]+\.\.)", re.MULTILINE

@@ -102,7 +102,10 @@ def detect_task(cues: str, material: list[Block]) -> tuple[TaskType, float]:
     if ContentKind.PROSE in kinds:
         scores[TaskType.SUMMARIZE] += 0.5
     stripped = cues.strip()
-    if stripped.endswith("?") and len(stripped.split()) <= 30 and not material:
+    other_strong = any(
+        lex.strong[t].search(cues) for t in TaskType if t is not TaskType.QUESTION
+    )
+    if stripped.endswith("?") and len(stripped.split()) <= 30 and not material and not other_strong:
         scores[TaskType.QUESTION] += 2.5
     ranked = sorted(TaskType, key=lambda t: (-scores[t], list(TaskType).index(t)))
     top, second = scores[ranked[0]], scores[ranked[1]]

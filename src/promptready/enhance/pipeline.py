@@ -19,6 +19,7 @@ from promptready.enhance.lint import MAX_SHOWN, lint, quality
 from promptready.enhance.model import (
     Analysis,
     Change,
+    ContentKind,
     Enhancement,
     OutputFormat,
     Slots,
@@ -42,7 +43,8 @@ def enhance(text: str, fmt: OutputFormat = OutputFormat.MARKDOWN) -> Enhancement
     request, material = request_and_material(blocks)
     request_text = "\n\n".join(b.text for b in request)
     cues = cue_text(request)
-    language = detect_language(request_text or clean)
+    prose = [b.text for b in material if b.kind is ContentKind.PROSE and not b.fenced]
+    language = detect_language("\n\n".join([request_text, *prose]) if request_text else clean)
     task, confidence = detect_task(cues, material)
     if is_own_output(clean):
         analysis = Analysis(task, confidence, content_kind(blocks), language, already_enhanced=True)
