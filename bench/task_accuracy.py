@@ -12,8 +12,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
-from promptready.enhance import enhance  # noqa: E402
 from tests.enhance.golden.cases import load_cases  # noqa: E402
+
+from promptready.enhance import enhance  # noqa: E402
 
 
 def main() -> None:
@@ -29,7 +30,9 @@ def main() -> None:
         if got.task.value == case.task:
             correct[case.task] += 1
         else:
-            misses.append(f"  {case.id}: expected {case.task}, got {got.task.value} ({got.confidence})")
+            misses.append(
+                f"  {case.id}: expected {case.task}, got {got.task.value} ({got.confidence})"
+            )
     print(f"{'task':<14} {'cases':>5} {'precision':>10} {'recall':>8}")
     for task in sorted(truth):
         precision = correct[task] / predicted[task] if predicted[task] else 0.0

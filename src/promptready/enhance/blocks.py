@@ -104,9 +104,10 @@ def _classify(paragraph: str) -> ContentKind:
                 return ContentKind.DATA
     code = sum(1 for line in lines if _CODE_LINE.search(line))
     words = len(stripped.split())
-    if code and (code >= max(2, len(lines) // 2) or (len(lines) == 1 and words <= 12 and code)):
-        if len(lines) > 1 or not re.search(r"[.?!]$", stripped):
-            return ContentKind.CODE
+    mostly_code = code >= max(2, len(lines) // 2)
+    one_code_line = len(lines) == 1 and words <= 12 and not re.search(r"[.?!]$", stripped)
+    if code and (mostly_code or one_code_line):
+        return ContentKind.CODE
     return ContentKind.PROSE
 
 

@@ -12,7 +12,7 @@ from promptready.enhance.blocks import Block
 from promptready.enhance.lexicon import lexicon
 from promptready.enhance.model import ContentKind, Slots, TaskType
 
-_WINDOW = 3000
+_WINDOW = 1500  # chars read at the head of the request (and 1000 at its tail)
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
 
 _AUDIENCE = re.compile(
@@ -52,12 +52,14 @@ _OUT_LANGUAGE = re.compile(
     re.IGNORECASE,
 )
 _CONSTRAINT = re.compile(
-    r"[^.!?\n]*\b(?:must|should not|shouldn't|don't|do not|never|without|avoid|only|no more than|"
-    r"at least|make sure|keep it|nicht|ohne|sans|ne pas|sin|sem|senza|zonder)\b[^.!?\n]*[.!?]?",
+    r"\b(?:must|should not|shouldn't|don't|do not|never|without|avoid|only|no more than|"
+    r"at least|make sure|keep it|nicht|ohne|sans|ne pas|sin|sem|senza|zonder)\b",
     re.IGNORECASE,
 )
-_EXAMPLE = re.compile(
-    r"[^.!?\n]*\b(?:e\.g\.|for example|for instance|such as|like this)\b[^.!?\n]*", re.I
+_EXAMPLE = re.compile(r"\b(?:e\.g\.|for example|for instance|such as|like this)", re.IGNORECASE)
+_CLAUSE = re.compile(r"(?<=[.!?])\s+|\n+")
+_FAILURE = re.compile(
+    r"Traceback|Exception|\b(?:ERROR|FATAL|CRITICAL|panic)\b|\w+Error\b|ERR!|Segmentation fault"
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
@@ -65,8 +67,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 def cue_text(request: list[Block]) -> str:
     """The part of the request where cues are looked for, lowercased."""
     text = "\n\n".join(b.text for b in request)
-    if len(text) > 2 * _WINDOW:
-        text = text[:_WINDOW] + "\n" + text[-_WINDOW:]
+    if len(text) > _WINDOW + 1000:
+        text = text[:_WINDOW] + "\n" + text[-1000:]
     return text.lower()
 
 
@@ -85,14 +87,19 @@ def detect_language(text: str) -> str:
 def detect_task(cues: str, material: list[Block]) -> tuple[TaskType, float]:
     """The task with the strongest cues, and how clearly it won (0-1)."""
     lex = lexicon()
-    scores: dict[TaskType, float] = {}
-    for task in TaskType:
-        strong = len(lex.strong[task].findall(cues)) if task in lex.strong else 0
-        weak = len(lex.weak[task].findall(cues)) if task in lex.weak else 0
-        scores[task] = 3.0 * min(strong, 3) + 1.0 * min(weak, 3)
+    strong: dict[TaskType, int] = dict.fromkeys(TaskType, 0)
+    weak: dict[TaskType, int] = dict.fromkeys(TaskType, 0)
+    for found in lex.cues.findall(cues):
+        for task, is_strong in lex.cue_table[found]:
+            (strong if is_strong else weak)[task] += 1
+    scores = {t: 3.0 * min(strong[t], 3) + 1.0 * min(weak[t], 3) for t in TaskType}
     kinds = {b.kind for b in material}
     if ContentKind.LOGS in kinds:
-        scores[TaskType.DEBUG] += 4
+        # Logs that show a failure point at debugging; quiet logs are just material.
+        failing = any(
+            _FAILURE.search(b.text[:20000]) for b in material if b.kind is ContentKind.LOGS
+        )
+        scores[TaskType.DEBUG] += 4 if failing else 1
     if kinds & {ContentKind.CODE, ContentKind.DIFF} and ContentKind.LOGS not in kinds:
         scores[TaskType.CODE_REVIEW] += 2
         scores[TaskType.DEBUG] += 0.5
@@ -102,9 +109,7 @@ def detect_task(cues: str, material: list[Block]) -> tuple[TaskType, float]:
     if ContentKind.PROSE in kinds:
         scores[TaskType.SUMMARIZE] += 0.5
     stripped = cues.strip()
-    other_strong = any(
-        lex.strong[t].search(cues) for t in TaskType if t is not TaskType.QUESTION
-    )
+    other_strong = any(strong[t] for t in TaskType if t is not TaskType.QUESTION)
     if stripped.endswith("?") and len(stripped.split()) <= 30 and not material and not other_strong:
         scores[TaskType.QUESTION] += 2.5
     ranked = sorted(TaskType, key=lambda t: (-scores[t], list(TaskType).index(t)))
@@ -134,9 +139,11 @@ def _first(pattern: re.Pattern[str], text: str, group: str) -> str | None:
 
 def extract_slots(request_text: str) -> Slots:
     """What the request already says about goal, audience, tone, length, format and so on."""
-    head = request_text[: 2 * _WINDOW]
+    head = request_text[:_WINDOW]
     sentences = [s for s in _SENTENCE_END.split(head.strip()) if s]
     goal = sentences[0][:200] if sentences else None
+    # Matched per clause: a pattern spanning "[^.]*" before the cue backtracks quadratically.
+    clauses = [c.strip() for c in _CLAUSE.split(head) if c.strip()]
     return Slots(
         goal=goal,
         audience=_first(_AUDIENCE, head, "who"),
@@ -144,6 +151,6 @@ def extract_slots(request_text: str) -> Slots:
         length=_first(_LENGTH, head, "length"),
         format=_first(_FORMAT, head, "format"),
         language=_first(_OUT_LANGUAGE, head, "lang"),
-        constraints=tuple(m.group(0).strip() for m in _CONSTRAINT.finditer(head))[:5],
-        examples=tuple(m.group(0).strip() for m in _EXAMPLE.finditer(head))[:3],
+        constraints=tuple(c for c in clauses if _CONSTRAINT.search(c))[:5],
+        examples=tuple(c for c in clauses if _EXAMPLE.search(c))[:3],
     )

@@ -27,8 +27,8 @@ class Template:
 class Lexicon:
     """Compiled cues and templates."""
 
-    strong: dict[TaskType, re.Pattern[str]]
-    weak: dict[TaskType, re.Pattern[str]]
+    cues: re.Pattern[str]  # every task phrase, one alternation: one pass over the text
+    cue_table: dict[str, tuple[tuple[TaskType, bool], ...]]  # phrase -> (task, strong?)
     verbs: frozenset[str]
     vague: re.Pattern[str]
     injection: re.Pattern[str]
@@ -60,8 +60,11 @@ def lexicon() -> Lexicon:
     layout = read_toml("enhance/templates.toml")
     tasks = _table(raw, "tasks")
     try:
-        strong = {TaskType(t): phrases_pattern(v["strong"]) for t, v in tasks.items()}
-        weak = {TaskType(t): phrases_pattern(v["weak"]) for t, v in tasks.items()}
+        table: dict[str, list[tuple[TaskType, bool]]] = {}
+        for name, entry in tasks.items():
+            for strong, key in ((True, "strong"), (False, "weak")):
+                for phrase in entry[key]:
+                    table.setdefault(phrase.lower(), []).append((TaskType(name), strong))
         templates = {
             TaskType(t): Template(
                 role=v["role"],
@@ -75,8 +78,8 @@ def lexicon() -> Lexicon:
     except (KeyError, ValueError, TypeError) as exc:
         raise ResourceError(f"enhance data is invalid ({exc}); reinstall the app.") from None
     return Lexicon(
-        strong=strong,
-        weak=weak,
+        cues=phrases_pattern(list(table)),
+        cue_table={phrase: tuple(hits) for phrase, hits in table.items()},
         verbs=frozenset(_table(raw, "verbs")["words"]),
         vague=phrases_pattern(_table(raw, "vague")["phrases"]),
         injection=phrases_pattern(_table(raw, "injection")["phrases"]),

@@ -8,7 +8,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path[:0] = [str(Path(__file__).resolve().parents[3]), str(Path(__file__).resolve().parents[3] / "src")]
+sys.path[:0] = [
+    str(Path(__file__).resolve().parents[3]),
+    str(Path(__file__).resolve().parents[3] / "src"),
+]
 
 from promptready.enhance import enhance  # noqa: E402
 from tests.enhance.golden.cases import EXPECTED_DIR, load_cases  # noqa: E402
