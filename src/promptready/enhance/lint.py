@@ -17,12 +17,9 @@ _ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 _PLACEHOLDER = re.compile(
     r"(?<!\{)\{[A-Za-z_][\w ]*\}(?!\})|\[(?:[A-Z_ ]{3,}|insert [^\]]+|your [^\]]+)\]|<[A-Z_]{3,}>|\bTODO\b|\bTBD\b|\bXXX\b"
 )
-_SHORT = re.compile(r"\b(?:short|brief|concise|one[- ](?:sentence|line))\b", re.I)
-_LONG = re.compile(r"\b(?:detailed|in[- ]depth|comprehensive|thorough|long)\b", re.I)
-_NUMBERED_LENGTH = re.compile(r"\b\d+\s*(?:words?|sentences?|paragraphs?|pages?)\b", re.I)
-_TASK_SENTENCE = re.compile(
-    r"(?:^|(?<=[.!?;])\s+|\n)(?:also |then |and then |and |plus )?(?P<verb>[^\W\d_]+)", re.I
-)
+_SHORT = re.compile(r"\b(?:short|brief|concise|one[- ](?:sentence|line))\b")  # on lowercase cues
+_LONG = re.compile(r"\b(?:detailed|in[- ]depth|comprehensive|thorough|long)\b")
+_NUMBERED_LENGTH = re.compile(r"\b\d+\s*(?:words?|sentences?|paragraphs?|pages?)\b")
 _NEEDS_LENGTH = (TaskType.WRITING, TaskType.SUMMARIZE, TaskType.EMAIL, TaskType.BRAINSTORM)
 
 
