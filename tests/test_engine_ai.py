@@ -120,3 +120,14 @@ def test_ai_mode_for_a_provider_without_a_key_names_the_fix(upstream: FakeUpstre
     registry = ProviderRegistry(settings, SecretStore(PlaintextKeyring()))
     with pytest.raises(NotConfiguredError, match="promptready keys set fake"):
         Engine(Settings(ai=settings), registry).enhance(ROUGH, mode="ai")
+
+
+async def test_missing_usage_is_counted_with_tiktoken_and_marked_estimated(
+    upstream: FakeUpstream,
+) -> None:
+    upstream.script(Script(no_usage=True, content="Rename photos by date."))
+    engine = ai_engine(upstream)
+    result = await engine.enhance_async(ROUGH, mode="ai")
+    await engine.registry.close()
+    assert result.ai is not None and result.ai.tokens_estimated
+    assert result.ai.completion_tokens == 5 and (result.ai.prompt_tokens or 0) > 100

@@ -203,7 +203,7 @@ class Engine:
             )
         total_ms = (time.perf_counter() - started) * 1000
         raw = "".join(pieces)
-        # No usage from the upstream: counts stay None (tiktoken counting lands with the ledger).
+        usage = usage or _estimate_usage(body, raw, route.model)
         details = AIDetails(
             provider=route.provider.name,
             model=route.model,
@@ -231,6 +231,16 @@ class Engine:
             timings=Timings(total_ms, offline_ms, ttft),
             ai=details,
         )
+
+
+def _estimate_usage(body: dict[str, Any], completion: str, model: str) -> Usage:
+    """Count tokens ourselves when the upstream reported none (marked as an estimate)."""
+    from promptready import tokens
+    from promptready.providers.openai_compat import Usage
+
+    prompt = tokens.count_messages(body["messages"], model)
+    answer = tokens.count_text(completion, model)
+    return Usage(prompt.tokens, answer.tokens, estimated=True)
 
 
 def _result(
