@@ -103,3 +103,25 @@ def test_every_setting_is_described_with_help() -> None:
     keys = [key for key, _, _, _ in rows]
     assert "enhance.format" in keys and "privacy.store_prompts" in keys
     assert all(help_text for _, _, _, help_text in rows)
+
+
+def test_price_overrides_are_read_and_written_as_exact_decimals(tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    path = write(
+        tmp_path / "s.toml", '[pricing.models."openai/gpt-4o"]\ninput = "1.25"\noutput = "5"\n'
+    )
+    loaded = load_settings(path)
+    assert loaded.problems == ()
+    price = loaded.settings.pricing.models["openai/gpt-4o"]
+    assert price.input == Decimal("1.25")
+    save_settings(loaded.settings, path)
+    assert load_settings(path).settings == loaded.settings
+
+
+def test_bad_price_override_names_the_key(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "s.toml", '[pricing.models."openai/gpt-4o"]\ninput = 1.25\noutput = "5"\n'
+    )
+    problems = load_settings(path).problems
+    assert any("pricing.models.openai/gpt-4o.input" in p for p in problems), problems

@@ -11,6 +11,7 @@ import dataclasses
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar, cast, get_type_hints
 from urllib.parse import urlsplit
@@ -146,6 +147,24 @@ class GatewaySettings:
     )
 
 
+def _parse_prices(key: str, raw: object) -> dict[str, Any]:
+    from promptready.pricing import parse_price_overrides
+
+    return dict(parse_price_overrides(key, raw))
+
+
+@dataclass(frozen=True)
+class PricingSettings:
+    models: dict[str, Any] = field(
+        default_factory=dict,
+        metadata=meta(
+            "Your own prices in USD per 1M tokens, e.g. "
+            '"openai/gpt-4o" = {input = "2.50", output = "10"}.',
+            parse=_parse_prices,
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class PrivacySettings:
     store_prompts: bool = field(
@@ -161,6 +180,7 @@ class Settings:
     enhance: EnhanceSettings = field(default_factory=EnhanceSettings)
     ai: AISettings = field(default_factory=AISettings)
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
+    pricing: PricingSettings = field(default_factory=PricingSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
 
 
@@ -257,15 +277,23 @@ def load_settings(path: Path) -> LoadedSettings:
 def settings_to_toml(settings: Settings) -> str:
     """Render settings as TOML, the inverse of ``parse_settings``."""
     raw = {
-        name: {
-            k: list(v) if isinstance(v, tuple) else v
-            for k, v in dataclasses.asdict(section).items()
-        }
+        name: {k: _plain(v) for k, v in dataclasses.asdict(section).items()}
         for name, section in (
             (f.name, getattr(settings, f.name)) for f in dataclasses.fields(settings)
         )
     }
     return tomli_w.dumps(raw)
+
+
+def _plain(value: object) -> object:
+    """TOML-ready form: tuples as lists, Decimals as strings (money never becomes a float)."""
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
 
 
 def save_settings(settings: Settings, path: Path) -> None:
