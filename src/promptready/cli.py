@@ -15,9 +15,10 @@ from promptready.commands import enhance as enhance_command
 from promptready.commands import keys as keys_command
 from promptready.commands import serve as serve_command
 from promptready.commands import tokens as tokens_command
+from promptready.commands import usage as usage_command
 from promptready.error_handler import run_guarded
 
-SUBCOMMANDS = (enhance_command, keys_command, serve_command, tokens_command)
+SUBCOMMANDS = (enhance_command, keys_command, serve_command, tokens_command, usage_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
