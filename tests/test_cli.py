@@ -143,3 +143,14 @@ def test_unexpected_bug_leaves_a_crash_report(
     assert "this is a bug" in err
     log = isolated_home / "promptready" / "logs" / "crash.log"
     assert "RuntimeError: boom" in log.read_text(encoding="utf-8")
+
+
+def test_each_enhancement_is_one_ledger_row(capsys: pytest.CaptureFixture[str]) -> None:
+    from promptready.ledger.store import Ledger
+    from promptready.paths import app_paths
+
+    assert main(["enhance", ROUGH]) == 0
+    assert main(["enhance", ROUGH]) == 0
+    rows = Ledger(app_paths().ledger_file).last(5)
+    assert [(r["source"], r["mode"], r["status"]) for r in rows] == [("cli", "offline", "ok")] * 2
+    assert rows[0]["prompt_text"] is None  # not stored unless the user opts in

@@ -10,6 +10,7 @@ from keyrings.alt.file import PlaintextKeyring
 
 from promptready.engine import Engine, Mode
 from promptready.errors import NotConfiguredError
+from promptready.ledger.records import UsageRecord
 from promptready.providers.registry import ProviderRegistry
 from promptready.secrets import ApiKey, SecretStore
 from promptready.settings import AISettings, Settings
@@ -131,3 +132,41 @@ async def test_missing_usage_is_counted_with_tiktoken_and_marked_estimated(
     await engine.registry.close()
     assert result.ai is not None and result.ai.tokens_estimated
     assert result.ai.completion_tokens == 5 and (result.ai.prompt_tokens or 0) > 100
+
+
+class Rows:
+    """A recorder that keeps the rows the engine writes."""
+
+    def __init__(self) -> None:
+        self.rows: list[UsageRecord] = []
+
+    def __call__(self, row: UsageRecord) -> None:
+        self.rows.append(row)
+
+
+async def test_every_ai_call_is_one_ledger_row_with_tokens_and_cost(upstream: FakeUpstream) -> None:
+    rows = Rows()
+    engine = ai_engine(upstream)
+    engine = Engine(engine.settings, engine.registry, recorder=rows, source="popup")
+    upstream.script(Script(status=500), Script(content="Rename photos by date."))
+    result = await engine.enhance_async(ROUGH, mode="ai")
+    await engine.registry.close()
+    (row,) = rows.rows
+    assert row.source == "popup" and row.mode == "byok" and row.status == "ok"
+    assert row.model == "main-model" and row.completion_tokens == 4 and row.prompt_tokens == 9
+    assert row.hops == "fake/main-model:500 → fake/main-model:ok"
+    assert row.latency_ms == result.timings.total_ms
+
+
+async def test_cancelled_call_is_recorded_as_cancelled(upstream: FakeUpstream) -> None:
+    rows = Rows()
+    base = ai_engine(upstream)
+    engine = Engine(base.settings, base.registry, recorder=rows)
+    upstream.script(Script(hang_s=5))
+    task = asyncio.create_task(engine.enhance_async(ROUGH, mode="ai"))
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await engine.registry.close()
+    assert [r.status for r in rows.rows] == ["cancelled"]

@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from promptready.settings import Settings
 
 if TYPE_CHECKING:
     from promptready.enhance import Analysis, Change, Enhancement, OutputFormat
+    from promptready.ledger.records import UsageRecord
     from promptready.providers.openai_compat import Usage
     from promptready.providers.registry import ProviderRegistry
 
@@ -71,6 +73,7 @@ class EnhanceResult:
 
 
 OnDelta = Callable[[str], None]
+Recorder = Callable[["UsageRecord"], None]
 
 
 def parse_mode(value: str) -> Mode:
@@ -96,10 +99,16 @@ class Engine:
     """Enhance text in the configured (or requested) mode and format."""
 
     def __init__(
-        self, settings: Settings | None = None, registry: ProviderRegistry | None = None
+        self,
+        settings: Settings | None = None,
+        registry: ProviderRegistry | None = None,
+        recorder: Recorder | None = None,
+        source: str = "cli",
     ) -> None:
         self.settings = settings or Settings()
         self._registry = registry
+        self._recorder = recorder
+        self.source = source
 
     @property
     def registry(self) -> ProviderRegistry:
@@ -128,8 +137,8 @@ class Engine:
         """Enhance ``text`` from synchronous code (the CLI); see ``enhance_async``."""
         chosen_mode, chosen_fmt = self.choose(mode, fmt)
         if chosen_mode is Mode.OFFLINE:
-            return self._offline_result(text, chosen_fmt)
-        return asyncio.run(self._run_closing(text, chosen_fmt, None))
+            return self._record(text, self._offline_result(text, chosen_fmt))
+        return self._record(text, asyncio.run(self._run_closing(text, chosen_fmt, None)))
 
     async def enhance_async(
         self,
@@ -145,8 +154,63 @@ class Engine:
         """
         chosen_mode, chosen_fmt = self.choose(mode, fmt)
         if chosen_mode is Mode.OFFLINE:
-            return self._offline_result(text, chosen_fmt)
-        return await self._ai_result(text, chosen_fmt, on_delta)
+            return self._record(text, self._offline_result(text, chosen_fmt))
+        started = time.perf_counter()
+        try:
+            result = await self._ai_result(text, chosen_fmt, on_delta)
+        except asyncio.CancelledError:
+            self._record_cancelled((time.perf_counter() - started) * 1000)
+            raise
+        return self._record(text, result)
+
+    def _record(self, text: str, result: EnhanceResult) -> EnhanceResult:
+        """One ledger row for the call (when the engine has a recorder)."""
+        if self._recorder is None:
+            return result
+        from promptready.ledger.records import UsageRecord
+
+        ai = result.ai
+        attempted_ai = ai is not None or result.fallback_reason is not None
+        self._recorder(
+            UsageRecord(
+                source=self.source,
+                mode="byok" if attempted_ai else "offline",
+                status="error" if result.fallback_reason and ai is None else "ok",
+                provider=ai.provider if ai else None,
+                model=ai.model if ai else None,
+                prompt_tokens=(ai.prompt_tokens or 0) if ai else 0,
+                completion_tokens=(ai.completion_tokens or 0) if ai else 0,
+                tokens_estimated=ai.tokens_estimated if ai else False,
+                cost_usd=self._cost(ai),
+                latency_ms=result.timings.total_ms,
+                ttft_ms=result.timings.ttft_ms,
+                error_code="ai_failed" if result.fallback_reason and ai is None else None,
+                hops=ai.hops if ai else None,
+                prompt_text=text,
+            )
+        )
+        return result
+
+    def _record_cancelled(self, elapsed_ms: float) -> None:
+        if self._recorder is not None:
+            from promptready.ledger.records import UsageRecord
+
+            self._recorder(
+                UsageRecord(
+                    source=self.source, mode="byok", status="cancelled", latency_ms=elapsed_ms
+                )
+            )
+
+    def _cost(self, ai: AIDetails | None) -> Decimal:
+        if ai is None or ai.prompt_tokens is None:
+            return Decimal(0)
+        from promptready.pricing import cost_usd, load_rate_card
+
+        card = load_rate_card().with_overrides(self.settings.pricing.models)
+        price = card.price(ai.model, ai.provider)
+        if price is None:
+            return Decimal(0)  # unpriced model: tokens are still recorded
+        return cost_usd(price, ai.prompt_tokens, ai.completion_tokens or 0)
 
     async def _run_closing(
         self, text: str, fmt: OutputFormat, on_delta: OnDelta | None
@@ -268,10 +332,22 @@ def open_registry() -> tuple[ProviderRegistry, tuple[str, ...]]:
     return engine.registry, problems
 
 
-def open_engine() -> tuple[Engine, tuple[str, ...]]:
-    """An Engine on the user's settings file, plus any problems found in that file."""
+def open_engine(source: str = "cli") -> tuple[Engine, tuple[str, ...]]:
+    """An Engine on the user's settings file that records every call in the ledger, plus any
+    problems found in the settings file."""
     from promptready.paths import app_paths
     from promptready.settings import load_settings
 
-    loaded = load_settings(app_paths().settings_file)
-    return Engine(loaded.settings), loaded.problems
+    paths = app_paths()
+    loaded = load_settings(paths.settings_file)
+    ledger_box: list[Any] = []
+
+    def record(row: UsageRecord) -> None:
+        # Opened on the first call only: --help and offline start-up never touch SQLite.
+        if not ledger_box:
+            from promptready.ledger.store import Ledger
+
+            ledger_box.append(Ledger(paths.ledger_file, loaded.settings.privacy.store_prompts))
+        ledger_box[0].write([row])
+
+    return Engine(loaded.settings, recorder=record, source=source), loaded.problems

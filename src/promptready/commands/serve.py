@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from promptready.gateway.server import bind_sockets, serve
     from promptready.paths import app_paths
 
-    engine, problems = open_engine()
+    engine, problems = open_engine("gateway")
     for problem in problems:
         print(f"promptready: warning: {problem}", file=sys.stderr)
     settings = engine.settings.gateway
