@@ -72,6 +72,11 @@ class RateCard:
             provider, _, model = model.partition("/")
         if provider in self.free_providers:
             return ModelPrice(Decimal(0), Decimal(0))
+        found = self._lookup(model, provider)
+        # A custom or aggregator provider serving a known model: the model's list price applies.
+        return found if found is not None or provider is None else self._lookup(model, None)
+
+    def _lookup(self, model: str, provider: str | None) -> ModelPrice | None:
         best: str | None = None
         for key in self.models:
             key_provider, _, base = key.rpartition("/")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 
@@ -28,14 +29,32 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.set_defaults(func=run)
 
 
+def _cap(raw: str) -> Decimal | None:
+    """The global monthly cap from settings ("" for none)."""
+    if not raw.strip():
+        return None
+    try:
+        cap = Decimal(raw)
+    except InvalidOperation:
+        from promptready.errors import ConfigError
+
+        raise ConfigError(
+            f'gateway.monthly_cap_usd must be an amount like "20", not {raw!r}.'
+        ) from None
+    return cap
+
+
 def run(args: argparse.Namespace) -> int:
     """Bind, print the URL once listening, serve until interrupted."""
     from promptready.engine import open_engine
     from promptready.errors import ConfigError
     from promptready.gateway.app import Gateway, GatewayConfig
     from promptready.gateway.apps import AppRegistry
+    from promptready.gateway.metering import Meter
     from promptready.gateway.server import bind_sockets, serve
+    from promptready.ledger.writer import BatchWriter
     from promptready.paths import app_paths
+    from promptready.pricing import load_rate_card
 
     engine, problems = open_engine("gateway")
     for problem in problems:
@@ -56,7 +75,10 @@ def run(args: argparse.Namespace) -> int:
         allowed_origins=frozenset(o.lower().rstrip("/").encode() for o in settings.allowed_origins),
         allow_remote=args.allow_remote,
     )
-    app = Gateway(engine, AppRegistry(app_paths().config_dir / "apps.toml"), config)
+    meter = Meter(
+        BatchWriter(app_paths().ledger_file), load_rate_card(), _cap(settings.monthly_cap_usd)
+    )
+    app = Gateway(engine, AppRegistry(app_paths().config_dir / "apps.toml"), config, meter)
 
     def ready(url: str) -> None:
         print(f"listening on {url}", flush=True)

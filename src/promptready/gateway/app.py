@@ -36,6 +36,7 @@ from promptready.gateway.cache import ResponseCache, cache_key, completion_as_ss
 from promptready.gateway.chat import Call, Outcome, prepare_body, relay_json, relay_stream
 from promptready.gateway.errors import GatewayError, bad_request, forbidden, unauthorized
 from promptready.gateway.limits import RateLimiter
+from promptready.gateway.metering import Meter
 from promptready.gateway.security import (
     bearer_token,
     is_loopback_host,
@@ -76,9 +77,14 @@ class Gateway:
     """The OpenAI-compatible loopback API over one Engine and one apps file."""
 
     def __init__(
-        self, engine: Engine, apps: AppRegistry, config: GatewayConfig | None = None
+        self,
+        engine: Engine,
+        apps: AppRegistry,
+        config: GatewayConfig | None = None,
+        meter: Meter | None = None,
     ) -> None:
         self.engine = engine
+        self.meter = meter
         self.apps = apps
         self.config = config or GatewayConfig()
         self._ids = itertools.count(1)
@@ -158,6 +164,8 @@ class Gateway:
         upstream_path = INFERENCE_PATHS.get(path)
         if upstream_path is not None and method == "POST":
             await self._inference(receive, send, request, upstream_path)
+        elif path == "/v1/usage" and method == "GET" and self.meter is not None:
+            await send_bytes(send, 200, self.meter.usage(request.app), request.headers)
         elif path == "/v1/models" and method == "GET":
             await send_bytes(send, 200, self._models(request.app), request.headers)
         elif upstream_path is not None or path == "/v1/models":
@@ -197,6 +205,8 @@ class Gateway:
                     type="rate_limit_error",
                     retry_after_s=math.ceil(wait),
                 )
+        if self.meter is not None:
+            self.meter.check(request.app, request.request_id)
         if model in virtual.MODELS:
             if upstream_path != "/chat/completions":
                 raise bad_request(
@@ -207,6 +217,16 @@ class Gateway:
         cacheable = limits.cache_ttl_s and upstream_path != "/responses"
         key = cache_key(f"{request.app.name}{upstream_path}", payload) if cacheable else None
         if key is not None and await self._answer_from_cache(key, payload, send, request):
+            if self.meter is not None:
+                self.meter.record(
+                    request.app,
+                    provider=None,
+                    model=model,
+                    outcome=Outcome(200),
+                    request_id=request.request_id,
+                    started=request.started,
+                    cache_hit=True,
+                )
             return
         try:
             route = self.engine.registry.resolve(model)
@@ -227,9 +247,20 @@ class Gateway:
             else:
                 await relay_json(call)
         except UpstreamError as error:
+            call.outcome.status, call.outcome.error_code = 502, "upstream_unavailable"
             raise GatewayError(
                 502, str(error), "upstream_unavailable", type="api_error", retry=True
             ) from None
+        finally:
+            if self.meter is not None:
+                self.meter.record(
+                    request.app,
+                    provider=route.provider.name,
+                    model=route.model,
+                    outcome=call.outcome,
+                    request_id=request.request_id,
+                    started=request.started,
+                )
         if key is not None and call.outcome.body is not None:
             self.cache.put(key, call.outcome.body, limits.cache_ttl_s)
 
@@ -256,6 +287,8 @@ class Gateway:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.engine.registry.close()
+                if self.meter is not None:
+                    self.meter.writer.close()  # every row on disk before the process ends
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

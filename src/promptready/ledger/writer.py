@@ -76,6 +76,11 @@ class BatchWriter:
                 self._roll_day(today)
             return self._today[app], self._month[app]
 
+    def spent_total(self) -> Decimal:
+        """USD all apps spent this month (UTC)."""
+        with self._wake:
+            return sum(self._month.values(), Decimal(0))
+
     def flush(self) -> None:
         """Write everything submitted so far, now."""
         with self._wake:
