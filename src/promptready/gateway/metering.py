@@ -18,7 +18,7 @@ from promptready.gateway.chat import Outcome
 from promptready.gateway.errors import GatewayError
 from promptready.ledger.records import UsageRecord
 from promptready.ledger.writer import BatchWriter
-from promptready.pricing import RateCard, cost_usd
+from promptready.pricing import ModelPrice, RateCard, cost_usd
 
 
 def _next_day() -> str:
@@ -41,6 +41,7 @@ class Meter:
         self.writer = writer
         self.card = card
         self.monthly_cap_usd = monthly_cap_usd
+        self._prices: dict[tuple[str | None, str], ModelPrice | None] = {}
 
     def check(self, app: AppToken, request_id: str) -> None:
         """402 (no retry) when the app's day/month budget or the global cap is spent."""
@@ -90,7 +91,7 @@ class Meter:
     ) -> None:
         """One row for a finished call."""
         prompt, completion = outcome.prompt_tokens or 0, outcome.completion_tokens or 0
-        price = None if cache_hit else self.card.price(model, provider)
+        price = None if cache_hit else self._price(model, provider)
         ok = cache_hit or 200 <= outcome.status < 300
         self.writer.submit(
             UsageRecord(
@@ -110,6 +111,14 @@ class Meter:
                 cache_hit=cache_hit,
             )
         )
+
+    def _price(self, model: str, provider: str | None) -> ModelPrice | None:
+        key = (provider, model)
+        if key not in self._prices:
+            if len(self._prices) > 4096:  # model names come from clients: keep the memo bounded
+                self._prices.clear()
+            self._prices[key] = self.card.price(model, provider)
+        return self._prices[key]
 
     def usage(self, app: AppToken) -> bytes:
         """The app's own spend and limits, for ``GET /v1/usage``."""

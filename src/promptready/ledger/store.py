@@ -33,9 +33,9 @@ _INSERT = (
     f"INSERT OR IGNORE INTO calls ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 )
 _ROLLUP = """
-INSERT INTO rollups VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
+INSERT INTO rollups VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (day, source, app, mode, model) DO UPDATE SET
-    calls = calls + 1, prompt_tokens = prompt_tokens + excluded.prompt_tokens,
+    calls = calls + excluded.calls, prompt_tokens = prompt_tokens + excluded.prompt_tokens,
     completion_tokens = completion_tokens + excluded.completion_tokens,
     cost_micro_usd = cost_micro_usd + excluded.cost_micro_usd, credits = credits + excluded.credits
 """
@@ -90,14 +90,35 @@ class Ledger:
     def write(self, records: Sequence[UsageRecord]) -> None:
         """Insert records and bump their rollups in one transaction (duplicates by id ignored)."""
         with self.conn:
-            for record in records:
-                row = _row(record, self.store_prompts)
-                if self.conn.execute(_INSERT, row).rowcount:
-                    self.conn.execute(
-                        _ROLLUP,
-                        (row[2], record.source, record.app or "", record.mode, record.model or "",
-                         record.prompt_tokens, record.completion_tokens, row[11], record.credits),
-                    )  # fmt: skip
+            unique = {r.id: r for r in records}
+            for known in self._existing(list(unique)):
+                del unique[known]
+            fresh = list(unique.values())
+            self.conn.executemany(_INSERT, [_row(r, self.store_prompts) for r in fresh])
+            # Aggregated per rollup key first: one upsert per key instead of one per row.
+            sums: dict[tuple[str, ...], list[int]] = {}
+            for record in fresh:
+                key = (
+                    record.timestamp.astimezone(UTC).date().isoformat(), record.source,
+                    record.app or "", record.mode, record.model or "",
+                )  # fmt: skip
+                acc = sums.setdefault(key, [0, 0, 0, 0, 0])
+                acc[0] += 1
+                acc[1] += record.prompt_tokens
+                acc[2] += record.completion_tokens
+                acc[3] += _micro(record.cost_usd)
+                acc[4] += record.credits
+            self.conn.executemany(_ROLLUP, [(*k, *v) for k, v in sums.items()])
+
+    def _existing(self, ids: list[str]) -> set[str]:
+        """Which of ``ids`` are already in the ledger (a retried batch must not count twice)."""
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            query = f"SELECT id FROM calls WHERE id IN ({marks})"
+            found |= {row[0] for row in self.conn.execute(query, chunk)}
+        return found
 
     def totals(self, by: str, since: date | None = None) -> list[Total]:
         """Calls, tokens, cost and credits per day / model / app / mode / source, from rollups."""
