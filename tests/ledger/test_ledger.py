@@ -259,3 +259,16 @@ def test_usage_export_json_to_a_file(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_records_with_unknown_values_are_refused() -> None:
     with pytest.raises(ValueError, match="bad ledger record"):
         UsageRecord(source="browser", mode="byok")
+
+
+def test_usage_prune_is_explicit_and_reports_what_it_deleted(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    old = datetime.now(UTC) - timedelta(days=100)
+    Ledger(app_paths().ledger_file).write(
+        [record(timestamp=old), record(timestamp=datetime.now(UTC))]
+    )
+    assert main(["usage", "prune", "--older-than", "30"]) == 0
+    assert "Deleted 1 row(s)" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["usage", "prune", "--older-than", "0"])

@@ -33,6 +33,30 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     export.add_argument("--since", type=_date, metavar="DATE", dest="export_since")
     export.set_defaults(func=run_export)
+    prune = actions.add_parser("prune", help="delete rows older than N days (their totals go too)")
+    prune.add_argument("--older-than", type=_days, required=True, metavar="DAYS")
+    prune.set_defaults(func=run_prune)
+
+
+def _days(value: str) -> int:
+    try:
+        days = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of days") from None
+    if days < 1:
+        raise argparse.ArgumentTypeError("keep at least 1 day")
+    return days
+
+
+def run_prune(args: argparse.Namespace) -> int:
+    """Delete old rows on request (nothing is ever pruned automatically)."""
+    ledger = _ledger()
+    try:
+        deleted = ledger.prune(args.older_than)
+    finally:
+        ledger.close()
+    print(f"Deleted {deleted} row(s) older than {args.older_than} days.")
+    return 0
 
 
 def _ledger() -> Any:
