@@ -96,15 +96,20 @@ async def test_not_a_prompt_answer_falls_back_to_offline(upstream: FakeUpstream)
     assert "not to be a prompt" in result.fallback_reason
 
 
-async def test_cancelling_stops_the_call(upstream: FakeUpstream) -> None:
+async def cancel_midway(engine: Engine, upstream: FakeUpstream) -> None:
+    """Start an AI enhancement against a hanging upstream and cancel it."""
     upstream.script(Script(hang_s=5))
-    engine = ai_engine(upstream)
     task = asyncio.create_task(engine.enhance_async(ROUGH, mode="ai"))
     await asyncio.sleep(0.2)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     await engine.registry.close()
+
+
+async def test_cancelling_stops_the_call(upstream: FakeUpstream) -> None:
+    await cancel_midway(ai_engine(upstream), upstream)
+    assert len(upstream.seen) == 1
 
 
 async def test_wrong_key_falls_back_and_never_shows_the_key(upstream: FakeUpstream) -> None:
@@ -161,12 +166,5 @@ async def test_every_ai_call_is_one_ledger_row_with_tokens_and_cost(upstream: Fa
 async def test_cancelled_call_is_recorded_as_cancelled(upstream: FakeUpstream) -> None:
     rows = Rows()
     base = ai_engine(upstream)
-    engine = Engine(base.settings, base.registry, recorder=rows)
-    upstream.script(Script(hang_s=5))
-    task = asyncio.create_task(engine.enhance_async(ROUGH, mode="ai"))
-    await asyncio.sleep(0.2)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    await engine.registry.close()
+    await cancel_midway(Engine(base.settings, base.registry, recorder=rows), upstream)
     assert [r.status for r in rows.rows] == ["cancelled"]

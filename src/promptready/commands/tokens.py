@@ -4,28 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-
-def _usd(value: str) -> Decimal:
-    try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"{value!r} is not an amount in USD") from None
-    if not amount.is_finite() or amount < 0:
-        raise argparse.ArgumentTypeError(f"{value!r} must be zero or more")
-    return amount
-
-
-def _positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value!r} must be at least 1")
-    return number
+from promptready.commands.arguments import positive_int, usd
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -40,12 +21,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "create", help="create an app token (printed once, on the last line)"
     )
     create.add_argument("name", metavar="NAME")
-    create.add_argument("--budget-usd-day", type=_usd, metavar="X", help="daily spend limit")
-    create.add_argument("--budget-usd-month", type=_usd, metavar="Y", help="monthly spend limit")
-    create.add_argument("--rpm", type=_positive, metavar="N", help="requests per minute")
+    create.add_argument("--budget-usd-day", type=usd, metavar="X", help="daily spend limit")
+    create.add_argument("--budget-usd-month", type=usd, metavar="Y", help="monthly spend limit")
+    create.add_argument("--rpm", type=positive_int, metavar="N", help="requests per minute")
     create.add_argument("--models", nargs="+", metavar="MODEL", help="only these models")
     create.add_argument(
-        "--cache-ttl", type=_positive, metavar="SECONDS", help="cache identical requests"
+        "--cache-ttl", type=positive_int, metavar="SECONDS", help="cache identical requests"
     )
     create.set_defaults(func=run_create)
     listing = actions.add_parser("list", help="list apps and their limits")

@@ -8,6 +8,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from promptready.commands.arguments import positive_int
+
 
 def _date(value: str) -> date:
     try:
@@ -34,18 +36,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     export.add_argument("--since", type=_date, metavar="DATE", dest="export_since")
     export.set_defaults(func=run_export)
     prune = actions.add_parser("prune", help="delete rows older than N days (their totals go too)")
-    prune.add_argument("--older-than", type=_days, required=True, metavar="DAYS")
+    prune.add_argument("--older-than", type=positive_int, required=True, metavar="DAYS")
     prune.set_defaults(func=run_prune)
-
-
-def _days(value: str) -> int:
-    try:
-        days = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of days") from None
-    if days < 1:
-        raise argparse.ArgumentTypeError("keep at least 1 day")
-    return days
 
 
 def run_prune(args: argparse.Namespace) -> int:
