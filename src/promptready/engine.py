@@ -104,7 +104,9 @@ class Engine:
         registry: ProviderRegistry | None = None,
         recorder: Recorder | None = None,
         source: str = "cli",
+        latency_source: Callable[[], dict[str, float]] | None = None,
     ) -> None:
+        self._latency_source = latency_source
         self.settings = settings or Settings()
         self._registry = registry
         self._recorder = recorder
@@ -117,7 +119,9 @@ class Engine:
             from promptready.providers.registry import ProviderRegistry
             from promptready.secrets import SecretStore
 
-            self._registry = ProviderRegistry(self.settings.ai, SecretStore())
+            self._registry = ProviderRegistry(
+                self.settings.ai, SecretStore(), latency_source=self._latency_source
+            )
         return self._registry
 
     def choose(
@@ -342,12 +346,20 @@ def open_engine(source: str = "cli") -> tuple[Engine, tuple[str, ...]]:
     loaded = load_settings(paths.settings_file)
     ledger_box: list[Any] = []
 
-    def record(row: UsageRecord) -> None:
-        # Opened on the first call only: --help and offline start-up never touch SQLite.
+    def ledger() -> Any:
+        # Opened on first use only: --help and offline start-up never touch SQLite.
         if not ledger_box:
             from promptready.ledger.store import Ledger
 
             ledger_box.append(Ledger(paths.ledger_file, loaded.settings.privacy.store_prompts))
-        ledger_box[0].write([row])
+        return ledger_box[0]
 
-    return Engine(loaded.settings, recorder=record, source=source), loaded.problems
+    def record(row: UsageRecord) -> None:
+        ledger().write([row])
+
+    def latencies() -> dict[str, float]:
+        result: dict[str, float] = ledger().latencies()
+        return result
+
+    engine = Engine(loaded.settings, recorder=record, source=source, latency_source=latencies)
+    return engine, loaded.problems

@@ -146,6 +146,17 @@ class Ledger:
         today = today or datetime.now(UTC).date()
         return self.spend(today.replace(day=1))
 
+    def latencies(self, days: int = 7) -> dict[str, float]:
+        """Average latency of successful AI calls per ``provider/model`` over the last days."""
+        since = (datetime.now(UTC).date() - timedelta(days=days)).isoformat()
+        rows = self.conn.execute(
+            "SELECT provider || '/' || model, AVG(latency_ms) FROM calls WHERE day >= ? "
+            "AND status = 'ok' AND mode = 'byok' AND provider IS NOT NULL "
+            "AND latency_ms IS NOT NULL GROUP BY 1",
+            (since,),
+        )
+        return {name: float(ms) for name, ms in rows}
+
     def last(self, n: int) -> list[dict[str, Any]]:
         """The newest ``n`` calls as dicts of every column (cost as a Decimal string)."""
         cursor = self.conn.execute(

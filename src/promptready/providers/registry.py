@@ -7,7 +7,9 @@ so ``meta-llama/Llama-3.3-70B`` still works on Together.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from promptready.errors import NotConfiguredError
 from promptready.providers.http import HttpClient, Timeouts
@@ -33,8 +35,13 @@ class ProviderRegistry:
     """Builds providers from settings (custom base URLs) and the keyring (keys), on demand."""
 
     def __init__(
-        self, settings: AISettings, secrets: SecretStore, http: HttpClient | None = None
+        self,
+        settings: AISettings,
+        secrets: SecretStore,
+        http: HttpClient | None = None,
+        latency_source: Callable[[], dict[str, float]] | None = None,
     ) -> None:
+        self._latency_source = latency_source
         self.settings = settings
         self.secrets = secrets
         self.http = http or HttpClient(Timeouts(first_byte_s=settings.timeout_s))
@@ -110,13 +117,52 @@ class ProviderRegistry:
         """The route for a model name, memoised: the gateway resolves one on every request."""
         route = self._resolved.get(name)
         if route is None:
-            route = self.route(self.parse(name))
+            route = self.auto_routes()[0] if name == "auto" else self.route(self.parse(name))
             if len(self._resolved) < 4096:  # model names come from clients: keep the memo bounded
                 self._resolved[name] = route
         return route
 
+    def auto_routes(self) -> list[Route]:
+        """Routes for ``model: "auto"``: models the user has keys for, ranked by the policy."""
+        from promptready.pricing import load_rate_card
+        from promptready.providers.auto import rank
+
+        candidates = [
+            f"{name}/{self.configs()[name].default_model}"
+            for name in self.with_keys()
+            if self.configs()[name].default_model
+        ]
+        candidates += [
+            str(self.parse(n)) for n in (self.settings.model, *self.settings.fallbacks) if n
+        ]
+        card = load_rate_card()
+        prices: dict[str, Decimal | None] = {}
+        for candidate in candidates:
+            price = card.price(candidate)
+            prices[candidate] = None if price is None else price.input + price.output
+        ranked = rank(candidates, prices, self.latencies(), self.settings.routing)
+        routes = []
+        for name in ranked:
+            try:
+                routes.append(self.route(self.parse(name)))
+            except NotConfiguredError:
+                continue
+        if not routes:
+            raise NotConfiguredError(
+                'model "auto" needs at least one provider key: `promptready keys set openai`.'
+            )
+        return routes
+
+    def latencies(self) -> dict[str, float]:
+        """Median-ish (average) latency per provider/model over the last week, from the ledger."""
+        if self._latency_source is None:
+            return {}
+        return self._latency_source()
+
     def routes(self, primary: str | None = None) -> list[Route]:
         """The primary model then the configured fallbacks (those without a key are skipped)."""
+        if (primary or self.settings.model) == "auto":
+            return self.auto_routes()
         first = self.parse(primary or self.settings.model or "")
         chain = [self.route(first)]
         for name in self.settings.fallbacks:
