@@ -10,7 +10,7 @@ import pytest
 from promptready.cli import main
 from promptready.paths import app_paths
 from promptready.settings import load_settings, save_settings
-from tests.fakes.upstream import FakeUpstream
+from tests.fakes.upstream import FakeUpstream, Script
 
 KEY = "sk-cli-test-key-0123456789-SECRET"
 
@@ -140,3 +140,28 @@ def test_enhance_ai_mode_end_to_end(
     capsys.readouterr()
     assert main(["enhance", "--mode", "ai", "write a haiku about tea"]) == 0
     assert capsys.readouterr().out == "Rewritten prompt for fake-gpt\n"
+
+
+@pytest.mark.usefixtures("stdin_key")
+def test_the_key_appears_in_no_output_log_or_ledger_row(
+    upstream: FakeUpstream, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    keys("set", "mylab", "--base-url", upstream.base_url)
+    path = app_paths().settings_file
+    settings = load_settings(path).settings
+    ai = dataclasses.replace(settings.ai, provider="mylab", model="fake-gpt")
+    save_settings(dataclasses.replace(settings, ai=ai), path)
+    upstream.script(Script(status=500), Script(status=500), Script(status=500))
+    main(["enhance", "--mode", "ai", "write a haiku"])  # fails over to offline
+    main(["enhance", "--mode", "ai", "--json", "write a haiku"])  # succeeds
+    main(["keys", "test", "mylab"])
+    main(["usage", "export", "--format", "json"])
+    captured = capsys.readouterr()
+    everything = captured.out + captured.err + caplog.text + path.read_text(encoding="utf-8")
+    for stored in app_paths().data_dir.iterdir():  # the ledger and its WAL file
+        everything += stored.read_bytes().decode("utf-8", "replace")
+    assert upstream.seen[-1].headers["authorization"] == f"Bearer {KEY}"  # it was really used
+    assert KEY not in everything
