@@ -9,7 +9,7 @@ import re
 
 from promptready.enhance.blocks import Block
 from promptready.enhance.lexicon import lexicon
-from promptready.enhance.model import ContentKind, LintHit, Severity, Slots, TaskType
+from promptready.enhance.model import LintHit, Severity, Slots, TaskType
 
 MAX_SHOWN = 5
 _PENALTY = {Severity.ERROR: 30, Severity.WARNING: 15, Severity.INFO: 5}
@@ -148,8 +148,3 @@ def lint(
         )
     hits.sort(key=lambda h: _ORDER[h.severity])
     return hits, steps if len(steps) >= 2 else []
-
-
-def material_kinds(material: list[Block]) -> set[ContentKind]:
-    """Kinds of the pasted material."""
-    return {b.kind for b in material}

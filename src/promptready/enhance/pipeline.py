@@ -23,7 +23,6 @@ from promptready.enhance.model import (
     Enhancement,
     OutputFormat,
     Slots,
-    TaskType,
 )
 from promptready.enhance.render import Section, fence, is_own_output, render
 
@@ -120,8 +119,3 @@ def _sections(
                 Change("format", "No output format was given: a default for this task was added.")
             )
     return sections, changes
-
-
-def task_of(text: str) -> TaskType:
-    """Only the detected task (used by the accuracy report)."""
-    return enhance(text).analysis.task
