@@ -1,35 +1,48 @@
-"""The rate card as data (resources/pricing.toml): USD prices per model, credit rules, packs,
-plans and balance levels. Pure: ``Decimal`` for money, ``int`` for credits.
+"""The rate card (resources/pricing.toml): USD per 1M tokens by model, credit rules, packs, plans
+and balance levels. Pure, and shared with the hosted credit proxy.
 
+Money is ``Decimal`` parsed from TOML strings, so no float ever touches it; credits are ``int``.
 Rounding: a call's cost is quantized to 0.000001 USD, half up; credits are rounded up (ceil).
+Model lookup: ``provider/model`` or a bare model; a snapshot (``gpt-4o-2024-08-06``,
+``gpt-3.5-turbo-0125``, ``gemini-2.0-flash-001``, ``mistral-large-latest``) takes its base's price.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 from promptready.errors import ConfigError
 
 MICRO_USD = Decimal("0.000001")
 PER_MILLION = Decimal(1_000_000)
+_SNAPSHOT = re.compile(r"-(?:\d{4}-\d{2}-\d{2}|\d{3,4}|latest)$")
+_T = TypeVar("_T")
+Level = Literal["green", "orange", "red"]
 
 
 @dataclass(frozen=True)
 class ModelPrice:
-    """USD per 1M input and output tokens."""
+    """USD per 1M input (prompt) and output (completion) tokens."""
 
     input: Decimal
     output: Decimal
 
 
+FREE = ModelPrice(Decimal(0), Decimal(0))
+
+
 @dataclass(frozen=True)
 class CreditPack:
+    """A one-off credit purchase; some are offered only to users who have run out."""
+
     name: str
     price_usd: Decimal
     credits: int
@@ -38,6 +51,8 @@ class CreditPack:
 
 @dataclass(frozen=True)
 class Plan:
+    """A monthly plan; unused credits carry over ``rollover_months`` (0: topped up, not added)."""
+
     name: str
     price_usd_month: Decimal
     credits_month: int
@@ -46,6 +61,8 @@ class Plan:
 
 @dataclass(frozen=True)
 class BalanceRules:
+    """Credit balance thresholds: colour levels, the low-balance warning and auto-reload."""
+
     green_above: int
     red_below: int
     low_warning_at: int
@@ -54,63 +71,63 @@ class BalanceRules:
 
 @dataclass(frozen=True)
 class RateCard:
-    """Everything that prices a call."""
+    """Everything that prices a call; ``overrides`` are the user's prices and win every lookup."""
 
-    models: dict[str, ModelPrice]
+    models: Mapping[str, ModelPrice]
     free_providers: frozenset[str]
     per_enhancement: int
     tokens_per_credit: int
-    multipliers: dict[str, Decimal]
+    multipliers: Mapping[str, Decimal]
     packs: tuple[CreditPack, ...]
-    plans: dict[str, Plan]
+    plans: Mapping[str, Plan]
     balance: BalanceRules
+    overrides: Mapping[str, ModelPrice] = field(default_factory=dict)
 
     def price(self, model: str, provider: str | None = None) -> ModelPrice | None:
-        """The price of ``provider/model`` (or a bare model); a dated snapshot such as
-        ``gpt-4o-2024-08-06`` takes the price of the longest entry it starts with."""
+        """The price of ``model`` as served by ``provider`` (or named ``provider/model``), None
+        when unknown. A model served by a provider the card lacks costs its list price."""
         if provider is None and "/" in model:
             provider, _, model = model.partition("/")
-        if provider in self.free_providers:
-            return ModelPrice(Decimal(0), Decimal(0))
-        found = self._lookup(model, provider)
-        # A custom or aggregator provider serving a known model: the model's list price applies.
-        return found if found is not None or provider is None else self._lookup(model, None)
+        found = _find(self.overrides, model, provider)
+        if found is None and (provider or "").lower() in self.free_providers:
+            return FREE
+        return found if found is not None else _find(self.models, model, provider)
 
-    def _lookup(self, model: str, provider: str | None) -> ModelPrice | None:
-        best: str | None = None
-        for key in self.models:
-            key_provider, _, base = key.rpartition("/")
-            if provider and key_provider and key_provider != provider:
-                continue
-            if model == base:
-                return self.models[key]
-            if model.startswith(base) and (
-                best is None or len(base) > len(best.rpartition("/")[2])
-            ):
-                best = key
-        return self.models[best] if best is not None else None
+    def with_overrides(self, overrides: Mapping[str, ModelPrice]) -> RateCard:
+        """This card with the user's prices (keyed ``provider/model`` or bare) taking precedence."""
+        return replace(self, overrides={**self.overrides, **overrides})
 
-    def with_overrides(self, overrides: dict[str, ModelPrice]) -> RateCard:
-        """This card with the user's prices taking precedence."""
-        return RateCard(**{**self.__dict__, "models": {**self.models, **overrides}})
+    def credits_for_enhancement(self) -> int:
+        """Credits one enhancement costs on the hosted proxy."""
+        return self.per_enhancement
 
-    def credits_for_chat(self, total_tokens: int, model: str) -> int:
-        """ceil(total_tokens / tokens_per_credit * multiplier), at least 1."""
-        multiplier = self.multipliers.get(model, Decimal(1))
+    def credits_for_chat(self, total_tokens: int, model: str, provider: str | None = None) -> int:
+        """ceil(total_tokens / tokens_per_credit * the model's multiplier), at least 1."""
+        if provider is None and "/" in model:
+            provider, _, model = model.partition("/")
+        multiplier = _find(self.multipliers, model, provider) or Decimal(1)
         raw = Decimal(total_tokens) / Decimal(self.tokens_per_credit) * multiplier
         return max(1, math.ceil(raw))
 
     def packs_for_balance(self, balance: int) -> list[CreditPack]:
-        """Packs to offer: Micro only when the balance is zero."""
+        """Packs to offer at ``balance``: zero-balance packs (Micro) only when it is zero."""
         return [p for p in self.packs if not p.only_at_zero_balance or balance <= 0]
 
-    def balance_level(self, balance: int) -> str:
-        """``green`` above the green line, ``red`` below the red line, ``orange`` between."""
+    def balance_level(self, balance: int) -> Level:
+        """Green above ``green_above``, red below ``red_below``, orange from one to the other."""
         if balance > self.balance.green_above:
             return "green"
         if balance < self.balance.red_below:
             return "red"
         return "orange"
+
+    def low_balance(self, balance: int) -> bool:
+        """Whether to warn: the balance has come down to ``low_warning_at``."""
+        return balance <= self.balance.low_warning_at
+
+    def auto_reload_due(self, balance: int) -> bool:
+        """Whether auto-reload (where the user enabled it) should buy credits now."""
+        return balance < self.balance.auto_reload_below
 
 
 def cost_usd(price: ModelPrice, prompt_tokens: int, completion_tokens: int) -> Decimal:
@@ -119,9 +136,36 @@ def cost_usd(price: ModelPrice, prompt_tokens: int, completion_tokens: int) -> D
     return total.quantize(MICRO_USD, rounding=ROUND_HALF_UP)
 
 
+def _find(table: Mapping[str, _T], model: str, provider: str | None) -> _T | None:
+    """``provider/model``, then a bare ``model`` key, then ``model`` under any provider; each
+    tried with the exact name first, then its snapshot base."""
+    pairs = [(provider.lower() if provider else None, model)]
+    if "/" in model:  # an aggregator's name such as openrouter's "openai/gpt-4o"
+        inner, _, bare = model.partition("/")
+        pairs.append((inner.lower(), bare))
+    names = [(p, n.lower()) for p, n in pairs]
+    names += [(p, _SNAPSHOT.sub("", n)) for p, n in names if _SNAPSHOT.search(n)]
+    for p, name in names:
+        if p and f"{p}/{name}" in table:
+            return table[f"{p}/{name}"]
+    for _, name in names:
+        if name in table:
+            return table[name]
+    for _, name in names:
+        for key, value in table.items():
+            if key.rpartition("/")[2] == name:
+                return value
+    return None
+
+
+# Parsing: every error names the table and key at fault.
+
+
 def _money(key: str, raw: object) -> Decimal:
+    if isinstance(raw, float | int) and not isinstance(raw, bool):
+        raise ConfigError(f'{key} must be a decimal number in quotes, like "2.50", not {raw!r}')
     if not isinstance(raw, str):
-        raise ConfigError(f'{key} must be an amount in quotes, like "2.50" (not {raw!r})')
+        raise ConfigError(f"{key} must be a decimal number, not {raw!r}")
     try:
         value = Decimal(raw)
     except InvalidOperation:
@@ -131,79 +175,111 @@ def _money(key: str, raw: object) -> Decimal:
     return value
 
 
-def _count(key: str, raw: object, minimum: int = 0) -> int:
+def _whole(key: str, raw: object, minimum: int = 0) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int) or raw < minimum:
         raise ConfigError(f"{key} must be a whole number of at least {minimum}, not {raw!r}")
     return raw
 
 
-def parse_price_overrides(key: str, raw: object) -> dict[str, ModelPrice]:
-    """``{"openai/gpt-4o" = {input = "2.5", output = "10"}}`` from settings, validated by key."""
+def _table(
+    key: str, raw: object, required: set[str] | None = None, optional: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """``raw`` as a table holding every ``required`` key and nothing unknown (when given)."""
     if not isinstance(raw, dict):
-        raise ConfigError(f'{key} must be a table of model = {{input = "..", output = ".."}}')
-    found: dict[str, ModelPrice] = {}
-    for model, entry in raw.items():
-        if not isinstance(entry, dict):
-            raise ConfigError(f"{key}.{model} must be a table with input and output prices")
-        found[model] = ModelPrice(
-            _money(f"{key}.{model}.input", entry.get("input")),
-            _money(f"{key}.{model}.output", entry.get("output")),
+        raise ConfigError(f"{key} must be a table, not {raw!r}")
+    if required is not None:
+        if missing := sorted(required - set(raw)):
+            raise ConfigError(f"{key}.{missing[0]} is missing")
+        known = required | optional
+        if unknown := sorted(set(raw) - known):
+            raise ConfigError(f"{key}.{unknown[0]} is not a known key ({', '.join(sorted(known))})")
+    return raw
+
+
+def parse_price_overrides(key: str, raw: object) -> dict[str, ModelPrice]:
+    """Model prices from ``{"openai/gpt-4o" = {input = "2.50", output = "10"}}``; a ConfigError
+    names the exact key at fault, e.g. ``pricing.models.gpt-4o.input``."""
+    prices: dict[str, ModelPrice] = {}
+    for model, entry in _table(key, raw).items():
+        fields = _table(f"{key}.{model}", entry, {"input", "output"})
+        prices[model.lower()] = ModelPrice(
+            _money(f"{key}.{model}.input", fields["input"]),
+            _money(f"{key}.{model}.output", fields["output"]),
         )
-    return found
+    return prices
+
+
+def _pack(index: int, raw: object) -> CreditPack:
+    fields = _table(
+        f"packs[{index}]",
+        raw,
+        {"name", "price_usd", "credits"},
+        frozenset({"only_at_zero_balance"}),
+    )
+    key = f"packs.{fields['name']}"
+    only_at_zero = fields.get("only_at_zero_balance", False)
+    if not isinstance(only_at_zero, bool):
+        raise ConfigError(f"{key}.only_at_zero_balance must be true or false")
+    return CreditPack(
+        str(fields["name"]),
+        _money(f"{key}.price_usd", fields["price_usd"]),
+        _whole(f"{key}.credits", fields["credits"], 1),
+        only_at_zero,
+    )
+
+
+def _plan(name: str, raw: object) -> Plan:
+    key = f"plans.{name}"
+    fields = _table(key, raw, {"price_usd_month", "credits_month", "rollover_months"})
+    return Plan(
+        name,
+        _money(f"{key}.price_usd_month", fields["price_usd_month"]),
+        _whole(f"{key}.credits_month", fields["credits_month"]),
+        _whole(f"{key}.rollover_months", fields["rollover_months"]),
+    )
 
 
 _TABLES = {"models", "free", "credits", "packs", "plans", "balance"}
 
 
-def parse_rate_card(raw: dict[str, Any]) -> RateCard:
-    """Validate a parsed rate card; ConfigError names the table and key at fault."""
-    unknown = set(raw) - _TABLES
-    if unknown:
-        raise ConfigError(f"unknown table [{sorted(unknown)[0]}]")
-    try:
-        credits, balance = raw["credits"], raw["balance"]
-        return RateCard(
-            models=parse_price_overrides("models", raw["models"]),
-            free_providers=frozenset(raw.get("free", {}).get("providers", [])),
-            per_enhancement=_count("credits.per_enhancement", credits["per_enhancement"], 1),
-            tokens_per_credit=_count("credits.tokens_per_credit", credits["tokens_per_credit"], 1),
-            multipliers={
-                m: _money(f"credits.multipliers.{m}", v)
-                for m, v in credits.get("multipliers", {}).items()
-            },
-            packs=tuple(
-                CreditPack(
-                    name=str(p["name"]),
-                    price_usd=_money(f"packs.{p['name']}.price_usd", p["price_usd"]),
-                    credits=_count(f"packs.{p['name']}.credits", p["credits"], 1),
-                    only_at_zero_balance=bool(p.get("only_at_zero_balance", False)),
-                )
-                for p in raw["packs"]
-            ),
-            plans={
-                name: Plan(
-                    name,
-                    _money(f"plans.{name}.price_usd_month", p["price_usd_month"]),
-                    _count(f"plans.{name}.credits_month", p["credits_month"]),
-                    _count(f"plans.{name}.rollover_months", p["rollover_months"]),
-                )
-                for name, p in raw["plans"].items()
-            },
-            balance=BalanceRules(
-                **{k: _count(f"balance.{k}", balance[k]) for k in BalanceRules.__dataclass_fields__}
-            ),
-        )
-    except KeyError as exc:
-        raise ConfigError(f"missing key {exc.args[0]!r}") from None
-    except (TypeError, AttributeError) as exc:
-        raise ConfigError(f"a table has the wrong shape ({exc})") from None
+def parse_rate_card(raw: Mapping[str, object]) -> RateCard:
+    """Validate a parsed rate card; a ConfigError names the table and key at fault."""
+    card = dict(raw)
+    if missing := sorted(_TABLES - set(card)):
+        raise ConfigError(f"the table [{missing[0]}] is missing")
+    if unknown := sorted(set(card) - _TABLES):
+        raise ConfigError(f"[{unknown[0]}] is not a known table ({', '.join(sorted(_TABLES))})")
+    credits = _table(
+        "credits",
+        card["credits"],
+        {"per_enhancement", "tokens_per_credit"},
+        frozenset({"multipliers"}),
+    )
+    providers = _table("free", card["free"], {"providers"})["providers"]
+    if not isinstance(providers, list) or not all(isinstance(p, str) for p in providers):
+        raise ConfigError("free.providers must be a list of provider names")
+    packs = card["packs"]
+    if not isinstance(packs, list):
+        raise ConfigError("packs must be an array of tables ([[packs]])")
+    balance = _table("balance", card["balance"], set(BalanceRules.__dataclass_fields__))
+    return RateCard(
+        models=parse_price_overrides("models", card["models"]),
+        free_providers=frozenset(p.lower() for p in providers),
+        per_enhancement=_whole("credits.per_enhancement", credits["per_enhancement"], 1),
+        tokens_per_credit=_whole("credits.tokens_per_credit", credits["tokens_per_credit"], 1),
+        multipliers={
+            m.lower(): _money(f"credits.multipliers.{m}", v)
+            for m, v in _table("credits.multipliers", credits.get("multipliers", {})).items()
+        },
+        packs=tuple(_pack(i, p) for i, p in enumerate(packs, start=1)),
+        plans={n: _plan(n, p) for n, p in _table("plans", card["plans"]).items()},
+        balance=BalanceRules(**{k: _whole(f"balance.{k}", v) for k, v in balance.items()}),
+    )
 
 
 def load_rate_card(path: Path | None = None) -> RateCard:
-    """The rate card from ``path`` or the shipped resources/pricing.toml."""
-    if path is None:
-        return _shipped()
-    return _read(path)
+    """The rate card in ``path``, or the shipped resources/pricing.toml (read once)."""
+    return _shipped() if path is None else _read(path)
 
 
 @cache
@@ -217,8 +293,12 @@ def _read(path: Path) -> RateCard:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"The rate card {path} could not be read ({exc}).") from None
+        raise ConfigError(
+            f"The rate card {path} could not be read ({exc}); fix it or reinstall PromptReady."
+        ) from None
     try:
         return parse_rate_card(raw)
     except ConfigError as exc:
-        raise ConfigError(f"The rate card {path} is invalid: {exc}.") from None
+        raise ConfigError(
+            f"The rate card {path} is invalid: {exc}; fix it or reinstall PromptReady."
+        ) from None

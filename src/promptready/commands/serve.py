@@ -76,7 +76,9 @@ def run(args: argparse.Namespace) -> int:
         allow_remote=args.allow_remote,
     )
     meter = Meter(
-        BatchWriter(app_paths().ledger_file), load_rate_card(), _cap(settings.monthly_cap_usd)
+        BatchWriter(app_paths().ledger_file, store_prompts=engine.settings.privacy.store_prompts),
+        load_rate_card(),
+        _cap(settings.monthly_cap_usd),
     )
     app = Gateway(engine, AppRegistry(app_paths().config_dir / "apps.toml"), config, meter)
 

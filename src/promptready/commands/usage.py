@@ -1,14 +1,22 @@
-"""``promptready usage``: what calls cost, by day, model, app or mode; ``usage export``."""
+"""``promptready usage``: what calls cost, by day, model, app or mode; ``usage export`` writes every
+row; ``usage prune`` deletes old ones. The ledger (sqlite3) is imported only when a command runs."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promptready.commands.arguments import positive_int
+
+if TYPE_CHECKING:
+    from promptready.ledger.store import Ledger, Total
+
+EMPTY = "No calls recorded yet. Enhance something with `promptready enhance`."
 
 
 def _date(value: str) -> date:
@@ -19,7 +27,7 @@ def _date(value: str) -> date:
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
-    """Add the ``usage`` subcommand (a summary, or ``usage export``)."""
+    """Add the ``usage`` subcommand (a summary) with its ``export`` and ``prune`` actions."""
     parser = subparsers.add_parser(
         "usage",
         help="what your calls cost: totals by day, model, app or mode; or export every row",
@@ -29,6 +37,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--by", choices=("day", "model", "app", "mode"), default="day")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(func=run)
+    # Optional actions: plain `usage` keeps its own options, `usage export ...` picks its own func.
     actions = parser.add_subparsers(title="actions", metavar="ACTION")
     export = actions.add_parser("export", help="write every row as CSV or JSON")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
@@ -40,22 +49,43 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     prune.set_defaults(func=run_prune)
 
 
-def run_prune(args: argparse.Namespace) -> int:
-    """Delete old rows on request (nothing is ever pruned automatically)."""
-    ledger = _ledger()
-    try:
-        deleted = ledger.prune(args.older_than)
-    finally:
-        ledger.close()
-    print(f"Deleted {deleted} row(s) older than {args.older_than} days.")
-    return 0
-
-
-def _ledger() -> Any:
+def _ledger() -> Ledger:
     from promptready.ledger.store import Ledger
     from promptready.paths import app_paths
 
     return Ledger(app_paths().ledger_file)
+
+
+def _money(amount: Decimal) -> str:
+    return f"${amount:.6f}"
+
+
+def format_table(by: str, totals: Sequence[Total]) -> list[str]:
+    """Aligned lines: a header, one line per group, and a totals line."""
+    header = (by, "calls", "prompt tok", "output tok", "cost USD", "credits")
+    lines: list[tuple[object, ...]] = [
+        (t.key, t.calls, t.prompt_tokens, t.completion_tokens, _money(t.cost_usd), t.credits)
+        for t in totals
+    ]
+    lines.append(
+        (
+            "total",
+            sum(t.calls for t in totals),
+            sum(t.prompt_tokens for t in totals),
+            sum(t.completion_tokens for t in totals),
+            _money(sum((t.cost_usd for t in totals), Decimal(0))),
+            sum(t.credits for t in totals),
+        )
+    )
+    table = [header, *lines]
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
+    return [
+        "  ".join(
+            str(v).ljust(w) if i == 0 else str(v).rjust(w)
+            for i, (v, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in table
+    ]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,49 +98,44 @@ def run(args: argparse.Namespace) -> int:
     finally:
         ledger.close()
     if args.json:
-        rows = [{**t.__dict__, "cost_usd": str(t.cost_usd)} for t in totals]
+        rows = [{**vars(t), "cost_usd": str(t.cost_usd)} for t in totals]
         print(json.dumps(rows, indent=2))
-        return 0
-    if not totals:
-        print("No calls recorded yet. Enhance something with `promptready enhance`.")
-        return 0
-    header = (args.by, "calls", "prompt tok", "output tok", "cost USD", "credits")
-    lines = [
-        (t.key, t.calls, t.prompt_tokens, t.completion_tokens, f"${t.cost_usd:.6f}", t.credits)
-        for t in totals
-    ]
-    total_cost = sum((t.cost_usd for t in totals), start=type(totals[0].cost_usd)(0))
-    calls = sum(t.calls for t in totals)
-    prompt = sum(t.prompt_tokens for t in totals)
-    output = sum(t.completion_tokens for t in totals)
-    credits = sum(t.credits for t in totals)
-    lines.append(("total", calls, prompt, output, f"${total_cost:.6f}", credits))
-    widths = [max(len(str(row[i])) for row in [header, *lines]) for i in range(len(header))]
-    for row in [header, *lines]:
-        print(
-            "  ".join(
-                str(v).ljust(w) if i == 0 else str(v).rjust(w)
-                for i, (v, w) in enumerate(zip(row, widths, strict=True))
-            )
-        )
+    elif not totals:
+        print(EMPTY)
+    else:
+        print("\n".join(format_table(args.by, totals)))
     return 0
 
 
 def run_export(args: argparse.Namespace) -> int:
     """Write every row as CSV or JSON to stdout or a file."""
+    from promptready.errors import ConfigError
+
+    since = args.export_since or getattr(args, "since", None)  # `usage --since D export` too
     ledger = _ledger()
     try:
-        text = ledger.export(args.format, args.export_since)
+        if args.output is None:
+            ledger.export_to(args.format, sys.stdout, since)
+            return 0
+        try:
+            with args.output.open("w", encoding="utf-8", newline="") as out:
+                count = ledger.export_to(args.format, out, since)
+        except OSError as exc:
+            raise ConfigError(
+                f"Could not write {args.output} ({exc.strerror}); choose another file with -o."
+            ) from None
     finally:
         ledger.close()
-    if args.output is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        return 0
-    try:
-        args.output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        from promptready.errors import ConfigError
+    print(f"Wrote {count} row(s) to {args.output}.", file=sys.stderr)
+    return 0
 
-        raise ConfigError(f"Could not write {args.output} ({exc.strerror}).") from None
-    print(f"Wrote {args.output}.", file=sys.stderr)
+
+def run_prune(args: argparse.Namespace) -> int:
+    """Delete old rows on request (nothing is ever pruned automatically)."""
+    ledger = _ledger()
+    try:
+        deleted = ledger.prune(args.older_than)
+    finally:
+        ledger.close()
+    print(f"Deleted {deleted} row(s) older than {args.older_than} days.")
     return 0

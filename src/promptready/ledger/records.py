@@ -1,15 +1,26 @@
-"""One ledger row, as plain data."""
+"""One ledger row, as plain data, and the exact money unit it is stored in."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 SOURCES = ("popup", "cli", "gateway")
 MODES = ("offline", "byok", "credits", "cache")
 STATUSES = ("ok", "error", "cancelled", "blocked")
+MICRO = Decimal("0.000001")
+
+
+def micro_usd(amount: Decimal) -> int:
+    """USD as whole micro-dollars (half-even): what the file stores, so sums stay exact."""
+    return int((amount / MICRO).to_integral_value())
+
+
+def usd(micro: int) -> Decimal:
+    """Micro-dollars back to exact USD."""
+    return Decimal(micro) * MICRO
 
 
 def _now() -> datetime:
@@ -36,11 +47,28 @@ class UsageRecord:
     error_code: str | None = None
     request_id: str | None = None
     cache_hit: bool = False
-    hops: str | None = None
-    prompt_text: str | None = None  # only when the user opted in
+    hops: str | None = None  # fallback hops, e.g. "openai/gpt-4o-mini:429 → groq/llama:ok"
+    prompt_text: str | None = None  # written only when the user opted in
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     timestamp: datetime = field(default_factory=_now)
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES or self.mode not in MODES or self.status not in STATUSES:
             raise ValueError(f"bad ledger record {self.source}/{self.mode}/{self.status}")
+        # A float here would make sums inexact; a naive timestamp would land on the wrong day.
+        if not isinstance(self.cost_usd, Decimal) or not self.cost_usd.is_finite():
+            raise ValueError(f"bad ledger record cost {self.cost_usd!r}: use a finite Decimal")
+        if self.timestamp.tzinfo is None:
+            raise ValueError("bad ledger record timestamp: it needs a timezone (use UTC)")
+        if min(self.prompt_tokens, self.completion_tokens) < 0:
+            raise ValueError("bad ledger record tokens: counts cannot be negative")
+
+    @property
+    def day(self) -> date:
+        """The UTC day the call belongs to (rollups and budgets count by it)."""
+        return self.timestamp.astimezone(UTC).date()
+
+    @property
+    def micro_usd(self) -> int:
+        """The cost as stored: whole micro-dollars."""
+        return micro_usd(self.cost_usd)

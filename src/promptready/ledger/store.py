@@ -2,33 +2,36 @@
 
 Every batch is one transaction that inserts the rows and bumps the rollups, so a crash loses at most
 the batch in flight and rollups always equal a recount of the rows. Several processes (the app, the
-CLI) may share the file: WAL plus a busy timeout serialises their writers.
+CLI) may share the file: WAL lets readers run beside the one writer, and ``BEGIN IMMEDIATE`` plus a
+busy timeout make writers queue instead of failing. Rows go in through the ``sqlite3`` module (the
+bench measures it against the SQLModel ORM); ``schema.py`` declares the same tables for typed reads.
 """
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from promptready.errors import ConfigError
+from promptready.ledger.export import FORMATS, write_csv, write_json
 from promptready.ledger.migrations import migrate
-from promptready.ledger.records import UsageRecord
+from promptready.ledger.records import UsageRecord, usd
 
-MICRO = Decimal("0.000001")
-GROUPS = {"day": "day", "model": "model", "app": "app", "mode": "mode", "source": "source"}
+GROUPS = ("day", "model", "app", "mode", "source")
 COLUMNS = (
     "id", "ts", "day", "source", "app", "mode", "provider", "model", "prompt_tokens",
     "completion_tokens", "tokens_estimated", "cost_micro_usd", "credits", "latency_ms", "ttft_ms",
     "status", "error_code", "request_id", "cache_hit", "hops", "prompt_text",
 )  # fmt: skip
+EXPORT_COLUMNS = tuple("cost_usd" if c == "cost_micro_usd" else c for c in COLUMNS)
+BUSY_TIMEOUT_S = 10
 _INSERT = (
     f"INSERT OR IGNORE INTO calls ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 )
@@ -39,6 +42,12 @@ ON CONFLICT (day, source, app, mode, model) DO UPDATE SET
     completion_tokens = completion_tokens + excluded.completion_tokens,
     cost_micro_usd = cost_micro_usd + excluded.cost_micro_usd, credits = credits + excluded.credits
 """
+_KEY_AT = [COLUMNS.index(c) for c in ("day", "source", "app", "mode", "model")]
+_SUM_AT = [
+    COLUMNS.index(c) for c in ("prompt_tokens", "completion_tokens", "cost_micro_usd", "credits")
+]
+_FIRST_DAY = date.min.isoformat()
+_LAST_DAY = date.max.isoformat()
 
 
 @dataclass(frozen=True)
@@ -53,84 +62,119 @@ class Total:
     credits: int
 
 
-def _micro(amount: Decimal) -> int:
-    return int((amount / MICRO).to_integral_value())
-
-
 def _row(record: UsageRecord, keep_prompt: bool) -> tuple[Any, ...]:
     ts = record.timestamp.astimezone(UTC)
     return (
         record.id, ts.isoformat(), ts.date().isoformat(), record.source, record.app, record.mode,
         record.provider, record.model, record.prompt_tokens, record.completion_tokens,
-        int(record.tokens_estimated), _micro(record.cost_usd), record.credits, record.latency_ms,
+        int(record.tokens_estimated), record.micro_usd, record.credits, record.latency_ms,
         record.ttft_ms, record.status, record.error_code, record.request_id, int(record.cache_hit),
         record.hops, record.prompt_text if keep_prompt else None,
     )  # fmt: skip
 
 
+def _sum_by_rollup(rows: Sequence[tuple[Any, ...]]) -> dict[tuple[str, ...], list[int]]:
+    """Calls, tokens, micro-USD and credits per rollup key: one upsert per key, not per row."""
+    day, source, app, mode, model = _KEY_AT
+    prompt, completion, micro, credits = _SUM_AT
+    sums: dict[tuple[str, ...], list[int]] = {}
+    for row in rows:
+        key = (row[day], row[source], row[app] or "", row[mode], row[model] or "")
+        acc = sums.setdefault(key, [0, 0, 0, 0, 0])
+        acc[0] += 1
+        acc[1] += row[prompt]
+        acc[2] += row[completion]
+        acc[3] += row[micro]
+        acc[4] += row[credits]
+    return sums
+
+
+def _as_dict(row: tuple[Any, ...]) -> dict[str, Any]:
+    found = dict(zip(EXPORT_COLUMNS, row, strict=True))
+    found["cost_usd"] = str(usd(found["cost_usd"]))
+    found["tokens_estimated"] = bool(found["tokens_estimated"])
+    found["cache_hit"] = bool(found["cache_hit"])
+    return found
+
+
+# Range filters on ``calls`` use the indexed ``ts``: an ISO day sorts just before its timestamps.
+
+
 class Ledger:
-    """One connection to the ledger file."""
+    """One connection to the ledger file (usable from one thread at a time)."""
 
     def __init__(self, path: Path, store_prompts: bool = False) -> None:
         self.path = path
         self.store_prompts = store_prompts
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(path, timeout=10, check_same_thread=False)
+            # Autocommit: transactions are explicit (BEGIN IMMEDIATE), never implied by sqlite3.
+            self.conn = sqlite3.connect(
+                path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(f"The usage ledger {path} could not be opened ({exc}).") from None
+        try:
             self.conn.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode: a power cut may drop the last commits but never corrupts.
             self.conn.execute("PRAGMA synchronous=NORMAL")
             migrate(self.conn, path)
         except (OSError, sqlite3.Error) as exc:
-            raise ConfigError(f"The usage ledger {path} could not be opened ({exc}).") from None
+            self.conn.close()
+            raise ConfigError(
+                f"The usage ledger {path} could not be opened ({exc}); "
+                "move the file aside to start a new one."
+            ) from None
 
     def close(self) -> None:
         """Close the connection."""
         self.conn.close()
 
-    def write(self, records: Sequence[UsageRecord]) -> None:
-        """Insert records and bump their rollups in one transaction (duplicates by id ignored)."""
-        with self.conn:
-            unique = {r.id: r for r in records}
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def write(self, records: Sequence[UsageRecord]) -> int:
+        """Insert records and bump their rollups in one transaction; returns how many were new.
+
+        A record whose id is already in the file is skipped, so a retried batch counts once.
+        """
+        unique = {r.id: r for r in records}
+        with self._transaction():
             for known in self._existing(list(unique)):
                 del unique[known]
-            fresh = list(unique.values())
-            self.conn.executemany(_INSERT, [_row(r, self.store_prompts) for r in fresh])
-            # Aggregated per rollup key first: one upsert per key instead of one per row.
-            sums: dict[tuple[str, ...], list[int]] = {}
-            for record in fresh:
-                key = (
-                    record.timestamp.astimezone(UTC).date().isoformat(), record.source,
-                    record.app or "", record.mode, record.model or "",
-                )  # fmt: skip
-                acc = sums.setdefault(key, [0, 0, 0, 0, 0])
-                acc[0] += 1
-                acc[1] += record.prompt_tokens
-                acc[2] += record.completion_tokens
-                acc[3] += _micro(record.cost_usd)
-                acc[4] += record.credits
-            self.conn.executemany(_ROLLUP, [(*k, *v) for k, v in sums.items()])
+            rows = [_row(r, self.store_prompts) for r in unique.values()]
+            self.conn.executemany(_INSERT, rows)
+            self.conn.executemany(_ROLLUP, [(*k, *v) for k, v in _sum_by_rollup(rows).items()])
+        return len(rows)
 
     def _existing(self, ids: list[str]) -> set[str]:
-        """Which of ``ids`` are already in the ledger (a retried batch must not count twice)."""
         found: set[str] = set()
-        for start in range(0, len(ids), 500):
+        for start in range(0, len(ids), 500):  # stays under SQLite's bound-variable limit
             chunk = ids[start : start + 500]
             marks = ", ".join("?" * len(chunk))
             query = f"SELECT id FROM calls WHERE id IN ({marks})"
             found |= {row[0] for row in self.conn.execute(query, chunk)}
         return found
 
-    def totals(self, by: str, since: date | None = None) -> list[Total]:
-        """Calls, tokens, cost and credits per day / model / app / mode / source, from rollups."""
-        column = GROUPS.get(by)
-        if column is None:
+    def totals(self, by: str, since: date | None = None, until: date | None = None) -> list[Total]:
+        """Calls, tokens, cost and credits per day / model / app / mode / source over a period
+        (both ends included), from the rollups."""
+        if by not in GROUPS:
             raise ConfigError(f"Cannot group by {by!r}; use one of {', '.join(GROUPS)}.")
         rows = self.conn.execute(
-            f"SELECT {column}, SUM(calls), SUM(prompt_tokens), SUM(completion_tokens), "
-            f"SUM(cost_micro_usd), SUM(credits) FROM rollups WHERE day >= ? GROUP BY 1 ORDER BY 1",
-            ((since or date.min).isoformat(),),
+            f"SELECT {by}, SUM(calls), SUM(prompt_tokens), SUM(completion_tokens), "
+            "SUM(cost_micro_usd), SUM(credits) FROM rollups WHERE day BETWEEN ? AND ? "
+            "GROUP BY 1 ORDER BY 1",
+            (_day(since, _FIRST_DAY), _day(until, _LAST_DAY)),
         )
-        return [Total(k or "-", c, p, o, Decimal(m) * MICRO, cr) for k, c, p, o, m, cr in rows]
+        return [Total(k or "-", c, p, o, usd(m), cr) for k, c, p, o, m, cr in rows]
 
     def spend(self, since: date, app: str | None = None) -> Decimal:
         """USD spent since ``since`` (for one app, or all)."""
@@ -139,18 +183,37 @@ class Ledger:
         if app is not None:
             sql += " AND app = ?"
             args += (app,)
-        return Decimal(self.conn.execute(sql, args).fetchone()[0]) * MICRO
+        return usd(self.conn.execute(sql, args).fetchone()[0])
 
     def month_spend(self, today: date | None = None) -> Decimal:
         """USD spent this calendar month (UTC)."""
         today = today or datetime.now(UTC).date()
         return self.spend(today.replace(day=1))
 
+    def budget_spent(self, app: str, today: date | None = None) -> tuple[Decimal, Decimal]:
+        """USD one app spent today and this month (UTC), as every process wrote it: one small
+        indexed query over the rollups. ``BatchWriter.spent`` is the cheaper in-memory view."""
+        today = today or datetime.now(UTC).date()
+        day, month = self.conn.execute(
+            "SELECT COALESCE(SUM(CASE WHEN day = ? THEN cost_micro_usd END), 0), "
+            "COALESCE(SUM(cost_micro_usd), 0) FROM rollups WHERE day >= ? AND app = ?",
+            (today.isoformat(), today.replace(day=1).isoformat(), app),
+        ).fetchone()
+        return usd(day), usd(month)
+
+    def app_month_spend(self, today: date) -> list[tuple[str, str, Decimal]]:
+        """(app, day, USD) for every app and day of ``today``'s month: seeds spend counters."""
+        rows = self.conn.execute(
+            "SELECT app, day, SUM(cost_micro_usd) FROM rollups WHERE day >= ? GROUP BY 1, 2",
+            (today.replace(day=1).isoformat(),),
+        )
+        return [(app, day, usd(micro)) for app, day, micro in rows]
+
     def latencies(self, days: int = 7) -> dict[str, float]:
         """Average latency of successful AI calls per ``provider/model`` over the last days."""
         since = (datetime.now(UTC).date() - timedelta(days=days)).isoformat()
         rows = self.conn.execute(
-            "SELECT provider || '/' || model, AVG(latency_ms) FROM calls WHERE day >= ? "
+            "SELECT provider || '/' || model, AVG(latency_ms) FROM calls WHERE ts >= ? "
             "AND status = 'ok' AND mode = 'byok' AND provider IS NOT NULL "
             "AND latency_ms IS NOT NULL GROUP BY 1",
             (since,),
@@ -160,46 +223,46 @@ class Ledger:
     def last(self, n: int) -> list[dict[str, Any]]:
         """The newest ``n`` calls as dicts of every column (cost as a Decimal string)."""
         cursor = self.conn.execute(
-            f"SELECT {', '.join(COLUMNS)} FROM calls ORDER BY ts DESC LIMIT ?",
-            (n,),
+            f"SELECT {', '.join(COLUMNS)} FROM calls ORDER BY ts DESC LIMIT ?", (n,)
         )
         return [_as_dict(row) for row in cursor]
 
-    def rows(self, since: date | None = None) -> Iterable[dict[str, Any]]:
+    def rows(self, since: date | None = None) -> Iterator[dict[str, Any]]:
         """Every call since ``since``, oldest first."""
         cursor = self.conn.execute(
-            f"SELECT {', '.join(COLUMNS)} FROM calls WHERE day >= ? ORDER BY ts",
-            ((since or date.min).isoformat(),),
+            f"SELECT {', '.join(COLUMNS)} FROM calls WHERE ts >= ? ORDER BY ts",
+            (_day(since, _FIRST_DAY),),
         )
         return (_as_dict(row) for row in cursor)
 
-    def export(self, fmt: str, since: date | None = None) -> str:
-        """All rows as CSV or JSON text."""
-        rows = list(self.rows(since))
-        if fmt == "json":
-            return json.dumps(rows, ensure_ascii=False, indent=2)
+    def export_to(self, fmt: str, out: TextIO, since: date | None = None) -> int:
+        """Write every row (every column, cost in USD) as CSV or JSON; returns the row count."""
+        if fmt not in FORMATS:
+            raise ConfigError(f"Unknown export format {fmt!r}; use csv or json.")
         if fmt == "csv":
-            out = io.StringIO()
-            writer = csv.DictWriter(
-                out, fieldnames=[c if c != "cost_micro_usd" else "cost_usd" for c in COLUMNS]
-            )
-            writer.writeheader()
-            writer.writerows(rows)
-            return out.getvalue()
-        raise ConfigError(f"Unknown export format {fmt!r}; use csv or json.")
+            return write_csv(self.rows(since), EXPORT_COLUMNS, out)
+        return write_json(self.rows(since), out)
+
+    def export(self, fmt: str, since: date | None = None) -> str:
+        """Every row as CSV or JSON text."""
+        out = io.StringIO()
+        self.export_to(fmt, out, since)
+        return out.getvalue()
 
     def prune(self, older_than_days: int, today: date | None = None) -> int:
-        """Delete rows older than N days; their rollups go too, so totals match what is kept."""
-        cutoff = ((today or datetime.now(UTC).date()) - timedelta(days=older_than_days)).isoformat()
-        with self.conn:
-            deleted = self.conn.execute("DELETE FROM calls WHERE day < ?", (cutoff,)).rowcount
-            self.conn.execute("DELETE FROM rollups WHERE day < ?", (cutoff,))
+        """Delete calls older than N days with their rollup rows; returns the rows deleted.
+
+        Totals, month spend and budgets then count only what is kept: pruning last month's rows
+        lowers last month's totals (whole days go, so a day is either complete or absent).
+        """
+        cutoff = (today or datetime.now(UTC).date()) - timedelta(days=older_than_days)
+        with self._transaction():
+            deleted = self.conn.execute(
+                "DELETE FROM calls WHERE ts < ?", (cutoff.isoformat(),)
+            ).rowcount
+            self.conn.execute("DELETE FROM rollups WHERE day < ?", (cutoff.isoformat(),))
         return int(deleted)
 
 
-def _as_dict(row: tuple[Any, ...]) -> dict[str, Any]:
-    found = dict(zip(COLUMNS, row, strict=True))
-    found["cost_usd"] = str(Decimal(found.pop("cost_micro_usd")) * MICRO)
-    found["tokens_estimated"] = bool(found["tokens_estimated"])
-    found["cache_hit"] = bool(found["cache_hit"])
-    return found
+def _day(value: date | None, default: str) -> str:
+    return default if value is None else value.isoformat()

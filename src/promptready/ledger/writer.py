@@ -1,52 +1,76 @@
 """The batching writer for hot paths: ``submit`` is O(1) and never touches the disk; a thread
-writes batches every ``interval_s`` (or sooner when many are waiting) and on ``close``.
+writes batches every ``interval_s`` (or sooner when ``batch_size`` are waiting) and on ``close``
+(``atexit`` as a last resort). A batch that fails to write stays queued and is retried, so a row
+is lost only if the process dies before its batch commits.
 
-Per-app spend counters (today, this month) live in memory, rebuilt from the rollups at start and
-bumped on submit, so a budget check costs a dict lookup. They count this process's calls plus what
-was on disk at start; the rollups stay the cross-process truth.
+Budget counters: per-app USD spent today and this month live in memory, seeded from the rollups
+and bumped on submit, so a budget check is a dict lookup. They see this process's calls at once
+and other processes' (the CLI, the app) at the next resync from the rollups, every
+``resync_s``: the rollups are the cross-process truth, the counters a fast, slightly late view.
 """
 
 from __future__ import annotations
 
 import atexit
+import logging
 import threading
+import time
 from collections import defaultdict
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from promptready.ledger.records import UsageRecord
+from promptready.ledger.records import UsageRecord, usd
 from promptready.ledger.store import Ledger
+
+log = logging.getLogger(__name__)
+
+
+class _Spend:
+    """Per-app USD for one UTC day and its month."""
+
+    def __init__(self, day: date) -> None:
+        self.day = day
+        self.today: dict[str, Decimal] = defaultdict(Decimal)
+        self.month: dict[str, Decimal] = defaultdict(Decimal)
+
+    def add(self, record: UsageRecord) -> None:
+        day = record.day
+        if day.year != self.day.year or day.month != self.day.month:
+            return  # a late row from another month counts for no current budget
+        amount = usd(record.micro_usd)  # rounded as stored, so memory and disk agree
+        self.month[record.app or ""] += amount
+        if day == self.day:
+            self.today[record.app or ""] += amount
 
 
 class BatchWriter:
     """Queue records from any thread; a background thread writes them in batches."""
 
-    def __init__(self, path: Path, interval_s: float = 0.1, batch_size: int = 1000) -> None:
-        self._ledger = Ledger(path)
+    def __init__(
+        self,
+        path: Path,
+        *,
+        interval_s: float = 0.1,
+        batch_size: int = 1000,
+        store_prompts: bool = False,
+        resync_s: float = 2.0,
+        ledger: Ledger | None = None,
+    ) -> None:
+        self._ledger = ledger if ledger is not None else Ledger(path, store_prompts)
         self._interval = interval_s
         self._batch_size = batch_size
+        self._resync_s = resync_s
         self._pending: list[UsageRecord] = []
-        self._wake = threading.Condition()
+        self._wake = threading.Condition()  # guards _pending, _spend, _closed
+        self._write_lock = threading.Lock()  # one batch at a time on the connection
         self._closed = False
-        self._day = datetime.now(UTC).date()
-        self._today: dict[str, Decimal] = defaultdict(Decimal)
-        self._month: dict[str, Decimal] = defaultdict(Decimal)
-        self._load_counters(self._day)
+        self._failures = 0
+        self._spend = _Spend(datetime.now(UTC).date())
+        self._resync()
         self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
         self._thread.start()
         atexit.register(self.close)
-
-    def _load_counters(self, today: date) -> None:
-        rows = self._ledger.conn.execute(
-            "SELECT app, day, SUM(cost_micro_usd) FROM rollups WHERE day >= ? GROUP BY 1, 2",
-            (today.replace(day=1).isoformat(),),
-        )
-        for app, day, micro in rows:
-            amount = Decimal(micro) * Decimal("0.000001")
-            self._month[app] += amount
-            if day == today.isoformat():
-                self._today[app] += amount
 
     def submit(self, record: UsageRecord) -> None:
         """Hand a record over; it is on disk within about ``interval_s``."""
@@ -54,49 +78,86 @@ class BatchWriter:
             if self._closed:
                 raise RuntimeError("the ledger writer is closed")
             self._pending.append(record)
-            app = record.app or ""
-            if record.timestamp.date() != self._day:
-                self._roll_day(record.timestamp.date())
-            self._today[app] += record.cost_usd
-            self._month[app] += record.cost_usd
+            self._roll_over()
+            self._spend.add(record)
             if len(self._pending) >= self._batch_size:
                 self._wake.notify()
-
-    def _roll_day(self, day: date) -> None:
-        if day.month != self._day.month:
-            self._month.clear()
-        self._today.clear()
-        self._day = day
 
     def spent(self, app: str) -> tuple[Decimal, Decimal]:
         """USD this app spent today and this month (UTC)."""
         with self._wake:
-            today = datetime.now(UTC).date()
-            if today != self._day:
-                self._roll_day(today)
-            return self._today[app], self._month[app]
+            self._roll_over()
+            return self._spend.today[app], self._spend.month[app]
 
     def spent_total(self) -> Decimal:
         """USD all apps spent this month (UTC)."""
         with self._wake:
-            return sum(self._month.values(), Decimal(0))
+            self._roll_over()
+            return sum(self._spend.month.values(), Decimal(0))
+
+    @property
+    def pending(self) -> int:
+        """Records handed over and not yet on disk."""
+        with self._wake:
+            return len(self._pending)
+
+    def _roll_over(self) -> None:
+        """At midnight UTC start a new day (and at a month's end a new month); caller holds lock."""
+        today = datetime.now(UTC).date()
+        if today == self._spend.day:
+            return
+        fresh = _Spend(today)
+        if (today.year, today.month) == (self._spend.day.year, self._spend.day.month):
+            fresh.month.update(self._spend.month)
+        self._spend = fresh
+
+    def _resync(self) -> None:
+        """Counters = the rollups (every process's committed rows) + this process's queue."""
+        with self._write_lock:  # no batch in flight: each record is on disk xor in the queue
+            today = datetime.now(UTC).date()
+            rows = self._ledger.app_month_spend(today)
+            with self._wake:
+                fresh = _Spend(today)
+                for app, day, amount in rows:
+                    fresh.month[app] += amount
+                    if day == today.isoformat():
+                        fresh.today[app] += amount
+                for record in self._pending:
+                    fresh.add(record)
+                self._spend = fresh
 
     def flush(self) -> None:
-        """Write everything submitted so far, now."""
-        with self._wake:
-            batch, self._pending = self._pending, []
-        if batch:
-            self._ledger.write(batch)
+        """Write everything submitted so far, now (raises if the file cannot be written)."""
+        with self._write_lock:
+            with self._wake:
+                batch, self._pending = self._pending, []
+            if not batch:
+                return
+            try:
+                self._ledger.write(batch)
+            except BaseException:
+                with self._wake:  # back to the front, in order; a retry skips what landed
+                    self._pending[:0] = batch
+                raise
 
     def _run(self) -> None:
+        last_sync = time.monotonic()
         while True:
             with self._wake:
                 if not self._closed and len(self._pending) < self._batch_size:
-                    self._wake.wait(self._interval)
+                    self._wake.wait(self._interval * (1 + min(self._failures, 50)))
                 closed = self._closed
-            self.flush()
             if closed:
-                return
+                return  # close() writes the rest on its own thread
+            try:
+                self.flush()
+                if time.monotonic() - last_sync >= self._resync_s:
+                    self._resync()
+                    last_sync = time.monotonic()
+                self._failures = 0
+            except Exception:  # e.g. disk full or locked too long: keep the rows and retry
+                self._failures += 1
+                log.exception("could not write the usage ledger; will retry")
 
     def close(self) -> None:
         """Flush and stop; safe to call twice."""
@@ -105,6 +166,9 @@ class BatchWriter:
                 return
             self._closed = True
             self._wake.notify()
+        atexit.unregister(self.close)
         self._thread.join(timeout=30)
-        self.flush()
-        self._ledger.close()
+        try:
+            self.flush()
+        finally:
+            self._ledger.close()

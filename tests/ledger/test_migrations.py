@@ -1,0 +1,112 @@
+"""An older ledger file is upgraded in place, backed up first, without losing a row; the SQLModel
+declaration matches what the migrations build."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from promptready.ledger.migrations import MIGRATIONS
+from promptready.ledger.schema import LedgerTable
+from promptready.ledger.store import Ledger
+from tests.ledger.makers import recount, rollups
+
+V1 = """
+CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied TEXT);
+INSERT INTO _migrations VALUES ('001_calls', '2026-01-01');
+CREATE TABLE calls (id TEXT PRIMARY KEY, ts TEXT NOT NULL, day TEXT NOT NULL,
+  source TEXT NOT NULL, app TEXT, mode TEXT NOT NULL, provider TEXT, model TEXT,
+  prompt_tokens INTEGER NOT NULL DEFAULT 0, completion_tokens INTEGER NOT NULL DEFAULT 0,
+  cost_micro_usd INTEGER NOT NULL DEFAULT 0, credits INTEGER NOT NULL DEFAULT 0,
+  latency_ms REAL, status TEXT NOT NULL);
+CREATE INDEX calls_ts ON calls (ts);
+INSERT INTO calls VALUES ('a', '2026-01-02T10:00:00+00:00', '2026-01-02', 'cli', NULL,
+  'offline', NULL, NULL, 0, 0, 0, 0, 1.5, 'ok');
+INSERT INTO calls VALUES ('b', '2026-01-02T11:00:00+00:00', '2026-01-02', 'gateway', 'ed',
+  'byok', 'openai', 'gpt-4o', 10, 5, 1234, 0, 300, 'ok');
+"""
+
+
+def v1_file(path: Path) -> Path:
+    """A ledger as the first release wrote it: calls only, two rows."""
+    conn = sqlite3.connect(path)
+    conn.executescript(V1)
+    conn.close()
+    return path
+
+
+def test_a_v1_file_keeps_its_rows_and_gains_the_new_columns(
+    open_ledger: Callable[..., Ledger], tmp_path: Path
+) -> None:
+    ledger = open_ledger(v1_file(tmp_path / "old.db"))
+    rows = list(ledger.rows())
+    assert [r["id"] for r in rows] == ["a", "b"]
+    assert rows[1]["cost_usd"] == "0.001234" and rows[1]["latency_ms"] == 300
+    assert rows[0]["hops"] is None and rows[0]["cache_hit"] is False
+
+
+def test_a_v1_file_gets_rollups_built_from_its_rows(
+    open_ledger: Callable[..., Ledger], tmp_path: Path
+) -> None:
+    ledger = open_ledger(v1_file(tmp_path / "old.db"))
+    assert rollups(ledger) == recount(ledger)
+    assert ledger.spend(date(2026, 1, 1)) == Decimal("0.001234")
+
+
+def test_every_migration_is_recorded_by_name(
+    open_ledger: Callable[..., Ledger], tmp_path: Path
+) -> None:
+    ledger = open_ledger(v1_file(tmp_path / "old.db"))
+    names = [row[0] for row in ledger.conn.execute("SELECT name FROM _migrations ORDER BY 1")]
+    assert names == [name for name, _ in MIGRATIONS]
+
+
+def test_the_file_is_backed_up_once_before_migrating(
+    open_ledger: Callable[..., Ledger], tmp_path: Path
+) -> None:
+    path = v1_file(tmp_path / "old.db")
+    open_ledger(path).close()
+    open_ledger(path)
+    backups = list(tmp_path.glob("old.db.*.bak"))
+    assert len(backups) == 1
+    copy = sqlite3.connect(backups[0])
+    assert copy.execute("SELECT COUNT(*) FROM calls").fetchone()[0] == 2
+    copy.close()
+
+
+def test_a_new_file_needs_no_backup(open_ledger: Callable[..., Ledger], tmp_path: Path) -> None:
+    open_ledger(tmp_path / "new.db")
+    assert not list(tmp_path.glob("*.bak"))
+
+
+OPEN = """
+import pathlib, sys
+from promptready.ledger.store import Ledger
+Ledger(pathlib.Path(sys.argv[1])).close()
+"""
+
+
+def test_two_processes_opening_an_old_file_at_once_both_succeed(
+    open_ledger: Callable[..., Ledger], tmp_path: Path
+) -> None:
+    path = v1_file(tmp_path / "old.db")
+    procs = [subprocess.Popen([sys.executable, "-c", OPEN, str(path)]) for _ in range(2)]
+    assert [p.wait(timeout=60) for p in procs] == [0, 0]
+    assert len(list(open_ledger(path).rows())) == 2
+
+
+def test_the_sqlmodel_declaration_matches_the_migrated_file(
+    open_ledger: Callable[..., Ledger],
+) -> None:
+    conn = open_ledger().conn
+    for table in LedgerTable.metadata.sorted_tables:
+        info = conn.execute(f"PRAGMA table_info({table.name})").fetchall()
+        # A key column counts as required: SQLite reports TEXT keys as nullable, SQLModel not.
+        on_disk = {name: (bool(notnull or pk), pk > 0) for _, name, _, notnull, _, pk in info}
+        declared = {c.name: (not c.nullable, bool(c.primary_key)) for c in table.columns}
+        assert on_disk == declared, table.name
