@@ -56,6 +56,10 @@ _DIFF_LINE = re.compile(
 )
 
 
+_TABLE_RULE = re.compile(r"^\s*(?:[-+=|: ]+|\(\d+ rows?\))\s*$")
+_SYMBOL = re.compile(r"[(){}\[\]<>=;:$^*+?\\|/&!~.,'\"`#@%-]")
+
+
 @dataclass(frozen=True)
 class Block:
     """A piece of the input: the request (prose the user wrote) or material of some kind."""
@@ -84,7 +88,8 @@ def normalize(text: str) -> str:
     return cleaned
 
 
-def _classify(paragraph: str) -> ContentKind:
+def classify(paragraph: str) -> ContentKind:
+    """The kind of one paragraph of unfenced text."""
     lines = paragraph.split("\n")
     stripped = paragraph.strip()
     if stripped[:1] in "{[" and stripped[-1:] in "}]":
@@ -97,18 +102,30 @@ def _classify(paragraph: str) -> ContentKind:
         return ContentKind.DIFF
     if len(_LOG_LINE.findall(paragraph)) >= max(1, len(lines) // 3):
         return ContentKind.LOGS
-    if len(lines) >= 2:
-        for sep in (",", "\t", ";", "|"):
-            counts = {line.count(sep) for line in lines if line.strip()}
-            if len(counts) == 1 and min(counts) >= 1 and len(lines) >= 3:
-                return ContentKind.DATA
+    if _is_table(lines):
+        return ContentKind.DATA
     code = sum(1 for line in lines if _CODE_LINE.search(line))
     words = len(stripped.split())
     mostly_code = code >= max(2, len(lines) // 2)
     one_code_line = len(lines) == 1 and words <= 12 and not re.search(r"[.?!]$", stripped)
     if code and (mostly_code or one_code_line):
         return ContentKind.CODE
+    if words <= 3 * len(lines) and len(_SYMBOL.findall(stripped)) >= 0.25 * len(stripped):
+        return ContentKind.CODE  # a regex, a formula, a one-line command: mostly symbols
     return ContentKind.PROSE
+
+
+def _is_table(lines: list[str]) -> bool:
+    """Rows with the same number of separators: CSV, TSV, or a psql/Markdown table (whose rule
+    lines and "(2 rows)" footer are skipped)."""
+    rows = [line for line in lines if line.strip() and not _TABLE_RULE.match(line)]
+    if len(lines) < 3 or len(rows) < 2:
+        return False
+    for sep in (",", "\t", ";", "|"):
+        counts = {row.count(sep) for row in rows}
+        if len(counts) == 1 and min(counts) >= 1:
+            return True
+    return False
 
 
 def _fence_kind(block: str) -> ContentKind:
@@ -155,31 +172,7 @@ def split_blocks(text: str) -> list[Block]:
 
 def _paragraphs(chunk: str) -> list[Block]:
     parts = [p.strip("\n") for p in re.split(r"\n[ \t]*\n", chunk)]
-    return [Block(p, _classify(p)) for p in parts if p.strip()]
-
-
-def request_and_material(blocks: list[Block]) -> tuple[list[Block], list[Block]]:
-    """Which blocks are the user's request and which are material to work on.
-
-    Prose after a short lead-in ending in ':' ("summarize this:", "reply to this email:")
-    is material too: the lead-in is the request.
-    """
-    request: list[Block] = []
-    material: list[Block] = []
-    lead_in_done = False
-    for block in blocks:
-        if block.kind is not ContentKind.PROSE or block.fenced:
-            material.append(block)
-            continue
-        if lead_in_done:
-            material.append(Block(block.text, ContentKind.PROSE))
-            continue
-        request.append(block)
-        if block.text.rstrip().endswith(":") and len(block.text.split()) <= 60:
-            lead_in_done = True
-    if not request and material:
-        return [], material
-    return request, material
+    return [Block(p, classify(p)) for p in parts if p.strip()]
 
 
 def content_kind(blocks: list[Block]) -> ContentKind:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from promptready.enhance.cues import Cue, CueMatcher, phrases_pattern
 from promptready.enhance.model import TaskType
 from promptready.errors import ResourceError
 from promptready.resources import read_toml
@@ -27,8 +28,12 @@ class Template:
 class Lexicon:
     """Compiled cues and templates."""
 
-    cues: re.Pattern[str]  # every task phrase, one alternation: one pass over the text
-    cue_table: dict[str, tuple[tuple[TaskType, bool], ...]]  # phrase -> (task, strong?)
+    cues: CueMatcher
+    topic_breaks: re.Pattern[str]  # words after which a sentence names its topic, not its ask
+    failure: re.Pattern[str]  # error text quoted in the request or pasted material
+    modify: re.Pattern[str]  # verbs that ask to change pasted code rather than explain it
+    question_openers: re.Pattern[str]  # a sentence opening like this and ending "?" asks a fact
+    requests: re.Pattern[str]  # polite "can you ..." forms: a request, not a question
     verbs: frozenset[str]
     vague: re.Pattern[str]
     injection: re.Pattern[str]
@@ -37,13 +42,6 @@ class Lexicon:
     headings: dict[str, dict[str, str]]
     templates: dict[TaskType, Template]
     guidance: dict[str, str]
-
-
-def phrases_pattern(phrases: list[str]) -> re.Pattern[str]:
-    """One regex matching any phrase on word boundaries (longest first)."""
-    ordered = sorted({p.lower() for p in phrases}, key=len, reverse=True)
-    alternatives = "|".join(re.escape(p) for p in ordered)
-    return re.compile(rf"(?<![\w])(?:{alternatives})(?![\w])")
 
 
 def _table(raw: dict[str, Any], name: str) -> dict[str, Any]:
@@ -59,12 +57,20 @@ def lexicon() -> Lexicon:
     raw = read_toml("enhance/lexicon.toml")
     layout = read_toml("enhance/templates.toml")
     tasks = _table(raw, "tasks")
+    rules = _table(raw, "rules")
     try:
-        table: dict[str, list[tuple[TaskType, bool]]] = {}
+        entries: list[tuple[str, Cue]] = []
         for name, entry in tasks.items():
-            for strong, key in ((True, "strong"), (False, "weak")):
-                for phrase in entry[key]:
-                    table.setdefault(phrase.lower(), []).append((TaskType(name), strong))
+            task = TaskType(name)
+            entries += [(p.lower(), Cue(task, True)) for p in entry["strong"]]
+            entries += [(p.lower(), Cue(task, False)) for p in entry["weak"]]
+            entries += [("re:" + p, Cue(task, True)) for p in entry.get("patterns", ())]
+        cues = CueMatcher(entries)
+        matchers = {
+            key: phrases_pattern(rules[key])
+            for key in ("topic_breaks", "modify", "question_openers", "requests")
+        }
+        failure = re.compile("|".join(rules["failure"]), re.IGNORECASE)
         templates = {
             TaskType(t): Template(
                 role=v["role"],
@@ -75,11 +81,15 @@ def lexicon() -> Lexicon:
             )
             for t, v in _table(layout, "tasks").items()
         }
-    except (KeyError, ValueError, TypeError) as exc:
+    except (KeyError, ValueError, TypeError, re.error) as exc:
         raise ResourceError(f"enhance data is invalid ({exc}); reinstall the app.") from None
     return Lexicon(
-        cues=phrases_pattern(list(table)),
-        cue_table={phrase: tuple(hits) for phrase, hits in table.items()},
+        cues=cues,
+        topic_breaks=matchers["topic_breaks"],
+        failure=failure,
+        modify=matchers["modify"],
+        question_openers=matchers["question_openers"],
+        requests=matchers["requests"],
         verbs=frozenset(_table(raw, "verbs")["words"]),
         vague=phrases_pattern(_table(raw, "vague")["phrases"]),
         injection=phrases_pattern(_table(raw, "injection")["phrases"]),

@@ -10,10 +10,9 @@ from promptready.enhance.blocks import (
     Block,
     content_kind,
     normalize,
-    request_and_material,
     split_blocks,
 )
-from promptready.enhance.detect import cue_text, detect_language, detect_task, extract_slots
+from promptready.enhance.language import detect_language
 from promptready.enhance.lexicon import Template, lexicon
 from promptready.enhance.lint import MAX_SHOWN, lint, quality
 from promptready.enhance.model import (
@@ -25,6 +24,9 @@ from promptready.enhance.model import (
     Slots,
 )
 from promptready.enhance.render import Section, fence, is_own_output, render
+from promptready.enhance.request import request_and_material
+from promptready.enhance.slots import extract_slots
+from promptready.enhance.task import cue_text, detect_task
 
 _SENTENCES = re.compile(r"(?<=[.!?])[ \t]+|\n+")
 # Slots whose absence is worth a visible placeholder, and the hint that goes with it.

@@ -13,6 +13,10 @@ from pathlib import Path
 
 GOLDEN_DIR = Path(__file__).resolve().parent
 CASES_DIR = GOLDEN_DIR / "cases"
+# Case sets written blind, each by someone who saw neither the enhancer nor the earlier sets, in
+# the order they arrived. Each was the untouched measure until the enhancer was improved on it;
+# the last one ("final") has never been tuned on. Same folder layout in each: <set>/cases/.
+SUITES = ("heldout", "fresh", "blind", "final")
 
 TASKS = frozenset(
     {
@@ -95,3 +99,8 @@ def load_case(folder: Path) -> GoldenCase:
 def load_cases(root: Path = CASES_DIR) -> list[GoldenCase]:
     """Every case under ``root``, in folder-name order."""
     return [load_case(d) for d in sorted(root.iterdir()) if d.is_dir()]
+
+
+def load_suites() -> dict[str, list[GoldenCase]]:
+    """Every blind-written case set, by name."""
+    return {name: load_cases(GOLDEN_DIR.parent / name / "cases") for name in SUITES}

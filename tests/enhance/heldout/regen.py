@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
 from promptready.enhance import OutputFormat, enhance  # noqa: E402
-from tests.enhance.heldout.cases import GoldenCase, load_cases  # noqa: E402
+from tests.enhance.heldout.cases import GoldenCase, load_suites  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -52,10 +52,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=[f.value for f in OutputFormat],
         help="only this output format (repeatable; default: all)",
     )
-    parser.add_argument("cases", nargs="*", help="only cases whose folder starts with these")
+    parser.add_argument(
+        "cases", nargs="*", help="only cases whose folder starts with these (in every set)"
+    )
     args = parser.parse_args(argv)
     formats = [OutputFormat(f) for f in args.format] if args.format else list(OutputFormat)
-    cases = [c for c in load_cases() if not args.cases or c.id.startswith(tuple(args.cases))]
+    every = [c for cases in load_suites().values() for c in cases]
+    cases = [c for c in every if not args.cases or c.id.startswith(tuple(args.cases))]
     outcomes = regenerate(cases, formats)
     for o in outcomes:
         if o.status != "same":

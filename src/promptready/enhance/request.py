@@ -1,0 +1,110 @@
+"""Which part of the input is the user's ask and which is material to work on.
+
+Code, logs, data and fenced blocks are always material. Pasted prose is material too when a
+short ask frames it: a lead-in ending in ':' ("summarize this:") or pointing at what follows
+("condense this into 3 bullets"), or a closing ask after it ("tl;dr pls"). An ask on the first
+or last line of a pasted block, with no blank line between ("ok what did we decide"), is cut off
+at the line break. Text is only cut, never rewritten.
+"""
+
+from __future__ import annotations
+
+import re
+
+from promptready.enhance.blocks import Block, classify
+from promptready.enhance.lexicon import lexicon
+from promptready.enhance.model import ContentKind
+
+_ASK_WORDS = 60  # longest paragraph read as an ask next to pasted prose
+_ASK_LINE_WORDS = 30  # longest line cut off a pasted block as the ask
+# Words by which an ask points at the material around it.
+_POINTER = re.compile(
+    r"\b(?:this|these|it|here|below|above|following|attached|dies\w*|hier|folgend\w*|ce|cette|ces|"
+    r"ça|ci-dessous|suivant\w*|este|esta|estos|estas|esto|esse|essa|isso|seguinte|questo|questa|"
+    r"seguente|deze|dit|hieronder|volgende)\b"
+)
+# Lines of pasted material: a chat or transcript line, a bullet, a table row.
+_MATERIAL_LINE = re.compile(
+    r"^\s*(?:\[[\d:apm .]+\]\s*\S|\d{1,2}:\d{2}\s|[-*•]\s|\d+[.)]\s|[\w .'-]{1,30}:\s|\|)"
+)
+
+
+def request_and_material(blocks: list[Block]) -> tuple[list[Block], list[Block]]:
+    """The user's request blocks and the material blocks, in input order."""
+    blocks = _cut_edge_asks(blocks)
+    prose = [i for i, b in enumerate(blocks) if b.kind is ContentKind.PROSE and not b.fenced]
+    if not prose:
+        return [], list(blocks)
+    asks = set(prose)
+    first, last = prose[0], prose[-1]
+    total = sum(_words(blocks[i]) for i in prose)
+    colon = next((i for i in prose if blocks[i].text.rstrip().endswith(":")), None)
+    if colon is not None and _words(blocks[colon]) <= _ASK_WORDS:
+        asks = {i for i in prose if i <= colon}
+    elif len(prose) > 1:
+        head, tail = blocks[first], blocks[last]
+        if _frames(head) and total - _words(head) >= 2 * _words(head):
+            asks = {first}
+        elif _closes(tail) and total - _words(tail) >= 2 * _words(tail):
+            asks = {last}
+    request = [b for i, b in enumerate(blocks) if i in asks]
+    material = [b for i, b in enumerate(blocks) if i not in asks]
+    return request, material
+
+
+def _words(block: Block | str) -> int:
+    return len((block.text if isinstance(block, Block) else block).split())
+
+
+def _frames(block: Block) -> bool:
+    """A short paragraph that points at the material after it."""
+    return _words(block) <= _ASK_WORDS and bool(_POINTER.search(block.text.lower()))
+
+
+def _closes(block: Block | str) -> bool:
+    """A short paragraph that asks something of what came before it."""
+    text = (block.text if isinstance(block, Block) else block).lower()
+    if _words(text) > _ASK_WORDS:
+        return False
+    first = re.match(r"\W*(\w+)", text)
+    return (
+        "?" in text
+        or bool(_POINTER.search(text))
+        or (first is not None and first.group(1) in lexicon().verbs)
+        or any(cue.strong for _, cue in lexicon().cues.hits(text))
+    )
+
+
+def _cut_edge_asks(blocks: list[Block]) -> list[Block]:
+    """Cut an ask off the first line of the first block or the last line of the last one when
+    the rest of that block is pasted lines (chat, bullets, code, a table)."""
+    if not blocks:
+        return blocks
+    out = list(blocks)
+    last = out[-1]
+    if not last.fenced and "\n" in last.text:
+        rest, line = last.text.rsplit("\n", 1)
+        # Prose above a line that points back at it ("make this like 3 lines") is pasted too.
+        pointed = _words(rest) >= _ASK_WORDS and bool(_POINTER.search(line.lower()))
+        if _is_ask_line(line) and _closes(line) and (pointed or _pasted(rest)):
+            out[-1:] = [Block(rest, classify(rest)), Block(line, ContentKind.PROSE)]
+    first = out[0]
+    if not first.fenced and "\n" in first.text:
+        line, rest = first.text.split("\n", 1)
+        framing = _POINTER.search(line.lower()) or line.rstrip().endswith(("?", ":"))
+        if _is_ask_line(line) and framing and _pasted(rest):
+            out[:1] = [Block(line, ContentKind.PROSE), Block(rest, classify(rest))]
+    return out
+
+
+def _is_ask_line(line: str) -> bool:
+    return _words(line) <= _ASK_LINE_WORDS and classify(line) is ContentKind.PROSE
+
+
+def _pasted(text: str) -> bool:
+    """Whether lines look pasted rather than written: mostly not prose, or mostly chat lines,
+    bullets or table rows."""
+    if classify(text) is not ContentKind.PROSE:
+        return True
+    lines = [line for line in text.split("\n") if line.strip()]
+    return len(lines) >= 3 and sum(bool(_MATERIAL_LINE.match(x)) for x in lines) >= 0.6 * len(lines)

@@ -1,0 +1,223 @@
+"""What the user asks for: one of the ten tasks, with a confidence.
+
+Cues are read from the request only, and only from its head and tail (the ask sits there), so
+detection costs the same for a one-liner and for a megabyte of pasted material. On top of the
+lexicon's cues come priors from what was pasted (code, logs, data, an email), from quoted errors,
+from text in another language and from the shape of a question.
+"""
+
+from __future__ import annotations
+
+import re
+
+from promptready.enhance.blocks import Block
+from promptready.enhance.language import WINDOW, language_of
+from promptready.enhance.lexicon import lexicon
+from promptready.enhance.model import ContentKind, TaskType
+
+_HEAD_BOOST = 1.5
+_SHORT_QUESTION_WORDS = 12
+_UNMARKED_QUESTION_WORDS = 15
+_QUOTED = re.compile(r'"[^"\n]{8,}"|“[^”\n]{8,}”|«[^»\n]{8,}»')
+# Code written into a sentence: calls, pipes, flags, formulas, paths, operators, backticks.
+_INLINE_CODE = re.compile(
+    r"`[^`\n]+`|\w+\([^()\n]*\)|\s\|\s*\w|(?:^|\s)--?[a-z][\w-]*|=[a-z][\w.]*\(|/(?:etc|usr|var|home|tmp)/"
+    r"|\$\w+|\[\.\.\.|=>|&&|\|\||::|!~"
+)
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?![\w])")
+_INLINE_NUMBERS = 8
+# Header, greeting and sign-off lines of a pasted email or letter.
+_LETTER_LINE = re.compile(
+    r"^(?:(?:from|to|subject|sent|date|cc|von|an|betreff|de|para|objet|asunto|assunto|oggetto|"
+    r"onderwerp|van|aan):\s|(?:hi|hello|dear|hey|hallo|liebe|lieber|bonjour|hola|olá|ciao|beste|"
+    r"geachte)\b[^\n]{0,40},$|(?:best|regards|thanks|cheers|sincerely|kind regards|best regards|"
+    r"viele grüße|mit freundlichen grüßen|cordialement|saludos|atenciosamente|cordiali saluti|"
+    r"met vriendelijke groet)\b[^\n]{0,20}$)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_LOG_FAILURE = re.compile(
+    r"Traceback|Exception|\b(?:ERROR|FATAL|CRITICAL|panic)\b|\w+Error\b|ERR!|Segmentation fault"
+)
+_QUESTION_SENTENCE = re.compile(r"[^.!?\n]*\?")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def cue_text(request: list[Block]) -> str:
+    """The part of the request where cues are looked for, lowercased."""
+    text = "\n\n".join(b.text for b in request)
+    if len(text) > WINDOW + 1000:
+        text = text[:WINDOW] + "\n" + text[-1000:]
+    return text.lower()
+
+
+def _foreign_text(cues: str, material: list[Block]) -> bool:
+    """Whether pasted or quoted prose is in another language than the request around it:
+    "english pls: «coucou! on se retrouve…»", "my avó sent me this, what does it say?"."""
+    quoted = [q for q in _QUOTED.findall(cues) if len(q.split()) >= 4]
+    own = language_of(_QUOTED.sub(" ", cues)) or "en"
+    texts = quoted + [b.text for b in material if b.kind is ContentKind.PROSE]
+    return any((lang := language_of(t)) is not None and lang != own for t in texts)
+
+
+def _heads(cues: str) -> list[tuple[int, int]]:
+    """Where each paragraph states its ask: the first sentence, up to the first word that turns
+    to the topic ("titles | for a talk about ..."). Cues there name the deliverable."""
+    spans = []
+    lex = lexicon()
+    start = 0
+    for paragraph in cues.split("\n\n"):
+        end = start + len(paragraph)
+        sentence = _SENTENCE_END.search(paragraph)
+        stop = start + (sentence.start() if sentence else len(paragraph))
+        topic = lex.topic_breaks.search(cues, start, stop)
+        spans.append((start, topic.start() if topic else stop))
+        start = end + 2
+    return spans
+
+
+def _questions(cues: str) -> bool:
+    """Whether some sentence asks a question ("is it bad to ...?"), not for a deliverable."""
+    stripped = cues.strip()
+    if stripped.endswith("?") and len(stripped.split()) <= _SHORT_QUESTION_WORDS:
+        return True  # "capital of australia?"
+    if len(stripped.split()) <= _UNMARKED_QUESTION_WORDS and _opens_question(stripped):
+        return True  # "does microwaving veg kill the nutrients"
+    return any(_opens_question(sentence) for sentence in _QUESTION_SENTENCE.findall(cues))
+
+
+def _opens_question(sentence: str) -> bool:
+    lex = lexicon()
+    opener = sentence.lstrip(" \t\n\"'(¿¡")
+    return bool(lex.question_openers.match(opener)) and not lex.requests.match(opener)
+
+
+def detect_task(cues: str, material: list[Block]) -> tuple[TaskType, float]:
+    """The task with the strongest cues, and how clearly it won (0-1).
+
+    Each cue counts 3 (strong) or 1 (weak), half as much again where the request states its ask;
+    what was pasted (or written inline: code, a column of numbers), quoted errors and the shape
+    of a question add their priors.
+    """
+    scores, others = _cue_scores(cues)
+    kinds = {b.kind for b in material} | _inline_kinds(cues)
+    failing = _failing(cues, material)
+    if kinds:
+        # A question about pasted material asks for work on it: "what is this doing?" under
+        # code is a review, "what are the key points here?" over an article a summary.
+        task = _material_task(kinds, failing, _has_letter(material))
+        scores[task] += scores[TaskType.QUESTION]
+        scores[TaskType.QUESTION] = 0.0
+    elif not failing and others < 3 and _questions(cues):
+        scores[TaskType.QUESTION] += 2.5
+    if _foreign_text(cues, material):
+        scores[TaskType.TRANSLATE] += 3
+    if {b.kind for b in material} & {ContentKind.CODE, ContentKind.DIFF}:
+        # "translate this python function to rust" is porting code.
+        scores[TaskType.CODE] += scores[TaskType.TRANSLATE]
+        scores[TaskType.TRANSLATE] = 0.0
+    for task, prior in _material_priors(cues, material, kinds, failing).items():
+        scores[task] += prior
+    ranked = sorted(TaskType, key=lambda t: (-scores[t], list(TaskType).index(t)))
+    top, second = scores[ranked[0]], scores[ranked[1]]
+    if top <= 0:
+        return _fallback_task(kinds), 0.2
+    margin = (top - second) / top
+    confidence = round(min(1.0, 0.35 + 0.45 * margin + 0.04 * min(top, 5)), 2)
+    return ranked[0], confidence
+
+
+def _cue_scores(cues: str) -> tuple[dict[TaskType, float], float]:
+    """Score per task from the lexicon's cues, and the strongest non-question cue total."""
+    lex = lexicon()
+    strong: dict[TaskType, float] = dict.fromkeys(TaskType, 0.0)
+    weak: dict[TaskType, float] = dict.fromkeys(TaskType, 0.0)
+    heads = _heads(cues)
+    for at, cue in lex.cues.hits(cues):
+        boost = _HEAD_BOOST if any(a <= at < b for a, b in heads) else 1.0
+        if cue.strong:
+            strong[cue.task] += 3.0 * boost
+        else:
+            weak[cue.task] += 1.0 * boost
+    scores = {t: min(strong[t], 13.5) + min(weak[t], 4.5) for t in TaskType}
+    return scores, max(strong[t] for t in TaskType if t is not TaskType.QUESTION)
+
+
+def _inline_kinds(cues: str) -> set[ContentKind]:
+    """Material written into the request itself: a command or formula, a run of numbers."""
+    kinds = set()
+    if len(_INLINE_CODE.findall(cues)) >= 2:
+        kinds.add(ContentKind.CODE)
+    if len(_NUMBER.findall(cues)) >= _INLINE_NUMBERS:
+        kinds.add(ContentKind.DATA)
+    return kinds
+
+
+def _failing(cues: str, material: list[Block]) -> bool:
+    """Whether the request or the material quotes an error."""
+    lex = lexicon()
+    return bool(lex.failure.search(cues)) or any(
+        (_LOG_FAILURE if b.kind is ContentKind.LOGS else lex.failure).search(b.text[:20000])
+        for b in material
+        # Code names errors it raises or catches ("except ValueError:"); a failure shows as logs.
+        if b.kind is not ContentKind.CODE
+    )
+
+
+def _material_task(kinds: set[ContentKind], failing: bool, letter: bool) -> TaskType:
+    """What working on this kind of material usually means."""
+    if letter:
+        return TaskType.EMAIL
+    if failing or ContentKind.LOGS in kinds:
+        return TaskType.DEBUG
+    if kinds & {ContentKind.CODE, ContentKind.DIFF}:
+        return TaskType.CODE_REVIEW
+    if kinds & {ContentKind.DATA, ContentKind.JSON}:
+        return TaskType.DATA_ANALYSIS
+    return TaskType.SUMMARIZE
+
+
+def _has_letter(material: list[Block]) -> bool:
+    """Whether an email or letter was pasted (headers, a greeting, a sign-off)."""
+    prose = "\n".join(b.text[:20000] for b in material if b.kind is ContentKind.PROSE)
+    return len(_LETTER_LINE.findall(prose)) >= 2
+
+
+def _material_priors(
+    cues: str, material: list[Block], kinds: set[ContentKind], failing: bool
+) -> dict[TaskType, float]:
+    """Points each task gets from what was pasted, whatever the request's words."""
+    priors: dict[TaskType, float] = dict.fromkeys(TaskType, 0.0)
+    if failing:
+        priors[TaskType.DEBUG] += 4 if ContentKind.LOGS in kinds else 3
+    elif ContentKind.LOGS in kinds:
+        # Quiet logs are material to read: a question about them is analysis, not debugging.
+        priors[TaskType.DEBUG] += 1
+        priors[TaskType.DATA_ANALYSIS] += 1
+    if kinds & {ContentKind.CODE, ContentKind.DIFF} and ContentKind.LOGS not in kinds:
+        # Code to change is a coding task; code to look at is a review.
+        changes = lexicon().modify.search(cues) is not None
+        priors[TaskType.CODE if changes else TaskType.CODE_REVIEW] += 2
+        priors[TaskType.DEBUG] += 0.5
+    if ContentKind.DATA in kinds:
+        priors[TaskType.DATA_ANALYSIS] += 2
+    if ContentKind.JSON in kinds:
+        priors[TaskType.DATA_ANALYSIS] += 1
+    if ContentKind.PROSE in kinds:
+        if _has_letter(material):
+            priors[TaskType.EMAIL] += 2  # a pasted email: usually to be answered
+        else:
+            priors[TaskType.SUMMARIZE] += 0.5
+    return priors
+
+
+def _fallback_task(kinds: set[ContentKind]) -> TaskType:
+    if ContentKind.LOGS in kinds:
+        return TaskType.DEBUG
+    if kinds & {ContentKind.CODE, ContentKind.DIFF}:
+        return TaskType.CODE_REVIEW
+    if kinds & {ContentKind.DATA, ContentKind.JSON}:
+        return TaskType.DATA_ANALYSIS
+    return TaskType.WRITING
