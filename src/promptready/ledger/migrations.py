@@ -8,6 +8,7 @@ runs, so a failed upgrade loses nothing. Money is stored as integer micro-dollar
 from __future__ import annotations
 
 import sqlite3
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -86,6 +87,23 @@ def _backup(conn: sqlite3.Connection, path: Path) -> None:
         conn.backup(target)
     finally:
         target.close()
+
+
+def prepare(conn: sqlite3.Connection, path: Path, wait_s: float) -> None:
+    """WAL mode and pending migrations, retried for up to ``wait_s`` while another process
+    holds the file: switching to WAL takes a lock that SQLite's busy timeout does not wait for."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode: a power cut may drop the last commits but never corrupts.
+            conn.execute("PRAGMA synchronous=NORMAL")
+            migrate(conn, path)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def migrate(conn: sqlite3.Connection, path: Path | None) -> list[str]:

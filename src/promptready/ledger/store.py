@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 from promptready.errors import ConfigError
 from promptready.ledger.export import FORMATS, write_csv, write_json
-from promptready.ledger.migrations import migrate
+from promptready.ledger.migrations import prepare
 from promptready.ledger.records import UsageRecord, usd
 
 GROUPS = ("day", "model", "app", "mode", "source")
@@ -115,10 +115,7 @@ class Ledger:
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(f"The usage ledger {path} could not be opened ({exc}).") from None
         try:
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            # NORMAL in WAL mode: a power cut may drop the last commits but never corrupts.
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-            migrate(self.conn, path)
+            prepare(self.conn, path, BUSY_TIMEOUT_S)
         except (OSError, sqlite3.Error) as exc:
             self.conn.close()
             raise ConfigError(
