@@ -25,6 +25,7 @@ _CODE_LINE = re.compile(
             r"^\s*(?:if|for|while) .*:\s*$",
             r"^\s*(?:function\b|const |let |var |public |private |static |#include|package )",
             r"^\s*(?:fn |impl |struct |func |SELECT\b|INSERT\b|UPDATE\b|CREATE TABLE|\$ |>>> )",
+            r"^(?:FROM|RUN|COPY|ADD|WORKDIR|ENV|EXPOSE|CMD|ENTRYPOINT|ARG|USER|VOLUME|LABEL) \S",
             r"^\s*[}\])];?\s*$",
             r"[;{]\s*$",
             r"^(?: {4}|\t)\S",
@@ -38,7 +39,7 @@ _LOG_LINE = re.compile(
         [
             r"Traceback \(most recent call last\)",
             r'^\s*File ".*", line \d+',
-            r"^\s+at [\w$.<>]+\(",
+            r"^\s+at [\w$.<>]+ ?\(",
             r"\b(?:ERROR|WARN(?:ING)?|FATAL|CRITICAL|DEBUG|INFO|panic)\b",
             r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}",
             r"^\[\d{2}:\d{2}:\d{2}",

@@ -24,8 +24,11 @@ _INLINE_CODE = re.compile(
     r"`[^`\n]+`|\w+\([^()\n]*\)|\s\|\s*\w|(?:^|\s)--?[a-z][\w-]*|=[a-z][\w.]*\(|/(?:etc|usr|var|home|tmp)/"
     r"|\$\w+|\[\.\.\.|=>|&&|\|\||::|!~"
 )
+# A long run of mostly symbols is a formula, a regex or a command: =IFERROR(INDEX(A:A,...
+_LONG_TOKEN = re.compile(r"\S{16,}")
+_SYMBOLS = re.compile(r"[^\w\s]")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?![\w])")
-_INLINE_NUMBERS = 8
+_INLINE_NUMBERS = 5
 # Header, greeting and sign-off lines of a pasted email or letter.
 _LETTER_LINE = re.compile(
     r"^(?:(?:from|to|subject|sent|date|cc|von|an|betreff|de|para|objet|asunto|assunto|oggetto|"
@@ -38,6 +41,7 @@ _LETTER_LINE = re.compile(
 _LOG_FAILURE = re.compile(
     r"Traceback|Exception|\b(?:ERROR|FATAL|CRITICAL|panic)\b|\w+Error\b|ERR!|Segmentation fault"
 )
+_WORD_AFTER = re.compile(r"\s+(?:please\s+|pls\s+|plz\s+|just\s+|maybe\s+)?(\w+)")
 _QUESTION_SENTENCE = re.compile(r"[^.!?\n]*\?")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
@@ -91,7 +95,14 @@ def _questions(cues: str) -> bool:
 def _opens_question(sentence: str) -> bool:
     lex = lexicon()
     opener = sentence.lstrip(" \t\n\"'(¿¡")
-    return bool(lex.question_openers.match(opener)) and not lex.requests.match(opener)
+    if not lex.question_openers.match(opener):
+        return False
+    polite = lex.requests.match(opener)
+    if polite is None:
+        return True
+    # "can you write ..." asks for a deliverable; "can u get banned for ..." asks a question.
+    verb = _WORD_AFTER.match(opener, polite.end())
+    return verb is None or verb.group(1) not in lex.verbs
 
 
 def detect_task(cues: str, material: list[Block]) -> tuple[TaskType, float]:
@@ -148,7 +159,10 @@ def _cue_scores(cues: str) -> tuple[dict[TaskType, float], float]:
 def _inline_kinds(cues: str) -> set[ContentKind]:
     """Material written into the request itself: a command or formula, a run of numbers."""
     kinds = set()
-    if len(_INLINE_CODE.findall(cues)) >= 2:
+    dense = any(
+        len(_SYMBOLS.findall(token)) >= 0.3 * len(token) for token in _LONG_TOKEN.findall(cues)
+    )
+    if dense or len(_INLINE_CODE.findall(cues)) >= 2:
         kinds.add(ContentKind.CODE)
     if len(_NUMBER.findall(cues)) >= _INLINE_NUMBERS:
         kinds.add(ContentKind.DATA)
@@ -191,7 +205,7 @@ def _material_priors(
     """Points each task gets from what was pasted, whatever the request's words."""
     priors: dict[TaskType, float] = dict.fromkeys(TaskType, 0.0)
     if failing:
-        priors[TaskType.DEBUG] += 4 if ContentKind.LOGS in kinds else 3
+        priors[TaskType.DEBUG] += 5 if ContentKind.LOGS in kinds else 3
     elif ContentKind.LOGS in kinds:
         # Quiet logs are material to read: a question about them is analysis, not debugging.
         priors[TaskType.DEBUG] += 1
