@@ -3,12 +3,16 @@ and no test may touch the real home directory."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.fakes.upstream import FakeUpstream, serve
+
+# pytest-qt's QApplication is made once per session, before any per-test fixture: no display.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 @pytest.fixture(autouse=True)

@@ -9,11 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from promptready import __version__
 from promptready.cli import main
 from promptready.commands.enhance import MAX_STDIN_BYTES, read_stdin
 from promptready.errors import InputError
+from promptready.ui.app import ALREADY_RUNNING
+from promptready.ui.single_instance import SingleInstance
 
 ROUGH = "write a python script that renames my photos by the date they were taken"
 
@@ -45,11 +48,15 @@ def test_every_command_has_help(args: list[str], capsys: pytest.CaptureFixture[s
     assert "usage: promptready" in capsys.readouterr().out
 
 
-def test_no_command_says_the_desktop_app_is_not_there_yet(
-    capsys: pytest.CaptureFixture[str],
+def test_no_command_starts_the_desktop_app_or_focuses_the_running_one(
+    qtbot: QtBot, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main([]) == 0
-    assert "desktop app" in capsys.readouterr().err
+    running = SingleInstance()
+    assert running.claim()
+    with qtbot.waitSignal(running.activated, timeout=5000):
+        assert main([]) == 0
+    running.release()
+    assert ALREADY_RUNNING in capsys.readouterr().err
 
 
 def test_enhance_prints_the_prompt_with_the_users_words(capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,7 +7,6 @@ Every subcommand module exposes ``register(subparsers)``, which adds its parser 
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 
 from promptready import __version__
@@ -29,6 +28,11 @@ def build_parser() -> argparse.ArgumentParser:
         "Run with no command to start the desktop app.",
     )
     parser.add_argument("--version", action="version", version=f"promptready {__version__}")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check resources, tokenizer, ledger, keyring, local API and windows, offline",
+    )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     for module in SUBCOMMANDS:
         module.register(subparsers)
@@ -36,14 +40,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def launch_desktop() -> int:
-    """Start the tray app; until the desktop issue lands, say so and point at the CLI."""
-    print(
-        "The PromptReady desktop app is not available in this version yet.\n"
-        "Use the command line meanwhile, e.g.:  promptready enhance 'your rough prompt'\n"
-        "See `promptready --help` for every command.",
-        file=sys.stderr,
-    )
-    return 0
+    """Start the tray app (or bring the running one to the front)."""
+    from promptready.ui.app import run_desktop
+
+    return run_desktop()
+
+
+def self_test() -> int:
+    """Check this installation offline, one line per check; non-zero on any failure."""
+    from promptready.selftest import self_test as run_checks
+    from promptready.ui.windowcheck import check_windows
+
+    return run_checks([("windows", check_windows)])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -51,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
+    if args.self_test:
+        return run_guarded(self_test)
     if func is None:
         return run_guarded(launch_desktop)
     return run_guarded(lambda: int(func(args)))

@@ -124,6 +124,11 @@ class Engine:
             )
         return self._registry
 
+    async def close(self) -> None:
+        """Close the provider registry's HTTP session, if one was opened."""
+        if self._registry is not None:
+            await self._registry.close()
+
     def choose(
         self, mode: Mode | str | None, fmt: OutputFormat | str | None
     ) -> tuple[Mode, OutputFormat]:

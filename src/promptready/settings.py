@@ -174,6 +174,28 @@ class PrivacySettings:
 
 
 @dataclass(frozen=True)
+class DesktopSettings:
+    offline_only: bool = field(
+        default=False,
+        metadata=meta("Use offline mode only and hide every AI control in the desktop app."),
+    )
+    hotkey_enabled: bool = field(
+        default=False,
+        metadata=meta("Open the enhance popup with a global hotkey, where the platform allows."),
+    )
+    hotkey: str = field(default="Ctrl+Alt+P", metadata=meta("The global hotkey, e.g. Ctrl+Alt+P."))
+    start_at_login: bool = field(default=False, metadata=meta("Start PromptReady when you log in."))
+    theme: str = field(
+        default="system",
+        metadata=meta("Colour scheme of the windows.", choices=("system", "light", "dark")),
+    )
+    keep_history: bool = field(
+        default=True,
+        metadata=meta("Keep recent enhancements on this computer, searchable from the popup."),
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings; each attribute is one ``[section]`` of settings.toml."""
 
@@ -182,6 +204,7 @@ class Settings:
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
     pricing: PricingSettings = field(default_factory=PricingSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    desktop: DesktopSettings = field(default_factory=DesktopSettings)
 
 
 @dataclass(frozen=True)

@@ -120,15 +120,13 @@ def run_list(args: argparse.Namespace) -> int:
 def run_test(args: argparse.Namespace) -> int:
     """Validate a stored key; exit 0 only when it works."""
     from promptready.engine import open_registry
-    from promptready.providers.validate import check_key
-    from promptready.secrets import check_provider_name
+    from promptready.providers.validate import check_stored_key
 
     registry, _ = open_registry()
-    provider = registry.provider(check_provider_name(args.provider))
 
     async def check() -> int:
         try:
-            verdict = await check_key(provider)
+            verdict = await check_stored_key(registry, args.provider)
         finally:
             await registry.close()
         print(f"{verdict.verdict.value}: {verdict.message}")

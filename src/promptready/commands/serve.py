@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 
@@ -29,38 +28,17 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.set_defaults(func=run)
 
 
-def _cap(raw: str) -> Decimal | None:
-    """The global monthly cap from settings ("" for none)."""
-    if not raw.strip():
-        return None
-    try:
-        cap = Decimal(raw)
-    except InvalidOperation:
-        from promptready.errors import ConfigError
-
-        raise ConfigError(
-            f'gateway.monthly_cap_usd must be an amount like "20", not {raw!r}.'
-        ) from None
-    return cap
-
-
 def run(args: argparse.Namespace) -> int:
     """Bind, print the URL once listening, serve until interrupted."""
     from promptready.engine import open_engine
     from promptready.errors import ConfigError
-    from promptready.gateway.app import Gateway, GatewayConfig
-    from promptready.gateway.apps import AppRegistry
-    from promptready.gateway.metering import Meter
+    from promptready.gateway.assemble import build_gateway
     from promptready.gateway.server import bind_sockets, serve
-    from promptready.ledger.writer import BatchWriter
-    from promptready.paths import app_paths
-    from promptready.pricing import load_rate_card
 
     engine, problems = open_engine("gateway")
     for problem in problems:
         print(f"promptready: warning: {problem}", file=sys.stderr)
-    settings = engine.settings.gateway
-    port = settings.port if args.port is None else args.port
+    port = engine.settings.gateway.port if args.port is None else args.port
     if not 0 <= port <= 65535:
         raise ConfigError(f"--port must be between 0 and 65535, not {port}.")
     if args.allow_remote:
@@ -70,17 +48,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     sockets = bind_sockets(args.host, port, args.allow_remote)
-    config = GatewayConfig(
-        max_body_bytes=settings.max_body_mb * 1024 * 1024,
-        allowed_origins=frozenset(o.lower().rstrip("/").encode() for o in settings.allowed_origins),
-        allow_remote=args.allow_remote,
-    )
-    meter = Meter(
-        BatchWriter(app_paths().ledger_file, store_prompts=engine.settings.privacy.store_prompts),
-        load_rate_card(),
-        _cap(settings.monthly_cap_usd),
-    )
-    app = Gateway(engine, AppRegistry(app_paths().config_dir / "apps.toml"), config, meter)
+    app = build_gateway(engine, allow_remote=args.allow_remote)
 
     def ready(url: str) -> None:
         print(f"listening on {url}", flush=True)

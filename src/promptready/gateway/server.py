@@ -57,11 +57,16 @@ def bind_sockets(host: str, port: int, allow_remote: bool) -> list[socket.socket
     return sockets
 
 
-def serve(app: Any, sockets: list[socket.socket], on_ready: Callable[[str], None]) -> None:
-    """Serve until SIGINT/SIGTERM; in-flight requests finish before it returns."""
-    port = sockets[0].getsockname()[1]
-    host = sockets[0].getsockname()[0]
-    url = f"http://{host}:{port}" if ":" not in host else f"http://[{host}]:{port}"
+def listening_url(sockets: list[socket.socket]) -> str:
+    """The base URL of the first listening socket."""
+    host, port = sockets[0].getsockname()[:2]
+    return f"http://{host}:{port}" if ":" not in host else f"http://[{host}]:{port}"
+
+
+def make_server(
+    app: Any, sockets: list[socket.socket], on_ready: Callable[[str], None]
+) -> uvicorn.Server:
+    """A uvicorn server for ``app`` on ``sockets``; ``on_ready(url)`` runs once it listens."""
     loop = "uvloop" if sys.platform != "win32" else "asyncio"
     config = uvicorn.Config(
         app,
@@ -75,5 +80,10 @@ def serve(app: Any, sockets: list[socket.socket], on_ready: Callable[[str], None
         proxy_headers=False,
         timeout_graceful_shutdown=30,
     )
-    server = _Server(config, lambda: on_ready(url))
-    server.run(sockets=sockets)
+    url = listening_url(sockets)
+    return _Server(config, lambda: on_ready(url))
+
+
+def serve(app: Any, sockets: list[socket.socket], on_ready: Callable[[str], None]) -> None:
+    """Serve until SIGINT/SIGTERM; in-flight requests finish before it returns."""
+    make_server(app, sockets, on_ready).run(sockets=sockets)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from promptready.providers.errors import (
     UpstreamError,
@@ -12,6 +13,9 @@ from promptready.providers.errors import (
     UpstreamUnreachableError,
 )
 from promptready.providers.openai_compat import OpenAICompatProvider
+
+if TYPE_CHECKING:
+    from promptready.providers.registry import ProviderRegistry
 
 
 class Verdict(StrEnum):
@@ -53,3 +57,13 @@ async def check_key(provider: OpenAICompatProvider) -> KeyCheck:
     except UpstreamError as error:
         return KeyCheck(Verdict.PROVIDER_DOWN, str(error))
     return KeyCheck(Verdict.VALID, f"The {name} key works ({len(models)} models).", tuple(models))
+
+
+async def check_stored_key(registry: ProviderRegistry, provider: str) -> KeyCheck:
+    """Check the key stored for ``provider`` (``promptready keys test`` and the settings window).
+
+    Raises NotConfiguredError when there is no key and SecretsError when the keyring refuses.
+    """
+    from promptready.secrets import check_provider_name
+
+    return await check_key(registry.provider(check_provider_name(provider)))

@@ -1,0 +1,161 @@
+"""Screenshots of the desktop windows for the README, from real data in a temporary home:
+ledger rows, two app tokens, a stored key, a few history entries and a real offline enhancement.
+
+Run under a display, e.g. ``xvfb-run -a -s "-screen 0 1400x1000x24" .venv/bin/python
+bench/screenshots.py``; PNGs go to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+ROUGH = (
+    "write a python script that renames my photos by the date they were taken, "
+    "skip files without exif"
+)
+
+
+def isolate(tmp: Path) -> None:
+    """Everything (settings, ledger, keyring file) under ``tmp``; the real home is untouched."""
+    os.environ["PROMPTREADY_HOME"] = str(tmp / "promptready")
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
+    for var in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+        os.environ[var] = str(tmp / var.lower())
+
+
+def seed() -> None:
+    from promptready.history import History
+    from promptready.ledger.records import UsageRecord
+    from promptready.ledger.store import Ledger
+    from promptready.local_api import AppLimits, LocalApi
+    from promptready.paths import app_paths
+    from promptready.secrets import ApiKey, SecretStore
+
+    rng = random.Random(7)
+    now = datetime.now(UTC).replace(hour=15, minute=0, second=0, microsecond=0)
+    models = [("openai", "gpt-4o-mini", "0.0004"), ("openai", "gpt-4o", "0.006"),
+              ("groq", "llama-3.1-8b-instant", "0.0001"), ("deepseek", "deepseek-chat", "0.0009")]  # fmt: skip
+    rows = []
+    for _ in range(160):
+        provider, model, unit = rng.choice(models)
+        app = rng.choice(["editor", "notebook", "agent", None])
+        prompt, completion = rng.randint(80, 2400), rng.randint(40, 900)
+        rows.append(
+            UsageRecord(
+                source="gateway" if app else "popup",
+                mode="byok",
+                app=app,
+                provider=provider,
+                model=model,
+                prompt_tokens=prompt,
+                completion_tokens=completion,
+                cost_usd=(Decimal(unit) * (prompt + completion) / 1000).quantize(
+                    Decimal("0.000001")
+                ),
+                latency_ms=rng.uniform(300, 2500),
+                timestamp=now
+                - timedelta(days=rng.randint(0, now.day - 1), minutes=rng.randint(0, 600)),
+            )
+        )
+    ledger = Ledger(app_paths().ledger_file)
+    ledger.write(rows)
+    ledger.close()
+    SecretStore().set_key("openai", ApiKey("sk-demo-not-a-real-key-4f2a"))
+    api = LocalApi()
+    api.create("editor", AppLimits(budget_usd_day=Decimal("1.00"), budget_usd_month=Decimal("20")))
+    api.create("notebook", AppLimits(budget_usd_month=Decimal("5")))
+    history = History(app_paths().data_dir / "history.sqlite3")
+    for text in ("email to my landlord about the broken heater, polite but firm",
+                 "summarize this meeting transcript for the team",
+                 "explain the difference between tcp and udp"):  # fmt: skip
+        history.add("offline", "plain", text, "…")
+    history.close()
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        isolate(Path(tmp))
+        seed()
+        shoot()
+
+
+def shoot() -> None:
+    import qasync
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    from promptready.ui.context import DesktopContext
+    from promptready.ui.popup import EnhancePopup
+    from promptready.ui.settings.window import SettingsWindow
+    from promptready.ui.usage.window import UsageWindow
+
+    app = QApplication(sys.argv)
+    app.setApplicationName("PromptReady")
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    context = DesktopContext.load()
+
+    async def settle(seconds: float = 0.4) -> None:
+        await asyncio.sleep(seconds)
+
+    def save(widget: QWidget, name: str) -> None:
+        widget.grab().save(str(OUT / f"{name}.png"))
+        print(f"wrote docs/screenshots/{name}.png")
+
+    async def run() -> None:
+        popup = EnhancePopup(context)
+        popup.resize(1100, 760)
+        popup.show()
+        popup.input.setPlainText(ROUGH)
+        popup.start_enhance()
+        while popup.last_result is None:
+            await settle(0.05)
+        while not popup.counter.text():  # the first count loads tiktoken off the UI thread
+            await settle(0.05)
+        save(popup, "popup")
+        popup.tabs.setCurrentIndex(1)
+        await settle()
+        save(popup, "popup-changes")
+        popup.input.setPlainText("email to my landlord about the broken heater, polite but firm")
+        popup.start_enhance()
+        while popup.task is not None and not popup.task.done():
+            await settle(0.05)
+        popup.tabs.setCurrentIndex(3)
+        await settle()
+        save(popup, "popup-hints")
+        popup.hide()
+
+        settings = SettingsWindow(context)
+        settings.resize(820, 660)
+        settings.show()
+        settings.presets.list.setCurrentRow(2)  # a built-in with a template and a tone
+        for key in ("keys", "local_api", "presets", "privacy", "general"):
+            settings.show_tab(key)
+            await settle()
+            save(settings, f"settings-{key.replace('_', '-')}")
+        settings.hide()
+
+        usage = UsageWindow(context)
+        usage.resize(1100, 780)
+        usage.refresh()
+        usage.show()
+        await settle()
+        save(usage, "usage")
+        usage.hide()
+        await context.aclose()
+
+    with loop:
+        loop.run_until_complete(run())
+
+
+if __name__ == "__main__":
+    main()

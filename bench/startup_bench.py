@@ -1,0 +1,131 @@
+"""Desktop start-up, each against a bare PySide6 app measured in the same run:
+
+- time from process start to the tray icon shown (or the no-tray window, offscreen), read from
+  the app's ready line on stderr, vs a bare QApplication that shows one QWidget;
+- idle RSS two seconds after start with the local API running (gateway.enabled, /health
+  answered), vs the bare QApplication idle.
+
+Goals (desktop issue): < 1 s to tray, < 150 MB idle RSS.
+Run under a display with a tray for the tray path, e.g.
+``xvfb-run -a sh -c 'trayer & sleep 1; .venv/bin/python bench/startup_bench.py'``; without a
+display it runs offscreen (the no-tray window path).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ROUNDS = 5
+IDLE_S = 2.0
+BARE = """
+import sys
+from PySide6.QtWidgets import QApplication, QWidget
+app = QApplication(sys.argv)
+window = QWidget()
+window.show()
+app.processEvents()
+print("ready", file=sys.stderr, flush=True)
+app.exec()
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    for row in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if row.startswith("VmRSS:"):
+            return int(row.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def health(port: int, seconds: float = 15) -> None:
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=0.5).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.02)
+    raise RuntimeError("the local API did not answer")
+
+
+def run_once(command: list[str], env: dict[str, str], port: int | None) -> tuple[float, float, str]:
+    """Seconds to the ready line, idle RSS in MB, and the ready line."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        command, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+    )
+    assert proc.stderr is not None
+    try:
+        while True:
+            line = proc.stderr.readline()
+            if not line:
+                raise RuntimeError(f"exited with {proc.wait()} before it was ready")
+            if line.startswith(("ready", "PromptReady is running")):
+                break
+        ready = time.perf_counter() - start
+        if port is not None:
+            health(port)
+        time.sleep(IDLE_S)
+        return ready, rss_mb(proc.pid), line.strip()
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+
+
+def home_with_gateway(root: Path, port: int) -> dict[str, str]:
+    config = root / "config"
+    config.mkdir(parents=True)
+    (config / "settings.toml").write_text(f"[gateway]\nenabled = true\nport = {port}\n")
+    env = dict(os.environ, PROMPTREADY_HOME=str(root))
+    if "DISPLAY" not in env and "WAYLAND_DISPLAY" not in env:
+        env["QT_QPA_PLATFORM"] = "offscreen"
+    return env
+
+
+def line(name: str, ours: str, base_name: str, base: str, ratio: str, goal: str = "") -> None:
+    shown = f"ratio {ratio:>9}" if ratio else " " * 15
+    print(f"{name:<26}{ours:>16}   {base_name:<22}{base:>16}   {shown}   {goal}".rstrip())
+
+
+def main() -> None:
+    ours_ready, ours_rss, bare_ready, bare_rss = [], [], [], []
+    ready_line = ""
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in range(ROUNDS):
+            port = free_port()
+            env = home_with_gateway(Path(tmp) / f"home{n}", port)
+            ready, rss, ready_line = run_once([sys.executable, "-m", "promptready"], env, port)
+            ours_ready.append(ready)
+            ours_rss.append(rss)
+            ready, rss, _ = run_once([sys.executable, "-c", BARE], env, None)
+            bare_ready.append(ready)
+            bare_rss.append(rss)
+    platform = os.environ.get("QT_QPA_PLATFORM") or (
+        "xcb" if "DISPLAY" in os.environ else "offscreen"
+    )
+    print(f"platform: {platform}; {ROUNDS} rounds, medians; the app said: {ready_line!r}")
+    ours, base = statistics.median(ours_ready), statistics.median(bare_ready)
+    line("start to tray/window", f"{ours * 1e3:.0f} ms", "bare QApplication", f"{base * 1e3:.0f} ms",
+         f"{ours / base:.2f}x", "goal < 1000 ms")  # fmt: skip
+    ours, base = statistics.median(ours_rss), statistics.median(bare_rss)
+    line("idle RSS, local API on", f"{ours:.0f} MB", "bare QApplication", f"{base:.0f} MB",
+         f"{ours / base:.2f}x", "goal < 150 MB")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""``promptready --self-test``: can this installation work, with no network at all?
+
+Each check returns one line; any failure makes the exit code non-zero. The desktop window check
+lives in ``ui/`` (it needs Qt) and is passed in by the caller.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+
+@dataclass(frozen=True)
+class Check:
+    """One named check and what it found."""
+
+    name: str
+    ok: bool
+    detail: str
+
+    def line(self) -> str:
+        return f"{'ok  ' if self.ok else 'FAIL'} {self.name:<10} {self.detail}"
+
+
+Probe = Callable[[], str]  # returns the detail on success, raises on failure
+
+
+def check_resources() -> str:
+    """Shipped data loads: provider presets, rate card, presets and the offline enhancer."""
+    from promptready.engine import Engine
+    from promptready.presets import builtin_presets
+    from promptready.pricing import load_rate_card
+    from promptready.providers.presets import presets
+    from promptready.resources import resources_dir
+
+    card = load_rate_card()
+    result = Engine().enhance("write a haiku about tea", mode="offline")
+    return (
+        f"{resources_dir()}: {len(presets())} providers, {len(card.models)} priced models, "
+        f"{len(builtin_presets())} presets, offline enhancer ({result.analysis.task.value})"
+    )
+
+
+def check_tokens() -> str:
+    """tiktoken counts from the shipped files (never downloads)."""
+    from promptready import tokens
+
+    count = tokens.count_text("PromptReady counts tokens offline.", "gpt-4o")
+    return f"{count.encoding} counted {count.tokens} tokens offline"
+
+
+def check_ledger() -> str:
+    """The usage ledger opens and is migrated to the current schema."""
+    from promptready.ledger.store import Ledger
+    from promptready.paths import app_paths
+
+    path = app_paths().ledger_file
+    ledger = Ledger(path)
+    try:
+        spend = ledger.month_spend()
+    finally:
+        ledger.close()
+    return f"{path} opened and migrated; ${spend} spent this month"
+
+
+def check_keyring() -> str:
+    """The keyring backend answers, and whether it stores keys securely."""
+    from promptready.secrets import SecretStore
+
+    store = SecretStore()
+    count = len(store.providers())
+    info = store.info()
+    security = "secure" if info.secure else "NOT secure: keys are stored in a plain file"
+    return f"{info.name} answers ({count} keys, {security})"
+
+
+def check_gateway() -> str:
+    """The local API binds a loopback port and answers /health, then stops cleanly."""
+    import httpx
+
+    from promptready.engine import Engine
+    from promptready.gateway.background import BackgroundGateway
+
+    gateway = BackgroundGateway(0, Engine(source="gateway"))
+    url = gateway.start()
+    try:
+        status = httpx.get(f"{url}/health", timeout=5).json()["status"]
+    finally:
+        gateway.stop()
+    if status != "ok":
+        raise RuntimeError(f"/health answered {status!r}")
+    return f"listened on {url} and answered /health"
+
+
+CHECKS: tuple[tuple[str, Probe], ...] = (
+    ("resources", check_resources),
+    ("tokens", check_tokens),
+    ("ledger", check_ledger),
+    ("keyring", check_keyring),
+    ("gateway", check_gateway),
+)
+
+
+def run_checks(checks: Sequence[tuple[str, Probe]]) -> list[Check]:
+    """Run every check, catching each failure as its own line."""
+    results = []
+    for name, probe in checks:
+        try:
+            results.append(Check(name, True, probe()))
+        except Exception as exc:  # a failed check is reported, never a crash of the self-test
+            results.append(Check(name, False, f"{type(exc).__name__}: {exc}"))
+    return results
+
+
+def self_test(extra: Sequence[tuple[str, Probe]] = (), out: TextIO | None = None) -> int:
+    """Print one line per check; 0 when all pass, 1 otherwise."""
+    out = out or sys.stdout
+    failed = 0
+    for check in run_checks([*CHECKS, *extra]):
+        print(check.line(), file=out, flush=True)
+        failed += not check.ok
+    print(f"{'all checks passed' if not failed else f'{failed} check(s) failed'}", file=out)
+    return 0 if not failed else 1

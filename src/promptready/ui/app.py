@@ -1,0 +1,81 @@
+"""``promptready`` with no arguments: one tray app per user on a qasync event loop.
+
+qasync.run is avoided on purpose: on Python 3.11 it replaces the global event-loop policy, which
+breaks ``asyncio.run`` in other threads (the gateway's). The loop is built and run here instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+
+from promptready.ui.single_instance import SingleInstance
+
+if TYPE_CHECKING:
+    from promptready.ui.fallback import FallbackWindow
+    from promptready.ui.shell import Shell
+    from promptready.ui.tray import Tray
+
+READY_TRAY = "PromptReady is running in the system tray."
+READY_WINDOW = "PromptReady is running in a window: this desktop has no system tray."
+ALREADY_RUNNING = "PromptReady is already running; its window was brought to the front."
+
+
+def run_desktop(argv: Sequence[str] = ()) -> int:
+    """Start the tray app (or hand over to the running one); returns the exit code."""
+    started = time.perf_counter()
+    app = QApplication.instance() or QApplication([sys.argv[0], *argv])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("PromptReady")
+    app.setQuitOnLastWindowClosed(False)
+    instance = SingleInstance()
+    if not instance.claim():
+        print(ALREADY_RUNNING, file=sys.stderr, flush=True)
+        return 0
+
+    import qasync
+
+    from promptready.ui.context import DesktopContext
+    from promptready.ui.icons import app_icon
+    from promptready.ui.shell import Shell
+    from promptready.ui.theme import apply_theme
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    context = DesktopContext.load()
+    apply_theme(app, context.settings.desktop.theme)
+    app.setWindowIcon(app_icon())
+    shell = Shell(context)
+    front = start_front_end(shell)
+    instance.activated.connect(front.bring_forward)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    on_tray = QSystemTrayIcon.isSystemTrayAvailable()
+    print(f"{READY_TRAY if on_tray else READY_WINDOW} ({elapsed_ms:.0f} ms)", file=sys.stderr)
+    for problem in context.problems:
+        shell.notify("Settings problem", problem)
+    with loop:
+        QTimer.singleShot(0, shell.start_local_api)  # after the icon is up
+        loop.run_until_complete(shell.closed.wait())
+    instance.release()
+    return 0
+
+
+def start_front_end(shell: Shell) -> Tray | FallbackWindow:
+    """Show the tray icon, or the fallback window when the desktop has no tray."""
+    if QSystemTrayIcon.isSystemTrayAvailable():
+        from promptready.ui.tray import Tray
+
+        tray = Tray(shell)
+        tray.show()
+        return tray
+    from promptready.ui.fallback import FallbackWindow
+
+    window = FallbackWindow(shell)
+    window.show()
+    return window

@@ -1,0 +1,86 @@
+"""Enhance the clipboard in place, keeping the original so one Undo puts it back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QGuiApplication
+
+from promptready.engine import EnhanceResult, Mode
+from promptready.errors import InputError, PromptReadyError
+from promptready.ui.context import DesktopContext
+from promptready.ui.messages import problem_for, problem_for_fallback
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one clipboard enhancement did, as one line for a notification."""
+
+    summary: str
+    changed: bool  # the clipboard now holds the enhanced text (Undo is possible)
+    problem: str | None = None
+
+
+def summarize(result: EnhanceResult) -> str:
+    """``Enhanced a code prompt offline: 5 sections, 2 hints.`` and the like."""
+    task = result.analysis.task.value.replace("_", " ")
+    how = f"with {result.ai.model}" if result.mode is Mode.AI and result.ai else "offline"
+    hints = len(result.analysis.lint)
+    return (
+        f"Enhanced a {task} prompt {how}: {len(result.changes)} changes, "
+        f"{hints} hint{'s' if hints != 1 else ''}."
+    )
+
+
+class ClipboardEnhancer(QObject):
+    """Read the clipboard, enhance it, write it back; ``undo`` restores what was there."""
+
+    finished = Signal(object)  # Outcome
+
+    def __init__(self, context: DesktopContext) -> None:
+        super().__init__()
+        self.context = context
+        self._original: str | None = None
+
+    @property
+    def can_undo(self) -> bool:
+        return self._original is not None
+
+    async def enhance(self) -> Outcome:
+        """Enhance the clipboard's text in the current mode; the outcome is also emitted."""
+        clipboard = QGuiApplication.clipboard()
+        original = clipboard.text()
+        outcome = await self._enhance(original)
+        if outcome.changed:
+            self._original = original
+        self.finished.emit(outcome)
+        return outcome
+
+    async def _enhance(self, original: str) -> Outcome:
+        if not original.strip():
+            return Outcome("The clipboard holds no text; copy some text first.", False)
+        engine = self.context.engine
+        problem: str | None = None
+        try:
+            result = await engine.enhance_async(original, self.context.mode())
+        except InputError as exc:
+            return Outcome(str(exc), False)
+        except PromptReadyError as exc:  # no key, locked keyring: the offline result instead
+            problem = problem_for(exc).text
+            result = await engine.enhance_async(original, Mode.OFFLINE)
+        if result.fallback_reason:
+            problem = problem_for_fallback(result.fallback_reason).text
+        if result.text == original:
+            return Outcome("The clipboard already holds an enhanced prompt.", False, problem)
+        QGuiApplication.clipboard().setText(result.text)
+        summary = summarize(result) + " Undo puts the original back."
+        return Outcome(summary if problem is None else f"{problem} {summary}", True, problem)
+
+    def undo(self) -> bool:
+        """Put the original text back on the clipboard; False when there is nothing to undo."""
+        if self._original is None:
+            return False
+        QGuiApplication.clipboard().setText(self._original)
+        self._original = None
+        return True

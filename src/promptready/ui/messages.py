@@ -1,0 +1,60 @@
+"""Failures as the user sees them: one sentence of what happened and one action to take."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from promptready.errors import ConfigError, InputError, NotConfiguredError, PromptReadyError
+
+
+class Action(StrEnum):
+    """What the one button next to a message does."""
+
+    ADD_KEY = "Add a key"
+    CHECK_KEY = "Check the key"
+    RETRY = "Retry"
+    OPEN_SETTINGS = "Open Settings"
+    NONE = ""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What went wrong, and the action that fixes it."""
+
+    text: str
+    action: Action
+
+
+def problem_for(error: BaseException) -> Problem:
+    """The message for an exception an enhancement raised (the keyring's included)."""
+    from promptready.secrets import SecretsError
+
+    if isinstance(error, NotConfiguredError):
+        return Problem(
+            "AI mode needs a provider key, so this is the offline result.", Action.ADD_KEY
+        )
+    if isinstance(error, SecretsError):
+        return Problem(
+            "Your keyring is locked or unavailable, so this is the offline result; "
+            "unlock it and retry.",
+            Action.RETRY,
+        )
+    if isinstance(error, InputError):
+        return Problem(str(error), Action.NONE)
+    if isinstance(error, ConfigError):
+        return Problem(str(error), Action.OPEN_SETTINGS)
+    if isinstance(error, PromptReadyError):
+        return Problem(str(error), Action.RETRY)
+    return Problem(
+        f"Something unexpected went wrong ({type(error).__name__}); this is the offline result.",
+        Action.RETRY,
+    )
+
+
+def problem_for_fallback(reason: str) -> Problem:
+    """The message for an AI call that fell back to the offline result."""
+    lowered = reason.lower()
+    if "key" in lowered and ("reject" in lowered or "401" in lowered or "403" in lowered):
+        return Problem(reason, Action.CHECK_KEY)
+    return Problem(reason, Action.RETRY)

@@ -1,0 +1,132 @@
+"""The popup's result: the prompt (streamed as it arrives), what changed, why, and hints with
+fields to fill the placeholders in place."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QTextCursor
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from promptready.engine import EnhanceResult
+from promptready.ui.diff import diff_html
+from promptready.ui.placeholders import fill_placeholders, find_placeholders
+
+SEVERITY_MARK = {"error": "⛔", "warning": "⚠", "info": "ℹ"}
+
+
+class HintsTab(QWidget):
+    """Lint hints, and one field per placeholder in the result."""
+
+    fill_requested = Signal(dict)  # placeholder -> value
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hints = QLabel(wordWrap=True)
+        self.hints.setTextFormat(Qt.TextFormat.RichText)  # messages are escaped
+        self.form = QFormLayout()
+        self.fields: dict[str, QLineEdit] = {}
+        self.fill = QPushButton("Fill in")
+        self.fill.clicked.connect(self._emit_fill)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.hints)
+        layout.addLayout(self.form)
+        layout.addWidget(self.fill)
+        layout.addStretch()
+
+    def show_result(self, result: EnhanceResult, text: str) -> None:
+        lines = [
+            f"{SEVERITY_MARK.get(hit.severity.value, '•')} {html.escape(hit.message)}"
+            for hit in result.analysis.lint
+        ]
+        quality = f"Quality before enhancing: {result.analysis.quality}/100"
+        self.hints.setText("<br>".join([quality, *lines]) if lines else quality)
+        self.set_placeholders(find_placeholders(text))
+
+    def set_placeholders(self, names: list[str]) -> None:
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self.fields = {}
+        for name in names:
+            field = QLineEdit(placeholderText=f"What should replace {name}?")
+            field.returnPressed.connect(self._emit_fill)
+            self.form.addRow(name, field)
+            self.fields[name] = field
+        self.fill.setVisible(bool(names))
+
+    def _emit_fill(self) -> None:
+        self.fill_requested.emit({name: f.text() for name, f in self.fields.items()})
+
+
+class ResultTabs(QTabWidget):
+    """Result | Changes | Why | Hints."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.output = QPlainTextEdit(readOnly=True)
+        self.output.setFont(QFont("monospace"))
+        self.output.setPlaceholderText("The enhanced prompt appears here.")
+        self.diff = QTextBrowser()
+        self.why = QTextBrowser()
+        self.hints = HintsTab()
+        self.hints.fill_requested.connect(self.fill)
+        self.addTab(self.output, "Result")
+        self.addTab(self.diff, "Changes")
+        self.addTab(self.why, "Why")
+        self.addTab(self.hints, "Hints")
+        self._before = ""
+
+    @property
+    def text(self) -> str:
+        return self.output.toPlainText()
+
+    def begin(self, before: str) -> None:
+        """Clear for a new enhancement of ``before``."""
+        self._before = before
+        self.output.clear()
+        self.diff.clear()
+        self.why.clear()
+        self.hints.set_placeholders([])
+        self.hints.hints.clear()
+        self.setCurrentIndex(0)
+
+    def append_delta(self, piece: str) -> None:
+        """Stream a piece of AI output into the result."""
+        cursor = self.output.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(piece)
+        self.output.setTextCursor(cursor)
+
+    def show_result(self, result: EnhanceResult) -> None:
+        """The final text (replacing any streamed draft) and everything about it."""
+        self.show_text(result.text)
+        reasons = "".join(
+            f"<li><b>{html.escape(c.section)}</b>: {html.escape(c.reason)}</li>"
+            for c in result.changes
+        )
+        self.why.setHtml(f"<ul>{reasons}</ul>" if reasons else "<p>No sections were added.</p>")
+        self.hints.show_result(result, result.text)
+        count = len(result.analysis.lint)
+        self.setTabText(3, f"Hints ({count})" if count else "Hints")
+
+    def show_text(self, text: str) -> None:
+        self.output.setPlainText(text)
+        self.diff.setHtml(diff_html(self._before, text))
+
+    def fill(self, values: dict[str, str]) -> None:
+        """Replace placeholders in the result with what the user typed."""
+        filled = fill_placeholders(self.text, values)
+        if filled != self.text:
+            self.show_text(filled)
+            self.hints.set_placeholders(find_placeholders(filled))

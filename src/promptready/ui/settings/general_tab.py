@@ -1,0 +1,78 @@
+"""General: offline only, output format, hotkey, start at login, theme."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QKeySequenceEdit,
+    QLabel,
+    QVBoxLayout,
+)
+
+from promptready.settings import Settings
+from promptready.ui.context import DesktopContext
+from promptready.ui.hotkey import hotkey_support
+from promptready.ui.settings.tab import SettingsTab
+
+THEMES = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
+FORMATS = {"markdown": "Markdown", "text": "Plain text", "xml": "XML"}
+
+
+class GeneralTab(SettingsTab):
+    """App-wide behaviour."""
+
+    def __init__(self, context: DesktopContext) -> None:
+        super().__init__()
+        self.context = context
+        self.offline_only = QCheckBox("Offline only: never use AI, and hide the AI controls")
+        self.format = QComboBox()
+        for value, label in FORMATS.items():
+            self.format.addItem(label, value)
+        support = hotkey_support()
+        self.hotkey_enabled = QCheckBox("Open the popup with a global hotkey")
+        self.hotkey = QKeySequenceEdit()
+        self.hotkey_note = QLabel(support.reason, wordWrap=True)
+        self.hotkey_note.setVisible(not support.available)
+        for widget in (self.hotkey_enabled, self.hotkey):
+            widget.setEnabled(support.available)
+        self.start_at_login = QCheckBox("Start PromptReady when I log in")
+        self.theme = QComboBox()
+        for value, label in THEMES.items():
+            self.theme.addItem(label, value)
+        form = QFormLayout()
+        form.addRow("Prompt format", self.format)
+        form.addRow("Hotkey", self.hotkey)
+        form.addRow("Theme", self.theme)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.offline_only)
+        layout.addWidget(self.start_at_login)
+        layout.addWidget(self.hotkey_enabled)
+        layout.addLayout(form)
+        layout.addWidget(self.hotkey_note)
+        layout.addStretch()
+
+    def load(self, settings: Settings) -> None:
+        desktop = settings.desktop
+        self.offline_only.setChecked(desktop.offline_only)
+        self.format.setCurrentIndex(max(0, self.format.findData(settings.enhance.format)))
+        self.hotkey_enabled.setChecked(desktop.hotkey_enabled)
+        self.hotkey.setKeySequence(QKeySequence(desktop.hotkey))
+        self.start_at_login.setChecked(desktop.start_at_login)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(desktop.theme)))
+
+    def apply(self, settings: Settings) -> Settings:
+        desktop = dataclasses.replace(
+            settings.desktop,
+            offline_only=self.offline_only.isChecked(),
+            hotkey_enabled=self.hotkey_enabled.isChecked(),
+            hotkey=self.hotkey.keySequence().toString() or settings.desktop.hotkey,
+            start_at_login=self.start_at_login.isChecked(),
+            theme=str(self.theme.currentData()),
+        )
+        enhance = dataclasses.replace(settings.enhance, format=str(self.format.currentData()))
+        return dataclasses.replace(settings, desktop=desktop, enhance=enhance)

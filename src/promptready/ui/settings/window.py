@@ -1,0 +1,96 @@
+"""The settings window: AI keys, Local API, Presets, Privacy, General; Save writes
+settings.toml through ``save_settings`` (keys and tokens save at once, on their own buttons)."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+)
+
+from promptready.errors import PromptReadyError
+from promptready.ui.context import DesktopContext
+from promptready.ui.icons import app_icon
+from promptready.ui.settings.general_tab import GeneralTab
+from promptready.ui.settings.keys_tab import KeysTab
+from promptready.ui.settings.local_api_tab import LocalApiTab
+from promptready.ui.settings.presets_tab import PresetsTab
+from promptready.ui.settings.privacy_tab import PrivacyTab
+from promptready.ui.settings.tab import SettingsTab
+from promptready.ui.theme import apply_theme
+
+
+class SettingsWindow(QDialog):
+    """Every setting a desktop user changes, in tabs."""
+
+    def __init__(self, context: DesktopContext) -> None:
+        super().__init__()
+        self.context = context
+        self.setWindowTitle("PromptReady settings")
+        self.setWindowIcon(app_icon())
+        self.resize(760, 620)
+        self.keys = KeysTab(context)
+        self.local_api = LocalApiTab(context)
+        self.presets = PresetsTab(context)
+        self.privacy = PrivacyTab(context)
+        self.general = GeneralTab(context)
+        self.tabs = QTabWidget()
+        self.pages: dict[str, SettingsTab] = {}
+        for key, title, tab in (
+            ("keys", "AI keys", self.keys),
+            ("local_api", "Local API", self.local_api),
+            ("presets", "Presets", self.presets),
+            ("privacy", "Privacy", self.privacy),
+            ("general", "General", self.general),
+        ):
+            self.tabs.addTab(tab, title)
+            self.pages[key] = tab
+        self.message = QLabel()
+        save = QPushButton("Save")
+        save.setDefault(True)
+        save.clicked.connect(self.save)
+        close = QPushButton("Close")
+        close.setAutoDefault(False)
+        close.clicked.connect(self.close)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.message, 1)
+        buttons.addWidget(save)
+        buttons.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        layout.addLayout(buttons)
+        self.reload()
+
+    def reload(self) -> None:
+        """Show the settings as they are now."""
+        for tab in self.pages.values():
+            tab.load(self.context.settings)
+        self.message.clear()
+
+    def show_tab(self, key: str) -> None:
+        if key in self.pages:
+            self.tabs.setCurrentWidget(self.pages[key])
+
+    def save(self) -> None:
+        settings = self.context.settings
+        for tab in self.pages.values():
+            settings = tab.apply(settings)
+        try:
+            self.context.save_settings(settings)
+        except (PromptReadyError, OSError) as exc:
+            self.message.setText(f"Could not save the settings ({exc}); check the config folder.")
+            return
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, settings.desktop.theme)
+        self.message.setText("Saved.")
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self.local_api.forget_token()
+        super().closeEvent(event)

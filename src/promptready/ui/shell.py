@@ -1,0 +1,161 @@
+"""The app's actions, shared by the tray menu and the no-tray window: enhance the clipboard,
+undo, open windows, switch mode, start the local API and quit cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
+
+from promptready.engine import Mode
+from promptready.errors import PromptReadyError
+from promptready.ui.clipboard import ClipboardEnhancer, Outcome
+from promptready.ui.context import DesktopContext
+from promptready.ui.tasks import spawn
+
+if TYPE_CHECKING:
+    from promptready.ui.popup import EnhancePopup
+    from promptready.ui.settings.window import SettingsWindow
+    from promptready.ui.usage.window import UsageWindow
+
+
+def bring_forward(window: QWidget) -> None:
+    """Show a window and give it the keyboard."""
+    window.show()
+    window.raise_()
+    window.activateWindow()
+
+
+class Shell(QObject):
+    """Everything the tray (or the fallback window) can do."""
+
+    # title, message, and whether Undo applies: shown by the tray or the fallback window
+    notified = Signal(str, str, bool)
+    local_api_changed = Signal()
+    quitting = Signal()
+
+    def __init__(self, context: DesktopContext) -> None:
+        super().__init__()
+        self.context = context
+        self.clipboard = ClipboardEnhancer(context)
+        self.clipboard.finished.connect(self._on_clipboard_done)
+        self.busy = False
+        self.local_api_problem: str | None = None
+        self.closed = asyncio.Event()
+        self._popup: EnhancePopup | None = None
+        self._settings: SettingsWindow | None = None
+        self._usage: UsageWindow | None = None
+        context.settings_changed.connect(self._apply_local_api)
+
+    def notify(self, title: str, message: str, undoable: bool = False) -> None:
+        self.notified.emit(title, message, undoable)
+
+    # Clipboard.
+
+    def enhance_clipboard(self) -> None:
+        if not self.busy:
+            self.busy = True
+            spawn(self._enhance_clipboard())
+
+    async def _enhance_clipboard(self) -> None:
+        try:
+            await self.clipboard.enhance()
+        finally:
+            self.busy = False
+
+    def _on_clipboard_done(self, outcome: Outcome) -> None:
+        title = "Clipboard enhanced" if outcome.changed else "Clipboard unchanged"
+        self.notify(title, outcome.summary, undoable=outcome.changed)
+
+    def undo_clipboard(self) -> None:
+        if self.clipboard.undo():
+            self.notify("Clipboard restored", "The original text is back on the clipboard.")
+
+    # Windows, created on first use.
+
+    def popup(self) -> EnhancePopup:
+        if self._popup is None:
+            from promptready.ui.popup import EnhancePopup
+
+            self._popup = EnhancePopup(self.context)
+            self._popup.open_settings.connect(self.open_settings)
+        return self._popup
+
+    def open_popup(self) -> None:
+        popup = self.popup()
+        popup.prefill_from_clipboard()
+        bring_forward(popup)
+
+    def settings_window(self) -> SettingsWindow:
+        if self._settings is None:
+            from promptready.ui.settings.window import SettingsWindow
+
+            self._settings = SettingsWindow(self.context)
+        return self._settings
+
+    def open_settings(self, tab: str = "") -> None:
+        window = self.settings_window()
+        window.reload()
+        window.show_tab(tab)
+        bring_forward(window)
+
+    def usage_window(self) -> UsageWindow:
+        if self._usage is None:
+            from promptready.ui.usage.window import UsageWindow
+
+            self._usage = UsageWindow(self.context)
+        return self._usage
+
+    def open_usage(self) -> None:
+        window = self.usage_window()
+        window.refresh()
+        bring_forward(window)
+
+    def set_mode(self, mode: Mode) -> None:
+        self.context.set_mode(mode)
+
+    # The local API runs in its own thread; starting it never blocks the tray.
+
+    def start_local_api(self) -> None:
+        spawn(self._apply_local_api_async())
+
+    def _apply_local_api(self) -> None:
+        spawn(self._apply_local_api_async())
+
+    async def _apply_local_api_async(self) -> None:
+        gateway = self.context.settings.gateway
+        api = self.context.local_api if gateway.enabled or self.context.local_api.url else None
+        if api is None:
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            if gateway.enabled:
+                await loop.run_in_executor(None, api.start, gateway.port)
+                self.local_api_problem = None
+            else:
+                await loop.run_in_executor(None, api.stop)
+        except PromptReadyError as exc:
+            self.local_api_problem = str(exc)
+            self.notify("Local API not started", str(exc))
+        self.local_api_changed.emit()
+
+    # Quit: windows close, the gateway drains, the ledger and HTTP sessions close.
+
+    def quit(self) -> None:
+        spawn(self._quit())
+
+    async def _quit(self) -> None:
+        self.quitting.emit()
+        for window in (self._popup, self._settings, self._usage):
+            if window is not None:
+                window.close()
+        if self._popup is not None:
+            self._popup.cancel()
+        try:
+            await self.context.aclose()
+        except Exception as exc:  # quitting must finish even when a file is gone
+            print(f"promptready: could not close cleanly ({exc})", file=sys.stderr)
+        self.closed.set()

@@ -1,0 +1,72 @@
+"""The tray icon and its menu, rebuilt from the current state each time it opens."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+
+from promptready.engine import Mode
+from promptready.ui.icons import app_icon
+from promptready.ui.shell import Shell
+
+
+def fill_menu(menu: QMenu, shell: Shell) -> None:
+    """Put the actions for the shell's current state into ``menu`` (cleared first)."""
+    menu.clear()
+    enhance = menu.addAction("Enhance clipboard", shell.enhance_clipboard)
+    enhance.setEnabled(not shell.busy)
+    if shell.clipboard.can_undo:
+        menu.addAction("Undo: put the original text back", shell.undo_clipboard)
+    menu.addAction("Open PromptReady…", shell.open_popup)
+    if not shell.context.offline_only:
+        modes = menu.addMenu("Mode")
+        group = QActionGroup(modes)
+        current = shell.context.mode()
+        for mode, label in ((Mode.OFFLINE, "Offline"), (Mode.AI, "AI")):
+            action = QAction(label, modes, checkable=True, checked=mode is current)
+            action.triggered.connect(lambda _=False, m=mode: shell.set_mode(m))
+            group.addAction(action)
+            modes.addAction(action)
+    menu.addAction("Usage…", shell.open_usage)
+    menu.addAction("Settings…", shell.open_settings)
+    menu.addSeparator()
+    menu.addAction("Quit PromptReady", shell.quit)
+
+
+class Tray:
+    """The system tray icon; notifications appear as its messages."""
+
+    def __init__(self, shell: Shell) -> None:
+        self.shell = shell
+        self.icon = QSystemTrayIcon(app_icon())
+        self.icon.setToolTip("PromptReady")
+        self.menu = QMenu()
+        self.menu.aboutToShow.connect(lambda: fill_menu(self.menu, shell))
+        fill_menu(self.menu, shell)
+        self.icon.setContextMenu(self.menu)
+        self.icon.activated.connect(self._on_activated)
+        # Clicking a notification after an in-place enhancement is the quick way back.
+        self.icon.messageClicked.connect(self._on_message_clicked)
+        self._undoable = False
+        shell.notified.connect(self._show_message)
+        shell.quitting.connect(self.icon.hide)
+
+    def show(self) -> None:
+        self.icon.show()
+
+    def bring_forward(self) -> None:
+        """A second launch opens the popup."""
+        self.shell.open_popup()
+
+    def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason is QSystemTrayIcon.ActivationReason.Trigger:
+            self.shell.open_popup()
+
+    def _show_message(self, title: str, message: str, undoable: bool) -> None:
+        self._undoable = undoable
+        self.icon.showMessage(title, message, app_icon(), 6000)
+
+    def _on_message_clicked(self) -> None:
+        if self._undoable:
+            self._undoable = False
+            self.shell.undo_clipboard()

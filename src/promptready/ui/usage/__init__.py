@@ -1,0 +1,1 @@
+"""The usage window: this month's spend, charts and the last calls, read from the ledger."""

@@ -1,0 +1,78 @@
+"""The gateway in a background thread: starts on a free port, answers, stops after draining."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+
+from promptready.engine import Engine
+from promptready.errors import ConfigError
+from promptready.gateway.background import BackgroundGateway
+from promptready.ledger.store import Ledger
+from promptready.paths import app_paths
+from promptready.secrets import ApiKey, SecretStore
+from promptready.settings import AISettings, Settings
+from tests.fakes.upstream import FakeUpstream, Script
+
+
+def test_start_returns_a_url_that_answers_health() -> None:
+    gateway = BackgroundGateway(0, Engine(source="gateway"))
+    url = gateway.start()
+    try:
+        assert url.startswith("http://127.0.0.1:")
+        assert httpx.get(f"{url}/health").json()["status"] == "ok"
+    finally:
+        gateway.stop()
+    assert not gateway.running and gateway.url is None
+
+
+def test_a_port_in_use_is_a_clear_error() -> None:
+    first = BackgroundGateway(0, Engine(source="gateway"))
+    url = first.start()
+    try:
+        port = int(url.rsplit(":", 1)[1])
+        with pytest.raises(ConfigError, match=f"Could not listen on 127.0.0.1:{port}"):
+            BackgroundGateway(port, Engine(source="gateway")).start()
+    finally:
+        first.stop()
+
+
+def test_stop_lets_a_request_in_flight_finish_and_flushes_the_ledger(
+    upstream: FakeUpstream, isolated_home: Path
+) -> None:
+    SecretStore().set_key("fake", ApiKey("sk-background-test-0123456789"))
+    ai = AISettings(provider="fake", custom_providers={"fake": upstream.base_url})
+    gateway = BackgroundGateway(0, Engine(Settings(ai=ai), source="gateway"))
+    url = gateway.start()
+    from promptready.local_api import LocalApi
+
+    _, token = LocalApi().create("bench")
+    upstream.script(Script(hang_s=1.0))
+    answers: list[httpx.Response] = []
+
+    def call() -> None:
+        answers.append(
+            httpx.post(
+                f"{url}/v1/chat/completions",
+                json={"model": "fake/fake-gpt", "messages": [{"role": "user", "content": "x"}]},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=10,
+            )
+        )
+
+    worker = threading.Thread(target=call)
+    worker.start()
+    while not upstream.seen:
+        threading.Event().wait(0.02)
+    gateway.stop()
+    worker.join(timeout=10)
+    assert answers and answers[0].status_code == 200
+    ledger = Ledger(app_paths().ledger_file)
+    try:
+        (row,) = ledger.last(5)
+    finally:
+        ledger.close()
+    assert row["app"] == "bench" and row["status"] == "ok"

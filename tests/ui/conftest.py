@@ -1,0 +1,104 @@
+"""Qt windows on a real qasync loop, over the isolated home: real settings file, file keyring,
+SQLite ledger and history, and the fake upstream for AI mode."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any, TypeVar
+
+import keyring
+import pytest
+import qasync
+from keyring.backends.fail import Keyring as FailKeyring
+from PySide6.QtWidgets import QApplication
+
+from promptready.paths import app_paths
+from promptready.secrets import ApiKey, SecretStore
+from promptready.settings import AISettings, EnhanceSettings, Settings, save_settings
+from promptready.ui.context import DesktopContext
+from tests.fakes.upstream import FakeUpstream
+
+T = TypeVar("T")
+KEY = "sk-desktop-test-key-0123456789-SECRET"
+ROUGH = "write a python script that renames photos by date for [AUDIENCE?]"
+
+
+class Loop:
+    """Runs test scenarios on a qasync loop, so Qt events and asyncio tasks interleave."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout_s: float = 20) -> T:
+        return self.loop.run_until_complete(asyncio.wait_for(coro, timeout_s))
+
+
+async def until(condition: Callable[[], object], timeout_s: float = 10) -> None:
+    """Let the loop run until ``condition()`` holds."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("timed out waiting for the condition")
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+def qloop(qapp: QApplication) -> Iterator[Loop]:
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    try:
+        yield Loop(loop)
+    finally:
+        loop.run_until_complete(asyncio.sleep(0))  # let finished tasks report
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+def open_context(qloop: Loop, settings: Settings | None = None) -> DesktopContext:
+    if settings is not None:
+        save_settings(settings, app_paths().settings_file)
+    return DesktopContext.load()
+
+
+@pytest.fixture
+def context(qloop: Loop) -> Iterator[DesktopContext]:
+    """A desktop context on default settings (offline)."""
+    ctx = open_context(qloop)
+    yield ctx
+    qloop.run(ctx.aclose())
+
+
+def ai_settings(upstream: FakeUpstream, **ai: Any) -> Settings:
+    base = AISettings(
+        provider="fake", model="gpt-4o-mini", custom_providers={"fake": upstream.base_url}
+    )
+    return Settings(enhance=EnhanceSettings(mode="ai"), ai=dataclasses.replace(base, **ai))
+
+
+@pytest.fixture
+def ai_context(qloop: Loop, upstream: FakeUpstream) -> Iterator[DesktopContext]:
+    """AI mode on the fake upstream, with a key in the file keyring."""
+    SecretStore().set_key("fake", ApiKey(KEY))
+    ctx = open_context(qloop, ai_settings(upstream))
+    yield ctx
+    qloop.run(ctx.aclose())
+
+
+@pytest.fixture
+def keyless_ai_context(qloop: Loop, upstream: FakeUpstream) -> Iterator[DesktopContext]:
+    """AI mode chosen, but no key stored."""
+    ctx = open_context(qloop, ai_settings(upstream))
+    yield ctx
+    qloop.run(ctx.aclose())
+
+
+@pytest.fixture
+def locked_keyring() -> Iterator[None]:
+    """The keyring refuses every call (keyring's own failing backend)."""
+    keyring.set_keyring(FailKeyring())
+    try:
+        yield
+    finally:
+        keyring.core._keyring_backend = None  # the next test resolves its own

@@ -1,0 +1,237 @@
+"""The settings window: keys in the keyring, local API tokens, presets, privacy, general."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from PySide6.QtGui import QGuiApplication
+
+from promptready.paths import app_paths
+from promptready.secrets import SecretStore
+from promptready.settings import load_settings
+from promptready.ui.context import DesktopContext
+from promptready.ui.settings.window import SettingsWindow
+from tests.fakes.upstream import FakeUpstream
+from tests.ui.conftest import KEY, Loop, until
+
+
+@pytest.fixture
+def window(context: DesktopContext) -> Iterator[SettingsWindow]:
+    window = SettingsWindow(context)
+    window.show()
+    yield window
+    window.close()
+    window.deleteLater()
+
+
+def saved_settings_text() -> str:
+    return app_paths().settings_file.read_text()
+
+
+def test_every_tab_is_there(window: SettingsWindow) -> None:
+    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert titles == ["AI keys", "Local API", "Presets", "Privacy", "General"]
+
+
+def test_providers_come_from_the_presets(window: SettingsWindow) -> None:
+    tree = window.keys.providers
+    rows = [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
+    shown = {item.text(0): item.text(1) for item in rows if item is not None}
+    assert shown["OpenAI"] == "no key" and shown["Ollama (local)"] == "no key needed"
+
+
+def test_a_saved_key_goes_to_the_keyring_and_shows_masked(window: SettingsWindow) -> None:
+    keys = window.keys
+    keys.select("openai")
+    keys.key.setText(KEY)
+    keys.save_button.click()
+    assert SecretStore().get_key("openai") is not None
+    assert SecretStore().get_key("openai").reveal() == KEY  # type: ignore[union-attr]
+    assert keys.key.text() == ""  # never lingers in the widget
+    current = keys.providers.currentItem()
+    assert current is not None and current.text(1) == "…CRET"
+    assert KEY not in keys.verdict.text() and "…CRET" in keys.verdict.text()
+
+
+def test_a_blank_key_is_refused_with_a_reason(window: SettingsWindow) -> None:
+    window.keys.select("openai")
+    window.keys.key.setText("   ")
+    window.keys.save_button.click()
+    assert "empty" in window.keys.verdict.text()
+    assert SecretStore().get_key("openai") is None
+
+
+def test_removing_a_key(window: SettingsWindow) -> None:
+    window.keys.select("groq")
+    window.keys.key.setText(KEY)
+    window.keys.save_button.click()
+    window.keys.remove_button.click()
+    assert SecretStore().get_key("groq") is None
+    assert "Removed the groq key" in window.keys.verdict.text()
+
+
+def custom_provider_window(upstream: FakeUpstream, context: DesktopContext) -> SettingsWindow:
+    ai = dataclasses.replace(context.settings.ai, custom_providers={"fake": upstream.base_url})
+    context.save_settings(dataclasses.replace(context.settings, ai=ai))
+    window = SettingsWindow(context)
+    window.keys.select("fake")
+    window.keys.key.setText(KEY)
+    window.keys.save_button.click()
+    return window
+
+
+def test_test_button_reports_a_working_key(
+    upstream: FakeUpstream, context: DesktopContext, qloop: Loop
+) -> None:
+    window = custom_provider_window(upstream, context)
+    window.keys.test_button.click()
+    qloop.run(until(window.keys.test_button.isEnabled))
+    assert window.keys.verdict.text() == "valid: The fake key works (2 models)."
+    assert upstream.seen[-1].headers["authorization"] == f"Bearer {KEY}"
+
+
+def test_test_button_reports_a_rejected_key(
+    upstream: FakeUpstream, context: DesktopContext, qloop: Loop
+) -> None:
+    upstream.valid_keys = frozenset({"another"})
+    window = custom_provider_window(upstream, context)
+    window.keys.test_button.click()
+    qloop.run(until(window.keys.test_button.isEnabled))
+    assert window.keys.verdict.text() == "invalid key: fake rejected the key; paste it again."
+
+
+def test_testing_a_provider_without_a_key_says_how_to_add_one(
+    window: SettingsWindow, qloop: Loop
+) -> None:
+    window.keys.select("openai")
+    window.keys.test_button.click()
+    qloop.run(until(window.keys.test_button.isEnabled))
+    assert "No key for openai" in window.keys.verdict.text()
+
+
+def test_models_are_saved_to_settings(window: SettingsWindow) -> None:
+    keys = window.keys
+    keys.provider.setCurrentIndex(keys.provider.findData("groq"))
+    keys.model.setText("llama-3.3-70b-versatile")
+    keys.enhance_model.setText("groq/llama-3.1-8b-instant")
+    window.save()
+    ai = load_settings(app_paths().settings_file).settings.ai
+    assert (ai.provider, ai.model, ai.enhance_model) == (
+        "groq",
+        "llama-3.3-70b-versatile",
+        "groq/llama-3.1-8b-instant",
+    )
+    assert window.message.text() == "Saved."
+
+
+def test_a_token_is_shown_once_copied_and_revoked(window: SettingsWindow) -> None:
+    window.show_tab("local_api")
+    tab = window.local_api
+    tab.name.setText("editor")
+    tab.day.setText("1.50")
+    tab.create_button.click()
+    token = tab.token.text()
+    assert token.startswith("pr-") and tab.token.isVisible()
+    assert "shown only once" in tab.message.text()
+    app = window.context.local_api.apps()[0]
+    assert app.name == "editor" and app.limits.budget_usd_day == Decimal("1.50")
+    assert window.context.local_api.registry.authenticate(token) is not None
+    tab.copy_token.click()
+    assert QGuiApplication.clipboard().text() == token
+    assert token not in (app_paths().config_dir / "apps.toml").read_text()
+    window.close()
+    window.reload()
+    assert tab.token.text() == "" and tab.token.isHidden()
+    tab.apps.selectRow(0)
+    assert tab.name.text() == "editor" and tab.day.text() == "1.50"
+    tab.revoke_button.click()
+    assert window.context.local_api.apps() == []
+    assert window.context.local_api.registry.authenticate(token) is None
+    assert tab.apps.rowCount() == 0
+
+
+def test_budgets_of_an_app_can_be_changed(window: SettingsWindow) -> None:
+    tab = window.local_api
+    tab.name.setText("agent")
+    tab.create_button.click()
+    tab.month.setText("20")
+    tab.budgets_button.click()
+    (app,) = window.context.local_api.apps()
+    assert app.limits.budget_usd_month == Decimal(20) and app.limits.budget_usd_day is None
+    cell = tab.apps.item(0, 3)
+    assert cell is not None and cell.text() == "$20"
+
+
+def test_a_bad_budget_is_one_clear_sentence(window: SettingsWindow) -> None:
+    tab = window.local_api
+    tab.name.setText("agent")
+    tab.day.setText("lots")
+    tab.create_button.click()
+    assert tab.message.text() == "The daily budget must be an amount like 5.00."
+    assert window.context.local_api.apps() == []
+
+
+def test_local_api_switch_and_port_are_saved(window: SettingsWindow) -> None:
+    window.local_api.enabled.setChecked(True)
+    window.local_api.port.setValue(9911)
+    window.save()
+    gateway = load_settings(app_paths().settings_file).settings.gateway
+    assert gateway.enabled and gateway.port == 9911
+
+
+def test_the_sdk_snippet_names_the_port(window: SettingsWindow) -> None:
+    snippet = window.local_api.snippet.toPlainText()
+    assert (
+        'base_url="http://127.0.0.1:8788/v1"' in snippet and "from openai import OpenAI" in snippet
+    )
+    window.local_api.copy_snippet.click()
+    assert QGuiApplication.clipboard().text() == snippet
+
+
+def test_storing_prompts_is_off_by_default_and_can_be_turned_on(window: SettingsWindow) -> None:
+    assert not window.privacy.store_prompts.isChecked()
+    window.privacy.store_prompts.setChecked(True)
+    window.save()
+    assert load_settings(app_paths().settings_file).settings.privacy.store_prompts
+    assert window.context.ledger.store_prompts
+
+
+def test_hotkey_is_reported_unavailable_here(window: SettingsWindow) -> None:
+    general = window.general
+    assert not general.hotkey_enabled.isEnabled()
+    assert "not available" in general.hotkey_note.text()
+
+
+def test_start_at_login_writes_an_autostart_entry(window: SettingsWindow) -> None:
+    from promptready import autostart
+
+    window.general.start_at_login.setChecked(True)
+    window.save()
+    assert autostart.is_enabled()
+    window.general.start_at_login.setChecked(False)
+    window.save()
+    assert not autostart.is_enabled()
+
+
+def test_theme_follows_the_system_by_default(window: SettingsWindow) -> None:
+    assert window.general.theme.currentData() == "system"
+    window.general.theme.setCurrentIndex(window.general.theme.findData("dark"))
+    window.save()
+    assert 'theme = "dark"' in saved_settings_text()
+
+
+def test_builtin_presets_are_read_only_and_clonable(window: SettingsWindow) -> None:
+    tab = window.presets
+    assert tab.current() is not None and tab.current().builtin  # type: ignore[union-attr]
+    assert not tab.save_button.isEnabled() and tab.name.isReadOnly()
+    tab.clone_button.click()
+    clone = tab.current()
+    assert clone is not None and not clone.builtin and clone.name == "plain-copy"
+    tab.tone.setText("warm")
+    tab.save_button.click()
+    assert window.context.presets.get("plain-copy").tone == "warm"
+    tab.delete_button.click()
+    assert "plain-copy" not in {p.name for p in window.context.presets.all()}

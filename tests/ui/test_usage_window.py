@@ -1,0 +1,98 @@
+"""The usage window reads the ledger: month spend, charts, a sortable table, CSV export."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from promptready.ledger.records import UsageRecord
+from promptready.ui.context import DesktopContext
+from promptready.ui.usage.window import UsageWindow
+
+NOW = datetime.now(UTC).replace(hour=12)
+
+
+def call(model: str, cost: str, app: str | None = None, days_ago: int = 0) -> UsageRecord:
+    return UsageRecord(
+        source="gateway" if app else "popup",
+        mode="byok",
+        app=app,
+        provider="openai",
+        model=model,
+        prompt_tokens=100,
+        completion_tokens=50,
+        cost_usd=Decimal(cost),
+        latency_ms=420.0,
+        timestamp=NOW - timedelta(days=days_ago),
+    )
+
+
+@pytest.fixture
+def window(context: DesktopContext) -> Iterator[UsageWindow]:
+    context.ledger.write(
+        [
+            call("gpt-4o-mini", "0.010000", "editor"),
+            call("gpt-4o", "0.250000", "agent"),
+            call("gpt-4o-mini", "0.005000"),
+            call("gpt-4o", "9.000000", "agent", days_ago=40),  # last month or earlier
+        ]
+    )
+    window = UsageWindow(context)
+    window.refresh(NOW.date())
+    yield window
+    window.deleteLater()
+
+
+def test_this_months_spend_is_shown(window: UsageWindow) -> None:
+    assert window.spend.text() == "$0.2650 this month"
+    assert "3 calls" in window.summary.text()
+
+
+def test_charts_hold_spend_by_day_model_and_app(window: UsageWindow) -> None:
+    assert len(window.daily.bars) == NOW.day
+    assert window.daily.bars[-1].value == Decimal("0.265")
+    assert {b.label: b.value for b in window.by_model.bars} == {
+        "gpt-4o": Decimal("0.25"),
+        "gpt-4o-mini": Decimal("0.015"),
+    }
+    assert {b.label for b in window.by_app.bars} == {"agent", "editor", "(popup and CLI)"}
+    assert not window.daily.grab().isNull()
+
+
+def test_table_lists_the_last_calls_newest_first(window: UsageWindow) -> None:
+    model = window.model
+    assert model.rowCount() == 4
+    assert model.data(model.index(3, 7)) == "$9.000000"  # the oldest call is last
+
+
+def test_table_sorts_by_cost(window: UsageWindow) -> None:
+    window.table.sortByColumn(7, Qt.SortOrder.AscendingOrder)
+    costs = [window.model.data(window.model.index(r, 7)) for r in range(4)]
+    assert costs == ["$0.005000", "$0.010000", "$0.250000", "$9.000000"]
+
+
+def test_csv_export_has_every_row(window: UsageWindow, tmp_path: Path) -> None:
+    target = tmp_path / "usage.csv"
+    assert window.export_csv(target) == 4
+    rows = list(csv.DictReader(target.read_text(encoding="utf-8").splitlines()))
+    assert len(rows) == 4 and {r["model"] for r in rows} == {"gpt-4o", "gpt-4o-mini"}
+    assert "Exported 4 calls" in window.message.text()
+
+
+def test_export_to_an_unwritable_place_says_so(window: UsageWindow, tmp_path: Path) -> None:
+    assert window.export_csv(tmp_path / "missing" / "usage.csv") == 0
+    assert window.message.text().startswith("Could not export")
+
+
+def test_an_empty_ledger_shows_no_spend(context: DesktopContext) -> None:
+    window = UsageWindow(context)
+    window.refresh()
+    assert window.spend.text() == "$0.00 this month" and window.model.rowCount() == 0
+    assert not window.by_model.grab().isNull()
+    window.deleteLater()
