@@ -104,6 +104,9 @@ def test_oversized_body(upstream: FakeUpstream, tmp_path: Path) -> None:
         (b'{"model": "fake-gpt", "messages": "hi"}', "invalid_messages"),
         (b'{"model": "fake-gpt", "messages": []}', "invalid_messages"),
         (b'{"model": "fake-gpt", "messages": [{}], "stream": "yes"}', "invalid_type"),
+        (b'{"model": "fake-gpt", "messages": [{}], "stream_options": []}', "invalid_type"),
+        (b'{"model": "fake-gpt", "messages": [{}], "max_tokens": "5"}', "invalid_type"),
+        (b'{"model": "fake-gpt", "messages": [{}], "n": 0}', "invalid_type"),
         (b'{"model": "groq/llama-3.1-8b-instant", "messages": [{}]}', "model_not_available"),
     ],
 )
@@ -172,3 +175,10 @@ def test_cache_hit_is_served_without_the_upstream(gateway: RunningGateway) -> No
     assert streamed.headers["x-promptready-cache"] == "hit"
     assert streamed.text.endswith("data: [DONE]\n\n")
     assert len(gateway.upstream.seen) == 1
+
+
+def test_a_model_name_cannot_inject_response_headers(gateway: RunningGateway) -> None:
+    response = post(gateway, json={**CHAT, "model": "fake-gpt\r\nset-cookie: x=1"})
+    assert response.status_code == 200
+    assert response.headers["x-promptready-model"] == "fake-gpt%0D%0Aset-cookie: x=1"
+    assert "set-cookie" not in response.headers

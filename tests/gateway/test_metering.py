@@ -15,13 +15,20 @@ from promptready.pricing import load_rate_card
 from tests.fakes.upstream import FakeUpstream, serve
 from tests.gateway.conftest import make_gateway
 
-CHAT = {"model": "fake/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+# The fake upstream bills 9 prompt + 4 completion tokens: $0.000004 at gpt-4o-mini's rate card
+# price. Admission holds an estimate (body bytes / 2 prompt tokens + max_tokens), about $0.000009
+# for this body, so a $0.00001 budget admits the first call and not the second.
+CHAT = {
+    "model": "fake/gpt-4o-mini",
+    "messages": [{"role": "user", "content": "hi"}],
+    "max_tokens": 4,
+}
 
 
 def test_calls_are_metered_and_budgets_enforced(upstream: FakeUpstream, tmp_path: Path) -> None:
     app = make_gateway(upstream, tmp_path)
     app.meter = Meter(BatchWriter(tmp_path / "ledger.db", interval_s=0.05), load_rate_card())
-    _, token = app.apps.create("tight", AppLimits(budget_usd_day=Decimal("0.000001")))
+    _, token = app.apps.create("tight", AppLimits(budget_usd_day=Decimal("0.00001")))
     auth = {"Authorization": f"Bearer {token}"}
     with serve(app, lifespan="on") as url:
         first = httpx.post(f"{url}/v1/chat/completions", json=CHAT, headers=auth)

@@ -11,6 +11,7 @@ import itertools
 import math
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,8 +34,9 @@ from promptready.gateway.asgi import (
     send_error,
 )
 from promptready.gateway.cache import ResponseCache, cache_key, completion_as_sse
-from promptready.gateway.chat import Call, Outcome, prepare_body, relay_json, relay_stream
+from promptready.gateway.chat import Call, Outcome, relay_json, relay_stream
 from promptready.gateway.errors import GatewayError, bad_request, forbidden, unauthorized
+from promptready.gateway.estimate import token_bound
 from promptready.gateway.limits import RateLimiter
 from promptready.gateway.metering import Meter
 from promptready.gateway.security import (
@@ -42,7 +44,9 @@ from promptready.gateway.security import (
     is_loopback_host,
     origin_allowed,
 )
+from promptready.gateway.shape import check_model, check_shape, parse_json
 from promptready.providers.errors import UpstreamError
+from promptready.providers.routing import Route
 
 DEFAULT_PORT = 8788
 # Our path -> the upstream's path under its base URL.
@@ -185,11 +189,10 @@ class Gateway:
     async def _inference(
         self, receive: Receive, send: Send, request: Request, upstream_path: str
     ) -> None:
-        payload = _parse_json(await read_body(receive, self.config.max_body_bytes))
-        model = payload.get("model")
-        if not isinstance(model, str) or not model.strip():
-            raise bad_request("'model' must be a model name.", "invalid_model", "model")
-        _check_shape(payload, upstream_path)
+        raw = await read_body(receive, self.config.max_body_bytes)
+        payload = parse_json(raw)
+        model = check_model(payload)
+        check_shape(payload, upstream_path)
         allowed = request.app.limits.models
         if allowed and model not in allowed:
             raise forbidden(f"This app may not use {model}.", "model_not_allowed")
@@ -205,42 +208,58 @@ class Gateway:
                     type="rate_limit_error",
                     retry_after_s=math.ceil(wait),
                 )
-        if self.meter is not None:
-            self.meter.check(request.app, request.request_id)
         if model in virtual.MODELS:
+            if self.meter is not None:  # the engine records its own row; only the check here
+                self.meter.release(self.meter.reserve(request.app, request.request_id))
             if upstream_path != "/chat/completions":
                 raise bad_request(
                     f"{model} only answers chat completions.", "invalid_model", "model"
                 )
             await virtual.answer(self.engine, payload, send, request.headers)
             return
-        cacheable = limits.cache_ttl_s and upstream_path != "/responses"
-        key = cache_key(f"{request.app.name}{upstream_path}", payload) if cacheable else None
-        if key is not None and await self._answer_from_cache(key, payload, send, request):
-            if self.meter is not None:
-                self.meter.record(
-                    request.app,
-                    provider=None,
-                    model=model,
-                    outcome=Outcome(200),
-                    request_id=request.request_id,
-                    started=request.started,
-                    cache_hit=True,
-                )
+        routes = self._routes(model, upstream_path)
+        call = Call(
+            routes, upstream_path, payload, send, request.headers, Outcome(), request.started
+        )
+        if self.meter is None:
+            await self._forward(call, request)
             return
+        tokens = token_bound(payload, len(raw), upstream_path)
+        hold = self.meter.reserve(
+            request.app, request.request_id, self.meter.estimate(routes, tokens)
+        )
         try:
-            route = self.engine.registry.resolve(model)
+            await self._forward(call, request)
+        finally:
+            route = call.route or routes[0]
+            cached = call.outcome.cache_hit
+            self.meter.settle(
+                hold,
+                provider=None if cached else route.provider.name,
+                model=model if cached else route.model,
+                outcome=call.outcome,
+                started=request.started,
+                hops=call.hops(),
+            )
+
+    def _routes(self, model: str, upstream_path: str) -> Sequence[Route]:
+        """The model then its fallbacks for chat (or the ``auto`` ranking); one route otherwise."""
+        registry = self.engine.registry
+        try:
+            if upstream_path == "/chat/completions":
+                return registry.chain(model)
+            return (registry.resolve(model),)
         except NotConfiguredError as exc:
             raise bad_request(str(exc), "model_not_available", "model") from None
-        body, wants_usage = prepare_body(payload, route)
-        headers = [
-            *request.headers,
-            (b"x-promptready-provider", route.provider.name.encode()),
-            (b"x-promptready-model", route.model.encode("utf-8", "replace")),
-        ]
-        call = Call(
-            route, upstream_path, body, wants_usage, send, headers, Outcome(), request.started
-        )
+
+    async def _forward(self, call: Call, request: Request) -> None:
+        """Answer from the cache or the routes; ``call.outcome`` says how it went."""
+        limits, payload, upstream_path = request.app.limits, call.request, call.path
+        cacheable = limits.cache_ttl_s and upstream_path != "/responses"
+        key = cache_key(f"{request.app.name}{upstream_path}", payload) if cacheable else None
+        if key is not None and await self._answer_from_cache(key, payload, call.send, request):
+            call.outcome.status, call.outcome.cache_hit = 200, True
+            return
         try:
             if payload.get("stream") is True:
                 await relay_stream(call)
@@ -251,16 +270,6 @@ class Gateway:
             raise GatewayError(
                 502, str(error), "upstream_unavailable", type="api_error", retry=True
             ) from None
-        finally:
-            if self.meter is not None:
-                self.meter.record(
-                    request.app,
-                    provider=route.provider.name,
-                    model=route.model,
-                    outcome=call.outcome,
-                    request_id=request.request_id,
-                    started=request.started,
-                )
         if key is not None and call.outcome.body is not None:
             self.cache.put(key, call.outcome.body, limits.cache_ttl_s)
 
@@ -291,29 +300,3 @@ class Gateway:
                     self.meter.writer.close()  # every row on disk before the process ends
                 await send({"type": "lifespan.shutdown.complete"})
                 return
-
-
-def _check_shape(payload: dict[str, Any], upstream_path: str) -> None:
-    """The fields the gateway itself relies on; everything else is the upstream's to judge."""
-    if upstream_path == "/chat/completions":
-        messages = payload.get("messages")
-        if not isinstance(messages, list) or not messages:
-            raise bad_request(
-                "'messages' must be a non-empty list.", "invalid_messages", "messages"
-            )
-    elif "input" not in payload:
-        raise bad_request("'input' is required.", "invalid_input", "input")
-    if "stream" in payload and not isinstance(payload["stream"], bool):
-        raise bad_request("'stream' must be true or false.", "invalid_type", "stream")
-    if upstream_path == "/embeddings" and payload.get("stream"):
-        raise bad_request("Embeddings cannot be streamed.", "invalid_type", "stream")
-
-
-def _parse_json(raw: bytes) -> dict[str, Any]:
-    try:
-        payload = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise bad_request("The request body is not valid JSON (UTF-8).", "invalid_json") from None
-    if not isinstance(payload, dict):
-        raise bad_request("The request body must be a JSON object.", "invalid_json")
-    return payload

@@ -4,24 +4,34 @@ embeddings and the Responses API.
 The body is parsed once (orjson) to route and meter it; everything the gateway does not need is
 forwarded untouched. Upstream SSE events are relayed as they arrive, whole events at a time: the
 usage event is read for the ledger and dropped when the client did not ask for it.
+
+Fallbacks: a call carries its routes (the model, then the configured fallbacks, or the ``auto``
+ranking). While nothing has reached the client, a failure another model may not share (429,
+5xx, no connection, a timeout, a cut) moves on to the next route; the last route's answer is
+passed through whatever it is. A stream commits at its first relayed event: from then on a
+failure ends the stream with an error event, never a second model's answer.
 """
 
 from __future__ import annotations
 
 import contextlib
+import string
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 
 from promptready.gateway.asgi import SSE_HEADERS, Headers, Send, send_bytes
 from promptready.gateway.errors import GatewayError
 from promptready.providers.errors import UpstreamError
-from promptready.providers.routing import Route
+from promptready.providers.routing import AllRoutesFailedError, Attempts, Route, outcome_label
 
 _EVENT_END = b"\n\n"
 _DONE = b"data: [DONE]\n\n"
+_PRINTABLE = "".join(c for c in string.printable if c.isprintable() and c != "%")
 
 
 @dataclass
@@ -34,20 +44,49 @@ class Outcome:
     ttft_ms: float | None = None
     error_code: str | None = None
     body: bytes | None = None  # a successful JSON answer, for the response cache
+    cache_hit: bool = False  # answered from the response cache, at no cost
 
 
 @dataclass
 class Call:
-    """One request on its way: the route, the upstream body, and where the answer goes."""
+    """One request on its way: the routes to try, the client's body, and where the answer goes."""
 
-    route: Route
+    routes: Sequence[Route]
     path: str  # upstream path under the base URL, e.g. "/chat/completions"
-    body: bytes
-    client_wants_usage: bool
+    request: dict[str, Any]  # the client's parsed body
     send: Send
-    headers: Headers  # ours, added to the upstream's (x-request-id, chosen provider/model)
+    headers: Headers  # ours, added to the upstream's (x-request-id)
     outcome: Outcome
     started: float
+    attempts: Attempts = field(default_factory=Attempts)
+    route: Route | None = None  # the route that answered, or the last one tried
+
+    def hops(self) -> str | None:
+        """The attempts for the ledger row, when there was more than one."""
+        return self.attempts.summary() if len(self.attempts.hops) > 1 else None
+
+
+def can_fall_back(status: int) -> bool:
+    """Whether another model may answer where this status came back: rate limits and server
+    errors are the upstream's state; any other 4xx is about the request and would repeat."""
+    return status == 429 or status >= 500
+
+
+def route_headers(route: Route) -> Headers:
+    """Which provider and model answered (after a fallback, not the one asked for)."""
+    return [
+        (b"x-promptready-provider", route.provider.name.encode()),
+        (b"x-promptready-model", header_value(route.model)),
+    ]
+
+
+def header_value(text: str) -> bytes:
+    """``text`` as a header value: model names come from clients, and a control character in a
+    header would make the server drop the connection; anything but printable ASCII is
+    percent-encoded (UTF-8)."""
+    if text.isascii() and text.isprintable():
+        return text.encode()
+    return quote(text, safe=_PRINTABLE).encode()
 
 
 def prepare_body(request: dict[str, Any], route: Route) -> tuple[bytes, bool]:
@@ -91,11 +130,25 @@ def _split_complete(pending: bytes) -> tuple[bytes, bytes]:
 
 
 async def relay_json(call: Call) -> None:
-    """Forward a non-streaming request and its answer, status and body as the upstream sent them."""
+    """Forward a non-streaming request and its answer, status and body as the upstream sent them
+    (the first route that does not fail in a way a fallback can fix)."""
     outcome = call.outcome
-    async with call.route.provider.forward(call.path, call.body) as response:
-        outcome.status = response.status
-        payload = b"".join([chunk async for chunk in response.chunks])
+    last = len(call.routes) - 1
+    for index, route in enumerate(call.routes):
+        call.route = route
+        body, _ = prepare_body(call.request, route)
+        try:
+            async with route.provider.forward(call.path, body) as response:
+                payload = b"".join([chunk async for chunk in response.chunks])
+        except UpstreamError as error:
+            call.attempts.record(route, outcome_label(error))
+            if index == last or not error.retryable:
+                raise AllRoutesFailedError(error, call.attempts) from None
+            continue
+        call.attempts.record(route, "ok" if response.status == 200 else str(response.status))
+        if index == last or not can_fall_back(response.status):
+            break
+    outcome.status = response.status
     outcome.ttft_ms = (time.perf_counter() - call.started) * 1000
     if response.status == 200:
         # A body that is not JSON is passed through as sent; its ledger row has no usage.
@@ -109,7 +162,8 @@ async def relay_json(call: Call) -> None:
         (b"content-type", b"application/json"),
     )
     others = [(k, v) for k, v in response.headers if k != b"content-type"]
-    await send_bytes(call.send, response.status, payload, [*others, *call.headers], content_type)
+    headers = [*others, *call.headers, *route_headers(route)]
+    await send_bytes(call.send, response.status, payload, headers, content_type)
 
 
 async def relay_stream(call: Call) -> None:
@@ -118,18 +172,45 @@ async def relay_stream(call: Call) -> None:
     Chat streams end in ``data: [DONE]`` (added if the upstream forgot); Responses API streams
     are typed ``event:`` streams with no ``[DONE]``, their usage in ``response.completed``.
     """
-    outcome, send, headers = call.outcome, call.send, call.headers
+    last = len(call.routes) - 1
+    for index, route in enumerate(call.routes):
+        call.route = route
+        may_fall_back = index < last
+        try:
+            if await _stream_from(call, route, may_fall_back):
+                return
+        except UpstreamError as error:  # raised only while nothing reached the client
+            call.attempts.record(route, outcome_label(error))
+            if not may_fall_back or not error.retryable:
+                raise AllRoutesFailedError(error, call.attempts) from None
+
+
+async def _stream_from(call: Call, route: Route, may_fall_back: bool) -> bool:
+    """Relay one route's stream; False when it failed early and the next route should answer.
+
+    The response starts with the first whole event, so an upstream that fails before sending
+    one can still be replaced by a fallback.
+    """
+    outcome, send = call.outcome, call.send
     chat = call.path == "/chat/completions"
-    async with call.route.provider.forward(call.path, call.body) as response:
+    body, client_wants_usage = prepare_body(call.request, route)
+    async with route.provider.forward(call.path, body) as response:
         outcome.status = response.status
         if response.status != 200:
             payload = b"".join([chunk async for chunk in response.chunks])
+            call.attempts.record(route, str(response.status))
+            if may_fall_back and can_fall_back(response.status):
+                return False
             outcome.error_code = f"upstream_{response.status}"
-            await send_bytes(send, response.status, payload, [*response.headers, *headers])
-            return
-        await send(
-            {"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS, *headers]}
-        )
+            headers = [*response.headers, *call.headers, *route_headers(route)]
+            await send_bytes(send, response.status, payload, headers)
+            return True
+        start = {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [*SSE_HEADERS, *call.headers, *route_headers(route)],
+        }
+        started = False
         pending = b""
         saw_done = False
         try:
@@ -137,13 +218,18 @@ async def relay_stream(call: Call) -> None:
                 complete, pending = _split_complete(pending + chunk)
                 if not complete:
                     continue
-                out = _filter_events(complete, call.client_wants_usage or not chat, outcome)
+                out = _filter_events(complete, client_wants_usage or not chat, outcome)
                 saw_done = saw_done or _DONE in complete
                 if out:
-                    if outcome.ttft_ms is None:
+                    if not started:
                         outcome.ttft_ms = (time.perf_counter() - call.started) * 1000
+                        await send(start)
+                        started = True
                     await send({"type": "http.response.body", "body": out, "more_body": True})
         except UpstreamError as error:
+            if not started:
+                raise
+            call.attempts.record(route, f"ok→{outcome_label(error)}")
             outcome.error_code = "upstream_stream_cut"
             event = GatewayError(502, str(error), "upstream_stream_error", type="api_error").body()
             tail = (
@@ -152,9 +238,13 @@ async def relay_stream(call: Call) -> None:
                 else b"event: error\n" + (b"data: " + event + _EVENT_END)
             )
             await send({"type": "http.response.body", "body": tail, "more_body": False})
-            return
+            return True
+        call.attempts.record(route, "ok")
+        if not started:
+            await send(start)
         tail = b"" if saw_done or not chat else _DONE
         await send({"type": "http.response.body", "body": tail, "more_body": False})
+        return True
 
 
 def _filter_events(block: bytes, keep_usage: bool, outcome: Outcome) -> bytes:

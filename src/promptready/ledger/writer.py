@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,22 +26,36 @@ from promptready.ledger.store import Ledger
 log = logging.getLogger(__name__)
 
 
+def _usd(micro: int) -> Decimal:
+    return usd(micro) if micro else Decimal(0)  # "0", not "0E-6", in /v1/usage
+
+
 class _Spend:
-    """Per-app USD for one UTC day and its month."""
+    """Per-app spend for one UTC day and its month, in whole micro-dollars (int sums are exact
+    and several times cheaper than Decimal ones on the hot path)."""
 
     def __init__(self, day: date) -> None:
         self.day = day
-        self.today: dict[str, Decimal] = defaultdict(Decimal)
-        self.month: dict[str, Decimal] = defaultdict(Decimal)
+        midnight = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+        self.ends = midnight.timestamp()  # epoch seconds at which this day is over
+        self.today: dict[str, int] = defaultdict(int)
+        self.month: dict[str, int] = defaultdict(int)
+        self.month_total = 0
 
     def add(self, record: UsageRecord) -> None:
+        micro = record.micro_usd
+        if not micro:
+            return
         day = record.day
         if day.year != self.day.year or day.month != self.day.month:
             return  # a late row from another month counts for no current budget
-        amount = usd(record.micro_usd)  # rounded as stored, so memory and disk agree
-        self.month[record.app or ""] += amount
-        if day == self.day:
-            self.today[record.app or ""] += amount
+        self.add_micro(record.app or "", micro, day == self.day)
+
+    def add_micro(self, app: str, micro: int, today: bool) -> None:
+        self.month[app] += micro
+        self.month_total += micro
+        if today:
+            self.today[app] += micro
 
 
 class BatchWriter:
@@ -85,15 +99,20 @@ class BatchWriter:
 
     def spent(self, app: str) -> tuple[Decimal, Decimal]:
         """USD this app spent today and this month (UTC)."""
-        with self._wake:
-            self._roll_over()
-            return self._spend.today[app], self._spend.month[app]
+        today, month, _ = self.spent_micro(app)
+        return _usd(today), _usd(month)
 
     def spent_total(self) -> Decimal:
         """USD all apps spent this month (UTC)."""
+        return _usd(self.spent_micro("")[2])
+
+    def spent_micro(self, app: str) -> tuple[int, int, int]:
+        """Micro-dollars this app spent today and this month, and all apps this month (UTC):
+        the budget check's one read, with no Decimal arithmetic."""
         with self._wake:
             self._roll_over()
-            return sum(self._spend.month.values(), Decimal(0))
+            spend = self._spend
+            return spend.today.get(app, 0), spend.month.get(app, 0), spend.month_total
 
     @property
     def pending(self) -> int:
@@ -103,12 +122,15 @@ class BatchWriter:
 
     def _roll_over(self) -> None:
         """At midnight UTC start a new day (and at a month's end a new month); caller holds lock."""
+        if time.time() < self._spend.ends:
+            return  # the common case: one float comparison
         today = datetime.now(UTC).date()
         if today == self._spend.day:
             return
         fresh = _Spend(today)
         if (today.year, today.month) == (self._spend.day.year, self._spend.day.month):
             fresh.month.update(self._spend.month)
+            fresh.month_total = self._spend.month_total
         self._spend = fresh
 
     def _resync(self) -> None:
@@ -118,10 +140,8 @@ class BatchWriter:
             rows = self._ledger.app_month_spend(today)
             with self._wake:
                 fresh = _Spend(today)
-                for app, day, amount in rows:
-                    fresh.month[app] += amount
-                    if day == today.isoformat():
-                        fresh.today[app] += amount
+                for app, day, micro in rows:
+                    fresh.add_micro(app, micro, day == today.isoformat())
                 for record in self._pending:
                     fresh.add(record)
                 self._spend = fresh

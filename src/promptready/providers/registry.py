@@ -47,6 +47,7 @@ class ProviderRegistry:
         self.http = http or HttpClient(Timeouts(first_byte_s=settings.timeout_s))
         self._providers: dict[str, OpenAICompatProvider] = {}
         self._resolved: dict[str, Route] = {}
+        self._chains: dict[str, tuple[Route, ...]] = {}
 
     def configs(self) -> dict[str, ProviderConfig]:
         """Every provider the user could use: presets plus custom ones."""
@@ -121,6 +122,16 @@ class ProviderRegistry:
             if len(self._resolved) < 4096:  # model names come from clients: keep the memo bounded
                 self._resolved[name] = route
         return route
+
+    def chain(self, name: str) -> tuple[Route, ...]:
+        """``routes(name)`` memoised: the gateway's fallback chain for a model on every request
+        (like ``resolve``, ``auto`` is ranked once per process)."""
+        chain = self._chains.get(name)
+        if chain is None:
+            chain = tuple(self.routes(name))
+            if len(self._chains) < 4096:  # model names come from clients: keep the memo bounded
+                self._chains[name] = chain
+        return chain
 
     def auto_routes(self) -> list[Route]:
         """Routes for ``model: "auto"``: models the user has keys for, ranked by the policy."""

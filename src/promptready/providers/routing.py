@@ -68,7 +68,8 @@ class AllRoutesFailedError(UpstreamError):
         self.attempts = attempts
 
 
-def _outcome(error: UpstreamError) -> str:
+def outcome_label(error: UpstreamError) -> str:
+    """How a failed attempt ended, for its hop: an HTTP status or ``timeout``, ``unreachable``..."""
     if isinstance(error, UpstreamHTTPError):
         return str(error.status)
     return type(error).__name__.removeprefix("Upstream").removesuffix("Error").lower()
@@ -95,7 +96,7 @@ async def _attempt_routes(
             try:
                 result = await call(route)
             except UpstreamError as error:
-                attempts.record(route, _outcome(error))
+                attempts.record(route, outcome_label(error))
                 last = error
                 if not _should_fall_back(error):
                     raise AllRoutesFailedError(error, attempts) from None
@@ -158,7 +159,8 @@ async def stream_with_fallback(
         async for event in stream:
             yield route, event
     except UpstreamError as error:
-        attempts.hops[-1] = Hop(route.label, f"ok→{_outcome(error)}")  # failed after first byte
+        # Failed after the first byte: the hop says so, and no other route is tried.
+        attempts.hops[-1] = Hop(route.label, f"ok→{outcome_label(error)}")
         raise
     finally:
         await stream.aclose()

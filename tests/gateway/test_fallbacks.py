@@ -1,0 +1,207 @@
+"""Chat completions follow the fallback chain (and ``auto``) like AI mode does: a failure another
+model may not share moves on to the next one while nothing has reached the client, never after;
+the response headers name the provider and model that answered."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from keyrings.alt.file import PlaintextKeyring
+
+from promptready.engine import Engine
+from promptready.gateway.app import Gateway
+from promptready.gateway.apps import AppRegistry
+from promptready.gateway.metering import Meter
+from promptready.ledger.store import Ledger
+from promptready.ledger.writer import BatchWriter
+from promptready.pricing import load_rate_card
+from promptready.providers.http import HttpClient, Timeouts
+from promptready.providers.registry import ProviderRegistry
+from promptready.secrets import ApiKey, SecretStore
+from promptready.settings import AISettings, Settings
+from tests.fakes.upstream import FakeUpstream, Script, serve
+
+MESSAGES = [{"role": "user", "content": "hello"}]
+
+
+@dataclass
+class TwoUpstreams:
+    url: str  # the gateway's base URL, ending in /v1
+    auth: dict[str, str]
+    primary: FakeUpstream  # "fake", serving gpt-4o-mini
+    backup: FakeUpstream  # "backup", serving fake-gpt: the configured fallback
+    ledger: Path
+
+    def chat(self, model: str = "fake/gpt-4o-mini", **body: object) -> httpx.Response:
+        payload = {"model": model, "messages": MESSAGES, **body}
+        return httpx.post(f"{self.url}/chat/completions", json=payload, headers=self.auth)
+
+
+def gateway_over(
+    primary_url: str, backup_url: str, home: Path, http: HttpClient | None = None
+) -> Gateway:
+    secrets = SecretStore(PlaintextKeyring())
+    secrets.set_key("fake", ApiKey("sk-primary-0123456789"))
+    secrets.set_key("backup", ApiKey("sk-backup-0123456789"))
+    ai = AISettings(
+        provider="fake",
+        model="gpt-4o-mini",
+        fallbacks=("backup/fake-gpt",),
+        routing="cheapest",
+        custom_providers={"fake": primary_url, "backup": backup_url},
+    )
+    gateway = Gateway(
+        Engine(Settings(ai=ai), ProviderRegistry(ai, secrets, http)),
+        AppRegistry(home / "apps.toml"),
+    )
+    gateway.meter = Meter(BatchWriter(home / "ledger.db"), load_rate_card())
+    return gateway
+
+
+@contextmanager
+def running(upstream: FakeUpstream, tmp_path: Path) -> Iterator[TwoUpstreams]:
+    """The gateway over ``upstream`` and a second fake; the ledger is flushed on exit."""
+    backup = FakeUpstream()
+    with serve(backup) as backup_url:
+        backup.base_url = f"{backup_url}/v1"
+        gateway = gateway_over(upstream.base_url, backup.base_url, tmp_path)
+        token = gateway.apps.create("tests")[1]
+        with serve(gateway, lifespan="on") as url:
+            yield TwoUpstreams(
+                f"{url}/v1",
+                {"Authorization": f"Bearer {token}"},
+                upstream,
+                backup,
+                tmp_path / "ledger.db",
+            )
+
+
+@pytest.fixture
+def two(upstream: FakeUpstream, tmp_path: Path) -> Iterator[TwoUpstreams]:
+    with running(upstream, tmp_path) as both:
+        yield both
+
+
+def answered_by(response: httpx.Response) -> tuple[str, str]:
+    return response.headers["x-promptready-provider"], response.headers["x-promptready-model"]
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 429])
+def test_a_server_error_or_rate_limit_falls_back_to_the_next_model(
+    two: TwoUpstreams, status: int
+) -> None:
+    two.primary.script(Script(status=status, retry_after="30"))
+    response = two.chat()
+    assert response.status_code == 200
+    assert response.json()["choices"][0]["message"]["content"] == "Rewritten prompt for fake-gpt"
+    assert answered_by(response) == ("backup", "fake-gpt")
+    assert len(two.primary.seen) == 1 and two.backup.seen[0].body["model"] == "fake-gpt"
+
+
+def test_without_a_failure_the_requested_model_answers(two: TwoUpstreams) -> None:
+    response = two.chat()
+    assert answered_by(response) == ("fake", "gpt-4o-mini")
+    assert two.backup.seen == []
+
+
+def test_a_client_error_is_not_retried_on_another_model(two: TwoUpstreams) -> None:
+    two.primary.script(Script(status=400))
+    response = two.chat()
+    assert response.status_code == 400
+    assert answered_by(response) == ("fake", "gpt-4o-mini")
+    assert two.backup.seen == []
+
+
+def test_when_every_model_fails_the_last_answer_is_passed_through(two: TwoUpstreams) -> None:
+    two.primary.script(Script(status=503))
+    two.backup.script(Script(status=429, retry_after="7"))
+    response = two.chat()
+    assert response.status_code == 429 and response.headers["retry-after"] == "7"
+    assert answered_by(response) == ("backup", "fake-gpt")
+
+
+def test_an_unreachable_upstream_falls_back(upstream: FakeUpstream, tmp_path: Path) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead_url = f"http://127.0.0.1:{closed.getsockname()[1]}/v1"  # nothing listens here
+        gateway = gateway_over(dead_url, upstream.base_url, tmp_path)
+        token = gateway.apps.create("tests")[1]
+        with serve(gateway, lifespan="on") as url:
+            response = httpx.post(
+                f"{url}/v1/chat/completions",
+                json={"model": "fake/gpt-4o-mini", "messages": MESSAGES},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+    assert response.status_code == 200
+    assert answered_by(response) == ("backup", "fake-gpt")
+
+
+def test_an_upstream_that_goes_quiet_falls_back(upstream: FakeUpstream, tmp_path: Path) -> None:
+    backup = FakeUpstream()
+    with serve(backup) as backup_url:
+        quick = HttpClient(Timeouts(idle_s=0.3))  # no byte for 0.3 s: a timeout
+        gateway = gateway_over(upstream.base_url, f"{backup_url}/v1", tmp_path, quick)
+        token = gateway.apps.create("tests")[1]
+        upstream.script(Script(hang_s=2))
+        with serve(gateway, lifespan="on") as url:
+            response = httpx.post(
+                f"{url}/v1/chat/completions",
+                json={"model": "fake/gpt-4o-mini", "messages": MESSAGES},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+    assert response.status_code == 200
+    assert answered_by(response) == ("backup", "fake-gpt")
+
+
+def test_a_stream_falls_back_before_its_first_byte(two: TwoUpstreams) -> None:
+    two.primary.script(Script(status=503))
+    response = two.chat(stream=True)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert answered_by(response) == ("backup", "fake-gpt")
+    assert '"Rewritten"' in response.text and response.text.endswith("data: [DONE]\n\n")
+
+
+def test_a_stream_never_falls_back_once_it_started(two: TwoUpstreams) -> None:
+    two.primary.script(Script(cut_after_chunks=2))
+    response = two.chat(stream=True)
+    events = [e for e in response.text.split("\n\n") if e]
+    assert events[-1] == "data: [DONE]" and '"upstream_stream_error"' in events[-2]
+    assert answered_by(response) == ("fake", "gpt-4o-mini")
+    assert two.backup.seen == []
+
+
+def test_auto_takes_the_ranked_models_in_order(two: TwoUpstreams) -> None:
+    # "cheapest": gpt-4o-mini has a rate card price, fake-gpt has none and ranks last.
+    assert answered_by(two.chat("auto")) == ("fake", "gpt-4o-mini")
+    two.primary.script(Script(status=500))
+    assert answered_by(two.chat("auto")) == ("backup", "fake-gpt")
+
+
+def test_embeddings_do_not_fall_back(two: TwoUpstreams) -> None:
+    two.primary.script(Script(status=503))
+    response = httpx.post(
+        f"{two.url}/embeddings",
+        json={"model": "fake/text-embedding-3-small", "input": "hi"},
+        headers=two.auth,
+    )
+    assert response.status_code == 503
+    assert two.backup.seen == []
+
+
+def test_the_ledger_row_names_the_model_that_answered_and_the_hops(
+    upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    with running(upstream, tmp_path) as two:
+        two.primary.script(Script(status=503))
+        request_id = two.chat().headers["x-request-id"]
+    (row,) = Ledger(tmp_path / "ledger.db").rows()  # flushed when the gateway stopped
+    assert (row["provider"], row["model"], row["status"]) == ("backup", "fake-gpt", "ok")
+    assert row["hops"] == "fake/gpt-4o-mini:503 → backup/fake-gpt:ok"
+    assert row["request_id"] == request_id
