@@ -120,7 +120,10 @@ class Engine:
             from promptready.secrets import SecretStore
 
             self._registry = ProviderRegistry(
-                self.settings.ai, SecretStore(), latency_source=self._latency_source
+                self.settings.ai,
+                SecretStore(),
+                latency_source=self._latency_source,
+                price_overrides=self.settings.pricing.models,
             )
         return self._registry
 

@@ -17,7 +17,7 @@ KEY = "sk-fake-key-0123456789-DO-NOT-LEAK"
 
 @pytest.fixture
 async def http() -> AsyncIterator[HttpClient]:
-    client = HttpClient(Timeouts(connect_s=2, first_byte_s=2, idle_s=1, total_s=5))
+    client = HttpClient(Timeouts(connect_s=2, idle_s=1, total_s=5))
     yield client
     await client.close()
 

@@ -8,6 +8,7 @@ import pytest
 from keyrings.alt.file import PlaintextKeyring
 
 from promptready.errors import NotConfiguredError
+from promptready.pricing import ModelPrice
 from promptready.providers.auto import rank
 from promptready.providers.registry import ProviderRegistry
 from promptready.secrets import ApiKey, SecretStore
@@ -67,3 +68,12 @@ def test_auto_fastest_uses_measured_latency() -> None:
 def test_auto_without_keys_says_how_to_add_one() -> None:
     with pytest.raises(NotConfiguredError, match="keys set"):
         registry((), "cheapest").routes("auto")
+
+
+def test_auto_cheapest_ranks_by_the_users_own_prices() -> None:
+    store = SecretStore(PlaintextKeyring())
+    for name in ("openai", "groq"):
+        store.set_key(name, ApiKey(f"sk-{name}-0123456789"))
+    mine = {"openai/gpt-4o-mini": ModelPrice(input=Decimal("0"), output=Decimal("0"))}
+    reg = ProviderRegistry(AISettings(routing="cheapest"), store, price_overrides=mine)
+    assert reg.resolve("auto").label == "openai/gpt-4o-mini"

@@ -46,7 +46,8 @@ def build_gateway(
     )
     meter = Meter(
         BatchWriter(paths.ledger_file, store_prompts=engine.settings.privacy.store_prompts),
-        load_rate_card(),
+        # The user's own prices, as the engine and the usage window use: budgets must agree.
+        load_rate_card().with_overrides(engine.settings.pricing.models),
         cap,
     )
     return Gateway(engine, apps_file(paths), config, meter)

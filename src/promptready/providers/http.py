@@ -19,8 +19,7 @@ class Timeouts:
     """How long to wait; a stream may run long but must never go quiet for long."""
 
     connect_s: float = 10.0
-    first_byte_s: float = 60.0  # until response headers arrive
-    idle_s: float = 60.0  # between two reads of the body
+    idle_s: float = 60.0  # until the response headers, and between two reads of the body
     total_s: float = 600.0
 
 

@@ -7,9 +7,10 @@ so ``meta-llama/Llama-3.3-70B`` still works on Together.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from promptready.errors import NotConfiguredError
 from promptready.providers.http import HttpClient, Timeouts
@@ -18,6 +19,9 @@ from promptready.providers.presets import ProviderConfig, custom_provider, prese
 from promptready.providers.routing import Route
 from promptready.secrets import SecretStore
 from promptready.settings import AISettings
+
+if TYPE_CHECKING:
+    from promptready.pricing import ModelPrice
 
 
 @dataclass(frozen=True)
@@ -40,11 +44,13 @@ class ProviderRegistry:
         secrets: SecretStore,
         http: HttpClient | None = None,
         latency_source: Callable[[], dict[str, float]] | None = None,
+        price_overrides: Mapping[str, ModelPrice] | None = None,
     ) -> None:
         self._latency_source = latency_source
+        self._price_overrides = dict(price_overrides or {})
         self.settings = settings
         self.secrets = secrets
-        self.http = http or HttpClient(Timeouts(first_byte_s=settings.timeout_s))
+        self.http = http or HttpClient(Timeouts(idle_s=settings.timeout_s))
         self._providers: dict[str, OpenAICompatProvider] = {}
         self._resolved: dict[str, Route] = {}
         self._chains: dict[str, tuple[Route, ...]] = {}
@@ -146,7 +152,7 @@ class ProviderRegistry:
         candidates += [
             str(self.parse(n)) for n in (self.settings.model, *self.settings.fallbacks) if n
         ]
-        card = load_rate_card()
+        card = load_rate_card().with_overrides(self._price_overrides)  # "cheapest" by your prices
         prices: dict[str, Decimal | None] = {}
         for candidate in candidates:
             price = card.price(candidate)
