@@ -41,6 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def launch_desktop() -> int:
     """Start the tray app (or bring the running one to the front)."""
+    import os
+
+    from promptready.display import display_problem
+    from promptready.errors import ConfigError
+
+    problem = display_problem(os.environ)
+    if problem is not None:
+        raise ConfigError(problem)
     from promptready.ui.app import run_desktop
 
     return run_desktop()

@@ -1,0 +1,52 @@
+"""Before Qt starts (it aborts the process when it cannot show windows), the app says why."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from promptready.display import NO_DISPLAY, NO_XCB_CURSOR, display_problem
+
+
+def found(name: str) -> str | None:
+    return f"lib{name}.so.0"
+
+
+def missing(name: str) -> str | None:
+    return None
+
+
+def test_linux_without_any_display_is_refused_with_the_command_line_way() -> None:
+    assert display_problem({}, "linux", found) == NO_DISPLAY
+
+
+def test_x11_with_the_cursor_library_can_open_windows() -> None:
+    assert display_problem({"DISPLAY": ":0"}, "linux", found) is None
+
+
+def test_x11_without_libxcb_cursor_says_what_to_install() -> None:
+    assert display_problem({"DISPLAY": ":0"}, "linux", missing) == NO_XCB_CURSOR
+
+
+def test_wayland_needs_no_x11_library() -> None:
+    assert display_problem({"WAYLAND_DISPLAY": "wayland-0"}, "linux", missing) is None
+
+
+def test_a_chosen_qt_platform_is_honoured() -> None:
+    assert display_problem({"QT_QPA_PLATFORM": "offscreen"}, "linux", missing) is None
+
+
+def test_macos_and_windows_always_have_a_display() -> None:
+    assert display_problem({}, "darwin", missing) is None
+    assert display_problem({}, "win32", missing) is None
+
+
+def test_starting_the_app_with_no_display_exits_with_a_message_not_an_abort() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("QT_QPA_PLATFORM", None)
+    command = [sys.executable, "-m", "promptready"]
+    done = subprocess.run(command, check=False, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "no graphical display" in done.stderr
+    assert "promptready enhance" in done.stderr
