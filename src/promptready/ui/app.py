@@ -61,6 +61,7 @@ def run_desktop(argv: Sequence[str] = ()) -> int:
         shell.notify("Settings problem", problem)
     with loop:
         QTimer.singleShot(0, shell.start_local_api)  # after the icon is up
+        QTimer.singleShot(0, shell.apply_hotkey)
         loop.run_until_complete(shell.closed.wait())
     instance.release()
     return 0

@@ -1,5 +1,5 @@
 """The app's actions, shared by the tray menu and the no-tray window: enhance the clipboard,
-undo, open windows, switch mode, start the local API and quit cleanly."""
+undo, open windows, switch mode, start the local API and the global hotkey, and quit cleanly."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from promptready.engine import Mode
 from promptready.errors import PromptReadyError
 from promptready.ui.clipboard import ClipboardEnhancer, Outcome
 from promptready.ui.context import DesktopContext
+from promptready.ui.hotkey import GlobalHotkey, hotkey_support
 from promptready.ui.tasks import spawn
 
 if TYPE_CHECKING:
@@ -48,7 +49,11 @@ class Shell(QObject):
         self._popup: EnhancePopup | None = None
         self._settings: SettingsWindow | None = None
         self._usage: UsageWindow | None = None
+        self.hotkey: GlobalHotkey | None = None
+        self.hotkey_problem: str | None = None
+        self._hotkey_wanted = ""
         context.settings_changed.connect(self._apply_local_api)
+        context.settings_changed.connect(self.apply_hotkey)
 
     def notify(self, title: str, message: str, undoable: bool = False) -> None:
         self.notified.emit(title, message, undoable)
@@ -142,6 +147,38 @@ class Shell(QObject):
             self.notify("Local API not started", str(exc))
         self.local_api_changed.emit()
 
+    # The global hotkey (off by default) opens the popup, like the tray's "Open PromptReady".
+
+    def apply_hotkey(self) -> None:
+        """Start, restart or stop the hotkey to match the settings; say why when it cannot run."""
+        desktop = self.context.settings.desktop
+        wanted = desktop.hotkey if desktop.hotkey_enabled else ""
+        if wanted == self._hotkey_wanted:
+            return
+        self.stop_hotkey()
+        self._hotkey_wanted = wanted
+        self.hotkey_problem = None
+        if not wanted:
+            return
+        try:
+            support = hotkey_support()
+            if not support.available:
+                raise PromptReadyError(support.reason)
+            hotkey = GlobalHotkey(wanted)
+            hotkey.triggered.connect(self.open_popup)
+            hotkey.start()
+        except PromptReadyError as exc:
+            self.hotkey_problem = str(exc)
+            self.notify("Hotkey not started", str(exc))
+            return
+        self.hotkey = hotkey
+
+    def stop_hotkey(self) -> None:
+        hotkey, self.hotkey = self.hotkey, None
+        self._hotkey_wanted = ""
+        if hotkey is not None:
+            hotkey.stop()
+
     # Quit: windows close, the gateway drains, the ledger and HTTP sessions close.
 
     def quit(self) -> None:
@@ -149,6 +186,7 @@ class Shell(QObject):
 
     async def _quit(self) -> None:
         self.quitting.emit()
+        self.stop_hotkey()
         for window in (self._popup, self._settings, self._usage):
             if window is not None:
                 window.close()

@@ -14,9 +14,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from promptready.errors import ConfigError
 from promptready.settings import Settings
 from promptready.ui.context import DesktopContext
-from promptready.ui.hotkey import hotkey_support
+from promptready.ui.hotkey import hotkey_support, pynput_hotkey
 from promptready.ui.settings.tab import SettingsTab
 
 THEMES = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
@@ -33,13 +34,16 @@ class GeneralTab(SettingsTab):
         self.format = QComboBox()
         for value, label in FORMATS.items():
             self.format.addItem(label, value)
-        support = hotkey_support()
+        self.hotkey_support = hotkey_support()
         self.hotkey_enabled = QCheckBox("Open the popup with a global hotkey")
         self.hotkey = QKeySequenceEdit()
-        self.hotkey_note = QLabel(support.reason, wordWrap=True)
-        self.hotkey_note.setVisible(not support.available)
+        self.hotkey.setMaximumSequenceLength(1)
+        self.hotkey.setClearButtonEnabled(True)
+        self.hotkey_note = QLabel(wordWrap=True)
         for widget in (self.hotkey_enabled, self.hotkey):
-            widget.setEnabled(support.available)
+            widget.setEnabled(self.hotkey_support.available)
+        self.hotkey.keySequenceChanged.connect(self._check_hotkey)
+        self._check_hotkey()
         self.start_at_login = QCheckBox("Start PromptReady when I log in")
         self.theme = QComboBox()
         for value, label in THEMES.items():
@@ -55,6 +59,18 @@ class GeneralTab(SettingsTab):
         layout.addLayout(form)
         layout.addWidget(self.hotkey_note)
         layout.addStretch()
+
+    def _check_hotkey(self) -> None:
+        """Say why the hotkey cannot work here, or why the recorded keys cannot be one."""
+        note = self.hotkey_support.reason
+        sequence = self.hotkey.keySequence().toString()
+        if self.hotkey_support.available and sequence:
+            try:
+                pynput_hotkey(sequence)
+            except ConfigError as exc:
+                note = str(exc)
+        self.hotkey_note.setText(note)
+        self.hotkey_note.setVisible(bool(note))
 
     def load(self, settings: Settings) -> None:
         desktop = settings.desktop
