@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import httpx
@@ -15,6 +14,7 @@ from promptready.ledger.store import Ledger
 from promptready.paths import app_paths
 from promptready.secrets import ApiKey, SecretStore
 from promptready.settings import AISettings, Settings
+from tests.fakes.client import InFlight
 from tests.fakes.upstream import FakeUpstream, Script
 
 
@@ -51,25 +51,9 @@ def test_stop_lets_a_request_in_flight_finish_and_flushes_the_ledger(
 
     _, token = LocalApi().create("bench")
     upstream.script(Script(hang_s=1.0))
-    answers: list[httpx.Response] = []
-
-    def call() -> None:
-        answers.append(
-            httpx.post(
-                f"{url}/v1/chat/completions",
-                json={"model": "fake/fake-gpt", "messages": [{"role": "user", "content": "x"}]},
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=10,
-            )
-        )
-
-    worker = threading.Thread(target=call)
-    worker.start()
-    while not upstream.seen:
-        threading.Event().wait(0.02)
+    call = InFlight(url, token, upstream)
     gateway.stop()
-    worker.join(timeout=10)
-    assert answers and answers[0].status_code == 200
+    assert call.answer().status_code == 200
     ledger = Ledger(app_paths().ledger_file)
     try:
         (row,) = ledger.last(5)

@@ -25,6 +25,7 @@ from promptready.providers.http import HttpClient, Timeouts
 from promptready.providers.registry import ProviderRegistry
 from promptready.secrets import ApiKey, SecretStore
 from promptready.settings import AISettings, Settings
+from tests.fakes.client import chat
 from tests.fakes.upstream import FakeUpstream, Script, serve
 
 MESSAGES = [{"role": "user", "content": "hello"}]
@@ -133,11 +134,7 @@ def test_an_unreachable_upstream_falls_back(upstream: FakeUpstream, tmp_path: Pa
         gateway = gateway_over(dead_url, upstream.base_url, tmp_path)
         token = gateway.apps.create("tests")[1]
         with serve(gateway, lifespan="on") as url:
-            response = httpx.post(
-                f"{url}/v1/chat/completions",
-                json={"model": "fake/gpt-4o-mini", "messages": MESSAGES},
-                headers={"Authorization": f"Bearer {token}"},
-            )
+            response = chat(url, token, "fake/gpt-4o-mini")
     assert response.status_code == 200
     assert answered_by(response) == ("backup", "fake-gpt")
 
@@ -150,11 +147,7 @@ def test_an_upstream_that_goes_quiet_falls_back(upstream: FakeUpstream, tmp_path
         token = gateway.apps.create("tests")[1]
         upstream.script(Script(hang_s=2))
         with serve(gateway, lifespan="on") as url:
-            response = httpx.post(
-                f"{url}/v1/chat/completions",
-                json={"model": "fake/gpt-4o-mini", "messages": MESSAGES},
-                headers={"Authorization": f"Bearer {token}"},
-            )
+            response = chat(url, token, "fake/gpt-4o-mini")
     assert response.status_code == 200
     assert answered_by(response) == ("backup", "fake-gpt")
 

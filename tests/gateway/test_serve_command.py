@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import httpx
 import pytest
 
 from promptready.cli import main
+from tests.fakes.client import InFlight
 from tests.fakes.upstream import FakeUpstream, Script
 
 
@@ -59,23 +59,9 @@ def test_in_flight_request_finishes_on_sigterm(
 ) -> None:
     proc, url = server
     upstream.script(Script(hang_s=1.0))
-    result: dict[str, httpx.Response] = {}
-
-    def call() -> None:
-        result["r"] = httpx.post(
-            f"{url}/v1/chat/completions",
-            json={"model": "fake/fake-gpt", "messages": [{"role": "user", "content": "x"}]},
-            headers={"Authorization": f"Bearer {configured}"},
-            timeout=10,
-        )
-
-    worker = threading.Thread(target=call)
-    worker.start()
-    while not upstream.seen:
-        threading.Event().wait(0.02)
+    call = InFlight(url, configured, upstream)
     os.kill(proc.pid, signal.SIGTERM)
-    worker.join(timeout=10)
-    assert result["r"].status_code == 200
+    assert call.answer().status_code == 200
     # uvicorn re-raises the signal once it has drained, so the exit status says "terminated".
     assert proc.wait(timeout=10) in (0, -signal.SIGTERM)
 

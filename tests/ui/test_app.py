@@ -46,14 +46,13 @@ def test_a_second_launch_hands_over_and_exits(running_app: subprocess.Popen[str]
     assert running_app.poll() is None
 
 
+def run_self_test() -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "promptready", "--self-test"]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+
 def test_self_test_passes_offline_with_one_line_per_check() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "promptready", "--self-test"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_self_test()
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     names = [line.split()[1] for line in lines[:-1]]
@@ -66,12 +65,6 @@ def test_self_test_fails_when_the_data_folder_is_unusable(isolated_home: Path) -
     blocked = Path(os.environ["PROMPTREADY_HOME"])
     blocked.parent.mkdir(parents=True, exist_ok=True)
     blocked.write_text("not a folder")
-    done = subprocess.run(
-        [sys.executable, "-m", "promptready", "--self-test"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_self_test()
     assert done.returncode == 1
     assert any(line.startswith("FAIL ledger") for line in done.stdout.splitlines())

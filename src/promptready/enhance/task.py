@@ -134,7 +134,7 @@ def detect_task(cues: str, material: list[Block]) -> tuple[TaskType, float]:
     ranked = sorted(TaskType, key=lambda t: (-scores[t], list(TaskType).index(t)))
     top, second = scores[ranked[0]], scores[ranked[1]]
     if top <= 0:
-        return _fallback_task(kinds), 0.2
+        return _material_task(kinds, otherwise=TaskType.WRITING), 0.2
     margin = (top - second) / top
     confidence = round(min(1.0, 0.35 + 0.45 * margin + 0.04 * min(top, 5)), 2)
     return ranked[0], confidence
@@ -180,8 +180,13 @@ def _failing(cues: str, material: list[Block]) -> bool:
     )
 
 
-def _material_task(kinds: set[ContentKind], failing: bool, letter: bool) -> TaskType:
-    """What working on this kind of material usually means."""
+def _material_task(
+    kinds: set[ContentKind],
+    failing: bool = False,
+    letter: bool = False,
+    otherwise: TaskType = TaskType.SUMMARIZE,
+) -> TaskType:
+    """What working on this kind of material usually means (``otherwise`` for prose alone)."""
     if letter:
         return TaskType.EMAIL
     if failing or ContentKind.LOGS in kinds:
@@ -190,7 +195,7 @@ def _material_task(kinds: set[ContentKind], failing: bool, letter: bool) -> Task
         return TaskType.CODE_REVIEW
     if kinds & {ContentKind.DATA, ContentKind.JSON}:
         return TaskType.DATA_ANALYSIS
-    return TaskType.SUMMARIZE
+    return otherwise
 
 
 def _has_letter(material: list[Block]) -> bool:
@@ -225,13 +230,3 @@ def _material_priors(
         else:
             priors[TaskType.SUMMARIZE] += 0.5
     return priors
-
-
-def _fallback_task(kinds: set[ContentKind]) -> TaskType:
-    if ContentKind.LOGS in kinds:
-        return TaskType.DEBUG
-    if kinds & {ContentKind.CODE, ContentKind.DIFF}:
-        return TaskType.CODE_REVIEW
-    if kinds & {ContentKind.DATA, ContentKind.JSON}:
-        return TaskType.DATA_ANALYSIS
-    return TaskType.WRITING
