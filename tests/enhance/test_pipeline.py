@@ -228,3 +228,10 @@ def test_oversized_input_is_refused() -> None:
 
 def test_windows_line_endings_are_normalized() -> None:
     assert enhance("write a poem\r\nabout rain").text == enhance("write a poem\nabout rain").text
+
+
+def test_pasted_material_is_kept_whatever_the_task() -> None:
+    recipe = "Banana bread\n\n3 ripe bananas, mashed\n75g butter, melted\n190g plain flour"
+    out = enhance(f"{recipe}\n\ncan i use oil instead of butter in this? how much").text
+    assert "75g butter, melted" in out
+    assert "3 ripe bananas, mashed" in out

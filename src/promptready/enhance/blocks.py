@@ -26,6 +26,10 @@ _CODE_LINE = re.compile(
             r"^\s*(?:function\b|const |let |var |public |private |static |#include|package )",
             r"^\s*(?:fn |impl |struct |func |SELECT\b|INSERT\b|UPDATE\b|CREATE TABLE|\$ |>>> )",
             r"^(?:FROM|RUN|COPY|ADD|WORKDIR|ENV|EXPOSE|CMD|ENTRYPOINT|ARG|USER|VOLUME|LABEL) \S",
+            # Shell: a shebang, VAR=value, the words that close a block.
+            r"^#!|^[A-Z_][A-Z0-9_]*=\S|^\s*(?:fi|done|esac|then|do)\s*$",
+            # YAML: an indented or lowercase key, or a list item that is a mapping.
+            r"^(?:\s+[\w.-]+|[a-z_][\w.-]*):(?:\s|$)|^\s*- [\w.-]+:(?:\s|$)",
             r"^\s*[}\])];?\s*$",
             r"[;{]\s*$",
             r"^(?: {4}|\t)\S",
@@ -57,6 +61,7 @@ _DIFF_LINE = re.compile(
 )
 
 
+_AMOUNT_LINE = re.compile(r"^\s*[^\d\n]{2,40}?[\s:=]\s*[~$€£]?\s*\d[\d,.]*\s*[%kKmM€$£]?\b")
 _TABLE_RULE = re.compile(r"^\s*(?:[-+=|: ]+|\(\d+ rows?\))\s*$")
 _SYMBOL = re.compile(r"[(){}\[\]<>=;:$^*+?\\|/&!~.,'\"`#@%-]")
 
@@ -103,7 +108,7 @@ def classify(paragraph: str) -> ContentKind:
         return ContentKind.DIFF
     if len(_LOG_LINE.findall(paragraph)) >= max(1, len(lines) // 3):
         return ContentKind.LOGS
-    if _is_table(lines):
+    if _is_table(lines) or _is_ledger(lines):
         return ContentKind.DATA
     code = sum(1 for line in lines if _CODE_LINE.search(line))
     words = len(stripped.split())
@@ -127,6 +132,13 @@ def _is_table(lines: list[str]) -> bool:
         if len(counts) == 1 and min(counts) >= 1:
             return True
     return False
+
+
+def _is_ledger(lines: list[str]) -> bool:
+    """Labelled amounts, one a line ("rent 14,400"): a list of numbers to analyse."""
+    rows = [line for line in lines if line.strip()]
+    amounts = sum(bool(_AMOUNT_LINE.match(row)) for row in rows)
+    return len(rows) >= 4 and amounts >= 0.7 * len(rows)
 
 
 def _fence_kind(block: str) -> ContentKind:

@@ -83,7 +83,11 @@ def _sections(
     sections: list[Section] = []
     changes: list[Change] = []
     short_ask = len(request_text.split()) <= 12 and not material
-    for key in template.sections:
+    keys = list(template.sections)
+    if "input" not in keys:
+        # Every task keeps what was pasted: a question about a recipe still shows the recipe.
+        keys.insert(keys.index("task") + 1 if "task" in keys else len(keys), "input")
+    for key in keys:
         if key == "role":
             sections.append(Section(key, template.role))
             changes.append(Change("role", "A role sets the expertise and standard to answer with."))

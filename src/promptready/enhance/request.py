@@ -19,13 +19,13 @@ _ASK_WORDS = 60  # longest paragraph read as an ask next to pasted prose
 _ASK_LINE_WORDS = 30  # longest line cut off a pasted block as the ask
 # Words by which an ask points at the material around it.
 _POINTER = re.compile(
-    r"\b(?:this|these|it|here|below|above|following|attached|dies\w*|hier|folgend\w*|ce|cette|ces|"
+    r"\b(?:this|these|here|below|above|following|attached|dies\w*|hier|folgend\w*|ce|cette|ces|"
     r"ça|ci-dessous|suivant\w*|este|esta|estos|estas|esto|esse|essa|isso|seguinte|questo|questa|"
     r"seguente|deze|dit|hieronder|volgende)\b"
 )
 # Lines of pasted material: a chat or transcript line, a bullet, a table row.
 _MATERIAL_LINE = re.compile(
-    r"^\s*(?:\[[\d:apm .]+\]\s*\S|\d{1,2}:\d{2}\s|[-*•]\s|\d+[.)]\s|[\w .'-]{1,30}:\s|\|)"
+    r"^\s*(?:\[[\w:. ]{3,20}\]\s*\S|\d{1,2}:\d{2}\s|[-*•]\s|\d+[.)]\s|[\w .'-]{1,30}:\s|\|)"
 )
 
 
@@ -43,9 +43,14 @@ def request_and_material(blocks: list[Block]) -> tuple[list[Block], list[Block]]
         asks = {i for i in prose if i <= colon}
     elif len(prose) > 1:
         head, tail = blocks[first], blocks[last]
-        if _frames(head) and total - _words(head) >= 2 * _words(head):
+        framing = _frames(head) and total - _words(head) >= 1.5 * _words(head)
+        closing = _closes(tail) and total - _words(tail) >= 2 * _words(tail)
+        if framing and closing:
+            # Both could be the ask ("Subject: … still not here" / "need a reply to this").
+            asks = {first} if _askness(head) >= _askness(tail) else {last}
+        elif framing:
             asks = {first}
-        elif _closes(tail) and total - _words(tail) >= 2 * _words(tail):
+        elif closing:
             asks = {last}
     request = [b for i, b in enumerate(blocks) if i in asks]
     material = [b for i, b in enumerate(blocks) if i not in asks]
@@ -72,6 +77,18 @@ def _closes(block: Block | str) -> bool:
         or bool(_POINTER.search(text))
         or (first is not None and first.group(1) in lexicon().verbs)
         or any(cue.strong for _, cue in lexicon().cues.hits(text))
+    )
+
+
+def _askness(block: Block) -> int:
+    """How much a paragraph reads as an ask: a task cue, a leading verb, a pointer, a question."""
+    text = block.text.lower()
+    first = re.match(r"\W*(\w+)", text)
+    return (
+        2 * any(cue.strong for _, cue in lexicon().cues.hits(text))
+        + (first is not None and first.group(1) in lexicon().verbs)
+        + bool(_POINTER.search(text))
+        + ("?" in text)
     )
 
 

@@ -18,6 +18,12 @@ from promptready.enhance.model import ContentKind, TaskType
 _HEAD_BOOST = 1.5
 _SHORT_QUESTION_WORDS = 12
 _UNMARKED_QUESTION_WORDS = 15
+_MEANING = re.compile(r"\bwhat(?:'s| is| does) (.{8,80}?) (?:mean|in english)\b")
+# Advice about pasted prose rather than work on it.
+_ADVICE = re.compile(
+    r"(?:^|[.!?\n]\s*)(?:can|could|should|may) (?:i|we) (?:use|swap|skip|replace|freeze|make|substitute)\b"
+    r"|\bhow (?:much|many|long)\b[^.?!\n]{0,40}\binstead\b|\binstead of\b[^.?!\n]{0,40}\?"
+)
 _QUOTED = re.compile(r'"[^"\n]{8,}"|“[^”\n]{8,}”|«[^»\n]{8,}»')
 # Code written into a sentence: calls, pipes, flags, formulas, paths, operators, backticks.
 _INLINE_CODE = re.compile(
@@ -36,6 +42,11 @@ _LETTER_LINE = re.compile(
     r"geachte)\b[^\n]{0,40},$|(?:best|regards|thanks|cheers|sincerely|kind regards|best regards|"
     r"viele grüße|mit freundlichen grüßen|cordialement|saludos|atenciosamente|cordiali saluti|"
     r"met vriendelijke groet)\b[^\n]{0,20}$)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_OUTPUT_FAILURE = re.compile(
+    r"^(?:fatal|error|panic)(?:\[\w+\])?:|^Traceback \(most recent|command not found"
+    r"|No such file or directory|Permission denied|Segmentation fault|npm ERR!",
     re.IGNORECASE | re.MULTILINE,
 )
 _LOG_FAILURE = re.compile(
@@ -61,6 +72,7 @@ def _foreign_text(cues: str, material: list[Block]) -> bool:
     """Whether pasted or quoted prose is in another language than the request around it:
     "english pls: «coucou! on se retrouve…»", "my avó sent me this, what does it say?"."""
     quoted = [q for q in _QUOTED.findall(cues) if len(q.split()) >= 4]
+    quoted += _MEANING.findall(cues)  # "what does Kalbsbäckchen mit Kartoffelstampf mean"
     own = language_of(_QUOTED.sub(" ", cues)) or "en"
     texts = quoted + [b.text for b in material if b.kind is ContentKind.PROSE]
     return any((lang := language_of(t)) is not None and lang != own for t in texts)
@@ -115,7 +127,9 @@ def detect_task(cues: str, material: list[Block]) -> tuple[TaskType, float]:
     scores, others = _cue_scores(cues)
     kinds = {b.kind for b in material} | _inline_kinds(cues)
     failing = _failing(cues, material)
-    if kinds:
+    if kinds == {ContentKind.PROSE} and _ADVICE.search(cues):
+        pass  # "can i use oil instead of butter in this?" under a recipe is still a question
+    elif kinds:
         # A question about pasted material asks for work on it: "what is this doing?" under
         # code is a review, "what are the key points here?" over an article a summary.
         task = _material_task(kinds, failing, _has_letter(material))
@@ -124,7 +138,7 @@ def detect_task(cues: str, material: list[Block]) -> tuple[TaskType, float]:
     elif not failing and others < 3 and _questions(cues):
         scores[TaskType.QUESTION] += 2.5
     if _foreign_text(cues, material):
-        scores[TaskType.TRANSLATE] += 3
+        scores[TaskType.TRANSLATE] += 4
     if {b.kind for b in material} & {ContentKind.CODE, ContentKind.DIFF}:
         # "translate this python function to rust" is porting code.
         scores[TaskType.CODE] += scores[TaskType.TRANSLATE]
@@ -172,11 +186,20 @@ def _inline_kinds(cues: str) -> set[ContentKind]:
 def _failing(cues: str, material: list[Block]) -> bool:
     """Whether the request or the material quotes an error."""
     lex = lexicon()
-    return bool(lex.failure.search(cues)) or any(
-        (_LOG_FAILURE if b.kind is ContentKind.LOGS else lex.failure).search(b.text[:20000])
-        for b in material
-        # Code names errors it raises or catches ("except ValueError:"); a failure shows as logs.
-        if b.kind is not ContentKind.CODE
+    return (
+        bool(lex.failure.search(cues))
+        or any(
+            (_LOG_FAILURE if b.kind is ContentKind.LOGS else lex.failure).search(b.text[:20000])
+            for b in material
+            if b.kind is not ContentKind.CODE
+        )
+        or any(
+            # Code names errors it raises or catches ("except ValueError:"); a terminal session
+            # pasted as code shows its failure at the start of a line ("fatal: ...").
+            _OUTPUT_FAILURE.search(b.text[:20000])
+            for b in material
+            if b.kind is ContentKind.CODE
+        )
     )
 
 
