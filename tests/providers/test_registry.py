@@ -6,9 +6,10 @@ import pytest
 from keyrings.alt.file import PlaintextKeyring
 
 from promptready.errors import NotConfiguredError
-from promptready.providers.registry import ModelRef, ProviderRegistry
+from promptready.providers.registry import MEMO_TTL_S, ModelRef, ProviderRegistry
 from promptready.secrets import ApiKey, SecretStore
 from promptready.settings import AISettings
+from tests.fakes.upstream import FakeUpstream
 
 
 def registry(keys: tuple[str, ...] = ("openai",), **settings: object) -> ProviderRegistry:
@@ -80,3 +81,34 @@ def test_fallbacks_follow_the_primary_and_skip_those_without_keys() -> None:
 def test_registry_reuses_one_provider_object() -> None:
     reg = registry()
     assert reg.provider("openai") is reg.provider("openai")
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_changed_key_reaches_a_long_running_registry_after_the_memo_expires(
+    upstream: FakeUpstream,
+) -> None:
+    store = SecretStore(PlaintextKeyring())
+    store.set_key("fake", ApiKey("sk-old-key-0123456789"))
+    clock = Clock()
+    settings = AISettings(custom_providers={"fake": upstream.base_url})
+    reg = ProviderRegistry(settings, store, clock=clock)
+
+    async def key_sent() -> str:
+        await reg.resolve("fake/fake-gpt").provider.list_models()
+        return upstream.seen[-1].headers["authorization"]
+
+    assert await key_sent() == "Bearer sk-old-key-0123456789"
+    store.set_key("fake", ApiKey("sk-new-key-0123456789"))
+    assert await key_sent() == "Bearer sk-old-key-0123456789"  # memoised: no keyring read
+    clock.now += MEMO_TTL_S
+    assert await key_sent() == "Bearer sk-new-key-0123456789"
+    await reg.http.close()

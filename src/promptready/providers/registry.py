@@ -7,6 +7,7 @@ so ``meta-llama/Llama-3.3-70B`` still works on Together.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -35,6 +36,9 @@ class ModelRef:
         return f"{self.provider}/{self.model}"
 
 
+MEMO_TTL_S = 30.0
+
+
 class ProviderRegistry:
     """Builds providers from settings (custom base URLs) and the keyring (keys), on demand."""
 
@@ -43,8 +47,10 @@ class ProviderRegistry:
         settings: AISettings,
         secrets: SecretStore,
         http: HttpClient | None = None,
+        *,
         latency_source: Callable[[], dict[str, float]] | None = None,
         price_overrides: Mapping[str, ModelPrice] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._latency_source = latency_source
         self._price_overrides = dict(price_overrides or {})
@@ -54,6 +60,18 @@ class ProviderRegistry:
         self._providers: dict[str, OpenAICompatProvider] = {}
         self._resolved: dict[str, Route] = {}
         self._chains: dict[str, tuple[Route, ...]] = {}
+        self._clock = clock
+        self._fresh_until = clock() + MEMO_TTL_S
+
+    def _expire(self) -> None:
+        """Forget memoised providers and routes every MEMO_TTL_S: a key changed in the keyring
+        (or the desktop's settings) and a new ``auto`` ranking reach a long-running gateway."""
+        now = self._clock()
+        if now >= self._fresh_until:
+            self._providers.clear()
+            self._resolved.clear()
+            self._chains.clear()
+            self._fresh_until = now + MEMO_TTL_S
 
     def configs(self) -> dict[str, ProviderConfig]:
         """Every provider the user could use: presets plus custom ones."""
@@ -121,7 +139,9 @@ class ProviderRegistry:
         return Route(self.provider(ref.provider), ref.model)
 
     def resolve(self, name: str) -> Route:
-        """The route for a model name, memoised: the gateway resolves one on every request."""
+        """The route for a model name, memoised for MEMO_TTL_S: the gateway resolves one on every
+        request."""
+        self._expire()
         route = self._resolved.get(name)
         if route is None:
             route = self.auto_routes()[0] if name == "auto" else self.route(self.parse(name))
@@ -130,8 +150,9 @@ class ProviderRegistry:
         return route
 
     def chain(self, name: str) -> tuple[Route, ...]:
-        """``routes(name)`` memoised: the gateway's fallback chain for a model on every request
-        (like ``resolve``, ``auto`` is ranked once per process)."""
+        """``routes(name)`` memoised like ``resolve``: the gateway's fallback chain for a model on
+        every request (``auto`` is re-ranked when the memo expires)."""
+        self._expire()
         chain = self._chains.get(name)
         if chain is None:
             chain = tuple(self.routes(name))
