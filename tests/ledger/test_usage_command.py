@@ -74,6 +74,20 @@ def test_usage_since_leaves_out_earlier_days(
     assert "2026-11-20" in out and "2026-11-15" not in out
 
 
+def test_usage_until_leaves_out_later_days(
+    user_ledger: Ledger, capsys: pytest.CaptureFixture[str]
+) -> None:
+    user_ledger.write([record(), record(timestamp=DAY - timedelta(days=5))])
+    assert usage_cli(["usage", "--until", (DAY - timedelta(days=1)).date().isoformat()]) == 0
+    out = capsys.readouterr().out
+    assert "2026-11-15" in out and "2026-11-20" not in out
+
+
+def test_until_before_since_is_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match="before --since"):
+        usage_cli(["usage", "--since", "2026-11-20", "--until", "2026-11-01"])
+
+
 def test_usage_on_an_empty_ledger_is_a_friendly_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert usage_cli(["usage"]) == 0
     assert capsys.readouterr().out == usage.EMPTY + "\n"

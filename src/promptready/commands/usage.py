@@ -34,6 +34,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         description="Summaries come from the local ledger. `promptready usage export` writes rows.",
     )
     parser.add_argument("--since", type=_date, metavar="DATE", help="from this day (YYYY-MM-DD)")
+    parser.add_argument(
+        "--until", type=_date, metavar="DATE", help="up to and including this day (YYYY-MM-DD)"
+    )
     parser.add_argument("--by", choices=("day", "model", "app", "mode"), default="day")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(func=run)
@@ -92,9 +95,13 @@ def run(args: argparse.Namespace) -> int:
     """Print totals as an aligned table (or JSON)."""
     import json
 
+    if args.since and args.until and args.until < args.since:
+        from promptready.errors import ConfigError
+
+        raise ConfigError(f"--until {args.until} is before --since {args.since}.")
     ledger = _ledger()
     try:
-        totals = ledger.totals(args.by, args.since)
+        totals = ledger.totals(args.by, args.since, args.until)
     finally:
         ledger.close()
     if args.json:
