@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 
 from promptready.gateway.app import GatewayConfig
@@ -182,3 +183,25 @@ def test_a_model_name_cannot_inject_response_headers(gateway: RunningGateway) ->
     assert response.status_code == 200
     assert response.headers["x-promptready-model"] == "fake-gpt%0D%0Aset-cookie: x=1"
     assert "set-cookie" not in response.headers
+
+
+def test_a_streamed_answer_fills_the_cache_for_json_and_stream_requests(
+    gateway: RunningGateway,
+) -> None:
+    from promptready.gateway.apps import AppLimits
+
+    token = gateway.new_app("streams", AppLimits(cache_ttl_s=60))
+    auth = {"Authorization": f"Bearer {token}"}
+    streamed = post(gateway, json={**CHAT, "stream": True}, headers=auth)
+    as_json = post(gateway, json=CHAT, headers=auth)
+    again = post(gateway, json={**CHAT, "stream": True}, headers=auth)
+    assert "x-promptready-cache" not in streamed.headers
+    assert as_json.headers["x-promptready-cache"] == "hit"
+    assert again.headers["x-promptready-cache"] == "hit"
+    words = [
+        orjson.loads(line[6:])["choices"][0]["delta"].get("content") or ""
+        for line in streamed.text.splitlines()
+        if line.startswith("data: {") and orjson.loads(line[6:])["choices"]
+    ]
+    assert as_json.json()["choices"][0]["message"]["content"] == "".join(words)
+    assert len(gateway.upstream.seen) == 1

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import orjson
 
-from promptready.gateway.cache import ResponseCache, cache_key, completion_as_sse
+from promptready.gateway.cache import (
+    ResponseCache,
+    cache_key,
+    completion_as_sse,
+    completion_from_sse,
+)
 from promptready.gateway.limits import RateLimiter
 
 
@@ -76,3 +81,27 @@ def test_cached_completion_replays_as_an_sse_stream() -> None:
     assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": "hi"}
     assert chunks[1]["choices"][0]["finish_reason"] == "stop"
     assert chunks[2]["usage"]["total_tokens"] == 2
+
+
+def test_a_replayed_stream_rebuilds_the_same_completion() -> None:
+    completion = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "m",
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}
+        ],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
+    }
+    rebuilt = completion_from_sse(completion_as_sse(orjson.dumps(completion), include_usage=True))
+    assert rebuilt is not None and orjson.loads(rebuilt) == completion
+
+
+def test_streams_with_tool_calls_or_errors_are_not_cached() -> None:
+    tool = {"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "id": "t"}]}}]}
+    error = {"error": {"message": "cut", "code": "upstream_stream_error"}}
+    for chunk in (tool, error):
+        assert (
+            completion_from_sse(b"data: " + orjson.dumps(chunk) + b"\n\ndata: [DONE]\n\n") is None
+        )

@@ -262,6 +262,7 @@ class Gateway:
             return
         try:
             if payload.get("stream") is True:
+                call.keep_stream = key is not None
                 await relay_stream(call)
             else:
                 await relay_json(call)

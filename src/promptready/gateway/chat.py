@@ -25,6 +25,7 @@ from urllib.parse import quote
 import orjson
 
 from promptready.gateway.asgi import SSE_HEADERS, Headers, Send, send_bytes
+from promptready.gateway.cache import completion_from_sse
 from promptready.gateway.errors import GatewayError
 from promptready.providers.errors import UpstreamError
 from promptready.providers.routing import AllRoutesFailedError, Attempts, Route, outcome_label
@@ -60,6 +61,7 @@ class Call:
     started: float
     attempts: Attempts = field(default_factory=Attempts)
     route: Route | None = None  # the route that answered, or the last one tried
+    keep_stream: bool = False  # keep a chat stream's events so the cache can rebuild the answer
 
     def hops(self) -> str | None:
         """The attempts for the ledger row, when there was more than one."""
@@ -213,11 +215,14 @@ async def _stream_from(call: Call, route: Route, may_fall_back: bool) -> bool:
         started = False
         pending = b""
         saw_done = False
+        kept: list[bytes] | None = [] if call.keep_stream and chat else None
         try:
             async for chunk in response.chunks:
                 complete, pending = _split_complete(pending + chunk)
                 if not complete:
                     continue
+                if kept is not None:
+                    kept.append(complete)
                 out = _filter_events(complete, client_wants_usage or not chat, outcome)
                 saw_done = saw_done or _DONE in complete
                 if out:
@@ -240,6 +245,8 @@ async def _stream_from(call: Call, route: Route, may_fall_back: bool) -> bool:
             await send({"type": "http.response.body", "body": tail, "more_body": False})
             return True
         call.attempts.record(route, "ok")
+        if kept is not None and (saw_done or pending == b""):
+            outcome.body = completion_from_sse(b"".join(kept))
         if not started:
             await send(start)
         tail = b"" if saw_done or not chat else _DONE
