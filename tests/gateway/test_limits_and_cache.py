@@ -64,16 +64,20 @@ def test_cache_evicts_the_least_recently_used() -> None:
     assert cache.get("b") is None and cache.get("a") == b"1"
 
 
+COMPLETION = {
+    "id": "chatcmpl-1",
+    "object": "chat.completion",
+    "created": 1,
+    "model": "m",
+    "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}
+    ],
+    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+}
+
+
 def test_cached_completion_replays_as_an_sse_stream() -> None:
-    completion = {
-        "id": "chatcmpl-1",
-        "created": 1,
-        "model": "m",
-        "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}
-        ],
-        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-    }
+    completion = COMPLETION
     stream = completion_as_sse(orjson.dumps(completion), include_usage=True)
     events = [e for e in stream.split(b"\n\n") if e]
     assert events[-1] == b"data: [DONE]"
@@ -84,16 +88,7 @@ def test_cached_completion_replays_as_an_sse_stream() -> None:
 
 
 def test_a_replayed_stream_rebuilds_the_same_completion() -> None:
-    completion = {
-        "id": "chatcmpl-1",
-        "object": "chat.completion",
-        "created": 1,
-        "model": "m",
-        "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}
-        ],
-        "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
-    }
+    completion = COMPLETION
     rebuilt = completion_from_sse(completion_as_sse(orjson.dumps(completion), include_usage=True))
     assert rebuilt is not None and orjson.loads(rebuilt) == completion
 
