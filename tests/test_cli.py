@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from promptready import __version__
 from promptready.cli import main
-from promptready.commands.enhance import MAX_STDIN_BYTES, read_stdin
+from promptready.commands.enhance import MAX_STDIN_BYTES, after_live_stream, read_stdin
 from promptready.errors import InputError
 from promptready.ui.app import ALREADY_RUNNING
 from promptready.ui.single_instance import SingleInstance
@@ -161,3 +161,12 @@ def test_each_enhancement_is_one_ledger_row(capsys: pytest.CaptureFixture[str]) 
     rows = Ledger(app_paths().ledger_file).last(5)
     assert [(r["source"], r["mode"], r["status"]) for r in rows] == [("cli", "offline", "ok")] * 2
     assert rows[0]["prompt_text"] is None  # not stored unless the user opts in
+
+
+def test_a_live_stream_that_cleaning_left_unchanged_just_ends_the_line() -> None:
+    assert after_live_stream("## Task\nDo it.\n", "## Task\nDo it.") == "\n"
+
+
+def test_a_live_stream_with_a_preamble_is_followed_by_the_cleaned_prompt() -> None:
+    shown = after_live_stream("Sure! Here is your prompt:\n## Task\nDo it.", "## Task\nDo it.")
+    assert shown.endswith("--- cleaned prompt ---\n## Task\nDo it.\n")

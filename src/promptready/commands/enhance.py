@@ -42,6 +42,15 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.set_defaults(func=run)
 
 
+def after_live_stream(streamed: str, final: str) -> str:
+    """What to print once the model's text has streamed to the terminal: a line end, plus the
+    cleaned prompt when cleaning changed it (a preamble or fences dropped), so what is on screen
+    last is what a pipe or the clipboard would get."""
+    if streamed.strip() == final.strip():
+        return "\n"
+    return f"\n\n--- cleaned prompt ---\n{final.rstrip()}\n"
+
+
 def read_stdin(stream: BinaryIO) -> str:
     """Read UTF-8 text from ``stream``, refusing oversized or non-text input with a clear error."""
     data = stream.read(MAX_STDIN_BYTES + 1)
@@ -94,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     elif streamed and result.mode is Mode.AI:
-        sys.stdout.write("\n")
+        sys.stdout.write(after_live_stream("".join(streamed), result.text))
     else:
         sys.stdout.write(result.text if result.text.endswith("\n") else result.text + "\n")
     return 0
