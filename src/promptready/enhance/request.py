@@ -19,7 +19,7 @@ _ASK_WORDS = 60  # longest paragraph read as an ask next to pasted prose
 _ASK_LINE_WORDS = 30  # longest line cut off a pasted block as the ask
 # Words by which an ask points at the material around it.
 _POINTER = re.compile(
-    r"\b(?:this|these|here|below|above|following|attached|dies\w*|hier|folgend\w*|ce|cette|ces|"
+    r"\b(?:this|these|here|below|above|following|attached|pasting|pasted|dies\w*|hier|folgend\w*|ce|cette|ces|"
     r"ça|ci-dessous|suivant\w*|este|esta|estos|estas|esto|esse|essa|isso|seguinte|questo|questa|"
     r"seguente|deze|dit|hieronder|volgende)\b"
 )
@@ -41,6 +41,10 @@ def request_and_material(blocks: list[Block]) -> tuple[list[Block], list[Block]]
     colon = next((i for i in prose if blocks[i].text.rstrip().endswith(":")), None)
     if colon is not None and _words(blocks[colon]) <= _ASK_WORDS:
         asks = {i for i in prose if i <= colon}
+        # "here's our blurb:" <blurb> "brainstorm features we could add": a closing ask after
+        # the material, not the material itself.
+        if last >= colon + 2 and _closes(blocks[last]) and _words(blocks[last]) <= _ASK_WORDS:
+            asks.add(last)
     elif len(prose) > 1:
         head, tail = blocks[first], blocks[last]
         framing = _frames(head) and total - _words(head) >= 1.5 * _words(head)

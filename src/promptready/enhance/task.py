@@ -17,7 +17,7 @@ from promptready.enhance.model import ContentKind, TaskType
 
 _HEAD_BOOST = 1.5
 _SHORT_QUESTION_WORDS = 12
-_UNMARKED_QUESTION_WORDS = 15
+_UNMARKED_QUESTION_WORDS = 40
 _MEANING = re.compile(r"\bwhat(?:'s| is| does) (.{8,80}?) (?:mean|in english)\b")
 # Advice about pasted prose rather than work on it.
 _ADVICE = re.compile(
@@ -143,7 +143,8 @@ def detect_task(cues: str, material: list[Block]) -> tuple[TaskType, float]:
         # "translate this python function to rust" is porting code.
         scores[TaskType.CODE] += scores[TaskType.TRANSLATE]
         scores[TaskType.TRANSLATE] = 0.0
-    for task, prior in _material_priors(cues, material, kinds, failing).items():
+    wants_code = scores[TaskType.CODE] >= 3  # "i need a query that ..." next to a schema
+    for task, prior in _material_priors(cues, material, kinds, failing, wants_code).items():
         scores[task] += prior
     ranked = sorted(TaskType, key=lambda t: (-scores[t], list(TaskType).index(t)))
     top, second = scores[ranked[0]], scores[ranked[1]]
@@ -228,7 +229,7 @@ def _has_letter(material: list[Block]) -> bool:
 
 
 def _material_priors(
-    cues: str, material: list[Block], kinds: set[ContentKind], failing: bool
+    cues: str, material: list[Block], kinds: set[ContentKind], failing: bool, wants_code: bool
 ) -> dict[TaskType, float]:
     """Points each task gets from what was pasted, whatever the request's words."""
     priors: dict[TaskType, float] = dict.fromkeys(TaskType, 0.0)
@@ -240,7 +241,7 @@ def _material_priors(
         priors[TaskType.DATA_ANALYSIS] += 1
     if kinds & {ContentKind.CODE, ContentKind.DIFF} and ContentKind.LOGS not in kinds:
         # Code to change is a coding task; code to look at is a review.
-        changes = lexicon().modify.search(cues) is not None
+        changes = wants_code or lexicon().modify.search(cues) is not None
         priors[TaskType.CODE if changes else TaskType.CODE_REVIEW] += 2
         priors[TaskType.DEBUG] += 0.5
     if ContentKind.DATA in kinds:
