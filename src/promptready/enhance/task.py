@@ -125,24 +125,21 @@ def detect_task(cues: str, material: list[Block]) -> tuple[TaskType, float]:
     of a question add their priors.
     """
     scores, others = _cue_scores(cues)
-    kinds = {b.kind for b in material} | _inline_kinds(cues)
+    pasted = {b.kind for b in material}
+    kinds = pasted | _inline_kinds(cues)
     failing = _failing(cues, material)
-    if kinds == {ContentKind.PROSE} and _ADVICE.search(cues):
-        pass  # "can i use oil instead of butter in this?" under a recipe is still a question
-    elif kinds:
+    # "can i use oil instead of butter in this?" under a recipe is still a question.
+    advice = kinds == {ContentKind.PROSE} and bool(_ADVICE.search(cues))
+    if kinds and not advice:
         # A question about pasted material asks for work on it: "what is this doing?" under
         # code is a review, "what are the key points here?" over an article a summary.
-        task = _material_task(kinds, failing, _has_letter(material))
-        scores[task] += scores[TaskType.QUESTION]
-        scores[TaskType.QUESTION] = 0.0
-    elif not failing and others < 3 and _questions(cues):
+        _credit(scores, TaskType.QUESTION, _material_task(kinds, failing, _has_letter(material)))
+    elif not kinds and not failing and others < 3 and _questions(cues):
         scores[TaskType.QUESTION] += 2.5
     if _foreign_text(cues, material):
         scores[TaskType.TRANSLATE] += 4
-    if {b.kind for b in material} & {ContentKind.CODE, ContentKind.DIFF}:
-        # "translate this python function to rust" is porting code.
-        scores[TaskType.CODE] += scores[TaskType.TRANSLATE]
-        scores[TaskType.TRANSLATE] = 0.0
+    if pasted & {ContentKind.CODE, ContentKind.DIFF}:
+        _credit(scores, TaskType.TRANSLATE, TaskType.CODE)  # "translate this function to rust"
     wants_code = scores[TaskType.CODE] >= 3  # "i need a query that ..." next to a schema
     for task, prior in _material_priors(cues, material, kinds, failing, wants_code).items():
         scores[task] += prior
@@ -153,6 +150,12 @@ def detect_task(cues: str, material: list[Block]) -> tuple[TaskType, float]:
     margin = (top - second) / top
     confidence = round(min(1.0, 0.35 + 0.45 * margin + 0.04 * min(top, 5)), 2)
     return ranked[0], confidence
+
+
+def _credit(scores: dict[TaskType, float], source: TaskType, target: TaskType) -> None:
+    """Move one task's points to another: the words asked for one, the material says the other."""
+    scores[target] += scores[source]
+    scores[source] = 0.0
 
 
 def _cue_scores(cues: str) -> tuple[dict[TaskType, float], float]:
