@@ -17,6 +17,7 @@ from promptready.enhance.model import ContentKind
 
 _ASK_WORDS = 60  # longest paragraph read as an ask next to pasted prose
 _ASK_LINE_WORDS = 30  # longest line cut off a pasted block as the ask
+_TERSE_WORDS = 12  # "action items only pls, with owners" above pasted notes
 # Words by which an ask points at the material around it.
 _POINTER = re.compile(
     r"\b(?:this|these|here|below|above|following|attached|pasting|pasted|dies\w*|hier|folgend\w*|ce|cette|ces|"
@@ -66,8 +67,12 @@ def _words(block: Block | str) -> int:
 
 
 def _frames(block: Block) -> bool:
-    """A short paragraph that points at the material after it."""
-    return _words(block) <= _ASK_WORDS and bool(_POINTER.search(block.text.lower()))
+    """A short paragraph that points at the material after it, or a terse ask ("tl;dr")."""
+    text = block.text.lower()
+    if _words(block) > _ASK_WORDS:
+        return False
+    terse = _words(block) <= _TERSE_WORDS and any(c.strong for _, c in lexicon().cues.hits(text))
+    return terse or bool(_POINTER.search(text))
 
 
 def _closes(block: Block | str) -> bool:

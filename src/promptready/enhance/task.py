@@ -23,7 +23,10 @@ _MEANING = re.compile(r"\bwhat(?:'s| is| does) (.{8,80}?) (?:mean|in english)\b"
 _ADVICE = re.compile(
     r"(?:^|[.!?\n]\s*)(?:can|could|should|may) (?:i|we) (?:use|swap|skip|replace|freeze|make|substitute)\b"
     r"|\bhow (?:much|many|long)\b[^.?!\n]{0,40}\binstead\b|\binstead of\b[^.?!\n]{0,40}\?"
+    r"|\bcommon (?:problem|issue|fault)\b|\b(?:thinking of|should i) buy|\bis it worth\b"
 )
+# A sentence that opens with "why": behaviour that surprised the user.
+_WHY = re.compile(r"(?:^|[.!?\n]\s*)(?:why|warum|wieso|pourquoi|por qué|porque|perché|waarom)\b")
 _QUOTED = re.compile(r'"[^"\n]{8,}"|“[^”\n]{8,}”|«[^»\n]{8,}»')
 # Code written into a sentence: calls, pipes, flags, formulas, paths, operators, backticks.
 _INLINE_CODE = re.compile(
@@ -133,7 +136,10 @@ def detect_task(cues: str, material: list[Block]) -> tuple[TaskType, float]:
     if kinds and not advice:
         # A question about pasted material asks for work on it: "what is this doing?" under
         # code is a review, "what are the key points here?" over an article a summary.
-        _credit(scores, TaskType.QUESTION, _material_task(kinds, failing, _has_letter(material)))
+        task = _material_task(kinds, failing, _has_letter(material))
+        if task is TaskType.CODE_REVIEW and _WHY.search(cues):
+            task = TaskType.DEBUG  # "why does my cron job run 60 times?": behaviour to fix
+        _credit(scores, TaskType.QUESTION, task)
     elif not kinds and not failing and others < 3 and _questions(cues):
         scores[TaskType.QUESTION] += 2.5
     if _foreign_text(cues, material):
