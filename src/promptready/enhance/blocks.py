@@ -61,7 +61,7 @@ _DIFF_LINE = re.compile(
 )
 
 
-_AMOUNT_LINE = re.compile(r"^\s*[^\d\n]{2,40}?[\s:=]\s*[~$€£]?\s*\d[\d,.]*\s*[%kKmM€$£]?\b")
+_AMOUNT_LINE = re.compile(r"^\s*[^\d\n]{2,60}?[\s:=]\s*[~$€£]?\s*\d[\d,.]*\s*[%kKmM€$£]?\b")
 _TABLE_RULE = re.compile(r"^\s*(?:[-+=|: ]+|\(\d+ rows?\))\s*$")
 _SYMBOL = re.compile(r"[(){}\[\]<>=;:$^*+?\\|/&!~.,'\"`#@%-]")
 

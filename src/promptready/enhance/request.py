@@ -63,7 +63,10 @@ def request_and_material(blocks: list[Block]) -> tuple[list[Block], list[Block]]
 
 
 def _words(block: Block | str) -> int:
-    return len((block.text if isinstance(block, Block) else block).split())
+    """Size in words; for scripts written without spaces (Japanese, Chinese), about 6 characters
+    count as one."""
+    text = block.text if isinstance(block, Block) else block
+    return max(len(text.split()), len(text) // 6)
 
 
 def _frames(block: Block) -> bool:

@@ -27,6 +27,11 @@ _ADVICE = re.compile(
 )
 # A sentence that opens with "why": behaviour that surprised the user.
 _WHY = re.compile(r"(?:^|[.!?\n]\s*)(?:why|warum|wieso|pourquoi|por qué|porque|perché|waarom)\b")
+_SCHEMA_LINE = re.compile(r"^\s*\w+\s*\(\s*\w+(?:\s*,\s*\w+)+\s*\)\s*;?\s*$")
+# Letters of scripts the language lists cannot read: CJK, Hangul, Cyrillic, Arabic, Hebrew, Greek, Thai.
+_OTHER_SCRIPT = re.compile(
+    r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af\u0400-\u04ff\u0600-\u06ff\u0590-\u05ff\u0370-\u03ff\u0e00-\u0e7f]"
+)
 _QUOTED = re.compile(r'"[^"\n]{8,}"|“[^”\n]{8,}”|«[^»\n]{8,}»')
 # Code written into a sentence: calls, pipes, flags, formulas, paths, operators, backticks.
 _INLINE_CODE = re.compile(
@@ -34,6 +39,7 @@ _INLINE_CODE = re.compile(
     r"|\$\w+|\[\.\.\.|=>|&&|\|\||::|!~"
 )
 # A long run of mostly symbols is a formula, a regex or a command: =IFERROR(INDEX(A:A,...
+_FORMULA = re.compile(r"(?:^|\s)=[a-z][\w.]*\(")  # a spreadsheet formula: =VLOOKUP(A2, ...
 _LONG_TOKEN = re.compile(r"\S{16,}")
 _SYMBOLS = re.compile(r"[^\w\s]")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?![\w])")
@@ -78,6 +84,10 @@ def _foreign_text(cues: str, material: list[Block]) -> bool:
     quoted += _MEANING.findall(cues)  # "what does Kalbsbäckchen mit Kartoffelstampf mean"
     own = language_of(_QUOTED.sub(" ", cues)) or "en"
     texts = quoted + [b.text for b in material if b.kind is ContentKind.PROSE]
+    if not _OTHER_SCRIPT.search(cues) and any(
+        len(_OTHER_SCRIPT.findall(t[:2000])) >= 0.3 * len(t[:2000].strip() or "x") for t in texts
+    ):
+        return True  # a Japanese receipt under "english pls"
     return any((lang := language_of(t)) is not None and lang != own for t in texts)
 
 
@@ -128,6 +138,9 @@ def detect_task(cues: str, material: list[Block]) -> tuple[TaskType, float]:
     of a question add their priors.
     """
     scores, others = _cue_scores(cues)
+    # "i need a query that ..." next to a schema is code; "what should i change?" a review.
+    wants_code = scores[TaskType.CODE] >= 3 or any(_is_schema(b) for b in material)
+    wants_review = scores[TaskType.CODE_REVIEW] >= 3
     pasted = {b.kind for b in material}
     kinds = pasted | _inline_kinds(cues)
     failing = _failing(cues, material)
@@ -139,6 +152,8 @@ def detect_task(cues: str, material: list[Block]) -> tuple[TaskType, float]:
         task = _material_task(kinds, failing, _has_letter(material))
         if task is TaskType.CODE_REVIEW and _WHY.search(cues):
             task = TaskType.DEBUG  # "why does my cron job run 60 times?": behaviour to fix
+        elif task is TaskType.CODE_REVIEW and wants_code and not wants_review:
+            task = TaskType.CODE  # "how many said yes" inside a query's spec
         _credit(scores, TaskType.QUESTION, task)
     elif not kinds and not failing and others < 3 and _questions(cues):
         scores[TaskType.QUESTION] += 2.5
@@ -146,8 +161,10 @@ def detect_task(cues: str, material: list[Block]) -> tuple[TaskType, float]:
         scores[TaskType.TRANSLATE] += 4
     if pasted & {ContentKind.CODE, ContentKind.DIFF}:
         _credit(scores, TaskType.TRANSLATE, TaskType.CODE)  # "translate this function to rust"
-    wants_code = scores[TaskType.CODE] >= 3  # "i need a query that ..." next to a schema
-    for task, prior in _material_priors(cues, material, kinds, failing, wants_code).items():
+    priors = _material_priors(
+        cues, material, kinds, failing, wants_code=wants_code, wants_review=wants_review
+    )
+    for task, prior in priors.items():
         scores[task] += prior
     ranked = sorted(TaskType, key=lambda t: (-scores[t], list(TaskType).index(t)))
     top, second = scores[ranked[0]], scores[ranked[1]]
@@ -184,9 +201,9 @@ def _inline_kinds(cues: str) -> set[ContentKind]:
     """Material written into the request itself: a command or formula, a run of numbers."""
     kinds = set()
     dense = any(
-        len(_SYMBOLS.findall(token)) >= 0.3 * len(token) for token in _LONG_TOKEN.findall(cues)
+        len(_SYMBOLS.findall(token)) >= 0.25 * len(token) for token in _LONG_TOKEN.findall(cues)
     )
-    if dense or len(_INLINE_CODE.findall(cues)) >= 2:
+    if dense or _FORMULA.search(cues) or len(_INLINE_CODE.findall(cues)) >= 2:
         kinds.add(ContentKind.CODE)
     if len(_NUMBER.findall(cues)) >= _INLINE_NUMBERS:
         kinds.add(ContentKind.DATA)
@@ -231,6 +248,12 @@ def _material_task(
     return otherwise
 
 
+def _is_schema(block: Block) -> bool:
+    """Table definitions pasted as "orders(id, customer_id, total)": code is to be written."""
+    lines = [line for line in block.text.split("\n") if line.strip()]
+    return len(lines) >= 2 and sum(bool(_SCHEMA_LINE.match(x)) for x in lines) >= 0.5 * len(lines)
+
+
 def _has_letter(material: list[Block]) -> bool:
     """Whether an email or letter was pasted (headers, a greeting, a sign-off)."""
     prose = "\n".join(b.text[:20000] for b in material if b.kind is ContentKind.PROSE)
@@ -238,7 +261,13 @@ def _has_letter(material: list[Block]) -> bool:
 
 
 def _material_priors(
-    cues: str, material: list[Block], kinds: set[ContentKind], failing: bool, wants_code: bool
+    cues: str,
+    material: list[Block],
+    kinds: set[ContentKind],
+    failing: bool,
+    *,
+    wants_code: bool,
+    wants_review: bool,
 ) -> dict[TaskType, float]:
     """Points each task gets from what was pasted, whatever the request's words."""
     priors: dict[TaskType, float] = dict.fromkeys(TaskType, 0.0)
@@ -250,7 +279,7 @@ def _material_priors(
         priors[TaskType.DATA_ANALYSIS] += 1
     if kinds & {ContentKind.CODE, ContentKind.DIFF} and ContentKind.LOGS not in kinds:
         # Code to change is a coding task; code to look at is a review.
-        changes = wants_code or lexicon().modify.search(cues) is not None
+        changes = not wants_review and (wants_code or lexicon().modify.search(cues) is not None)
         priors[TaskType.CODE if changes else TaskType.CODE_REVIEW] += 2
         priors[TaskType.DEBUG] += 0.5
     if ContentKind.DATA in kinds:

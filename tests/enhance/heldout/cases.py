@@ -16,7 +16,7 @@ CASES_DIR = GOLDEN_DIR / "cases"
 # Case sets written blind, each by someone who saw neither the enhancer nor the earlier sets, in
 # the order they arrived. Each was the untouched measure until the enhancer was improved on it;
 # the last one ("final") has never been tuned on. Same folder layout in each: <set>/cases/.
-SUITES = ("heldout", "fresh", "blind", "final", "sealed", "vault", "trove", "cellar")
+SUITES = ("heldout", "fresh", "blind", "final", "sealed", "vault", "trove", "cellar", "attic")
 
 TASKS = frozenset(
     {
