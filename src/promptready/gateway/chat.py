@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import string
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -134,22 +134,43 @@ def _split_complete(pending: bytes) -> tuple[bytes, bytes]:
 async def relay_json(call: Call) -> None:
     """Forward a non-streaming request and its answer, status and body as the upstream sent them
     (the first route that does not fail in a way a fallback can fix)."""
-    outcome = call.outcome
+    await _over_routes(call, _json_from)
+
+
+async def relay_stream(call: Call) -> None:
+    """Forward a streaming request: SSE events relayed unbuffered as they complete.
+
+    Chat streams end in ``data: [DONE]`` (added if the upstream forgot); Responses API streams
+    are typed ``event:`` streams with no ``[DONE]``, their usage in ``response.completed``.
+    """
+    await _over_routes(call, _stream_from)
+
+
+async def _over_routes(call: Call, attempt: Callable[[Call, Route, bool], Awaitable[bool]]) -> None:
+    """Try the call's routes in order until ``attempt`` answers the client (True); a failure
+    raised before anything reached the client moves on when a fallback may fix it."""
     last = len(call.routes) - 1
     for index, route in enumerate(call.routes):
         call.route = route
-        body, _ = prepare_body(call.request, route)
+        may_fall_back = index < last
         try:
-            async with route.provider.forward(call.path, body) as response:
-                payload = b"".join([chunk async for chunk in response.chunks])
+            if await attempt(call, route, may_fall_back):
+                return
         except UpstreamError as error:
             call.attempts.record(route, outcome_label(error))
-            if index == last or not error.retryable:
+            if not may_fall_back or not error.retryable:
                 raise AllRoutesFailedError(error, call.attempts) from None
-            continue
-        call.attempts.record(route, "ok" if response.status == 200 else str(response.status))
-        if index == last or not can_fall_back(response.status):
-            break
+
+
+async def _json_from(call: Call, route: Route, may_fall_back: bool) -> bool:
+    """Send one route's JSON answer; False when it failed and the next route should answer."""
+    outcome = call.outcome
+    body, _ = prepare_body(call.request, route)
+    async with route.provider.forward(call.path, body) as response:
+        payload = b"".join([chunk async for chunk in response.chunks])
+    call.attempts.record(route, "ok" if response.status == 200 else str(response.status))
+    if may_fall_back and can_fall_back(response.status):
+        return False
     outcome.status = response.status
     outcome.ttft_ms = (time.perf_counter() - call.started) * 1000
     if response.status == 200:
@@ -166,25 +187,7 @@ async def relay_json(call: Call) -> None:
     others = [(k, v) for k, v in response.headers if k != b"content-type"]
     headers = [*others, *call.headers, *route_headers(route)]
     await send_bytes(call.send, response.status, payload, headers, content_type)
-
-
-async def relay_stream(call: Call) -> None:
-    """Forward a streaming request: SSE events relayed unbuffered as they complete.
-
-    Chat streams end in ``data: [DONE]`` (added if the upstream forgot); Responses API streams
-    are typed ``event:`` streams with no ``[DONE]``, their usage in ``response.completed``.
-    """
-    last = len(call.routes) - 1
-    for index, route in enumerate(call.routes):
-        call.route = route
-        may_fall_back = index < last
-        try:
-            if await _stream_from(call, route, may_fall_back):
-                return
-        except UpstreamError as error:  # raised only while nothing reached the client
-            call.attempts.record(route, outcome_label(error))
-            if not may_fall_back or not error.retryable:
-                raise AllRoutesFailedError(error, call.attempts) from None
+    return True
 
 
 async def _stream_from(call: Call, route: Route, may_fall_back: bool) -> bool:
