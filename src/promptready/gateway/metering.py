@@ -111,8 +111,7 @@ class Meter:
         self.card = card
         self.monthly_cap_usd = monthly_cap_usd
         self._cap = _floor_micro(monthly_cap_usd)
-        self._prices: dict[tuple[str | None, str], ModelPrice | None] = {}
-        self._rates: dict[tuple[str, str], tuple[int, int]] = {}
+        self._prices: dict[tuple[str | None, str], tuple[ModelPrice | None, int, int]] = {}
         self._limits: dict[str, _Limits] = {}
         self._held: dict[str, int] = {}  # app name -> micro-dollars held by requests in flight
         self._held_total = 0
@@ -121,23 +120,9 @@ class Meter:
         """Micro-dollars to hold for a request that may take any of ``routes`` (rounded up)."""
         dearest = 0
         for route in routes:
-            per_prompt, per_completion = self._rate(route.model, route.provider.name)
+            _, per_prompt, per_completion = self._priced(route.model, route.provider.name)
             dearest = max(dearest, per_prompt * tokens.prompt + per_completion * tokens.completion)
         return -(-dearest // _PICO_PER_MICRO)  # ceil
-
-    def _rate(self, model: str, provider: str) -> tuple[int, int]:
-        """Pico-dollars per prompt and per completion token (rounded up: the hold is a bound),
-        memoised, so an estimate is integer arithmetic."""
-        key = (provider, model)
-        rate = self._rates.get(key)
-        if rate is None:
-            price = self.price(model, provider) or FREE
-            # USD per 1M tokens is micro-dollars per token; times 10**6 is pico-dollars.
-            rate = (_pico(price.input), _pico(price.output))
-            if len(self._rates) > 4096:  # model names come from clients: keep the memo bounded
-                self._rates.clear()
-            self._rates[key] = rate
-        return rate
 
     def reserve(self, app: AppToken, request_id: str, micro: int = 0) -> Hold:
         """Hold ``micro`` for this request, or 402 (no retry) when it does not fit a budget."""
@@ -224,13 +209,24 @@ class Meter:
             self.release(hold)
 
     def price(self, model: str, provider: str | None) -> ModelPrice | None:
-        """The rate card's price, memoised: the card's lookup is too slow for every request."""
+        """The rate card's price (None: not on the card)."""
+        return self._priced(model, provider)[0]
+
+    def _priced(self, model: str, provider: str | None) -> tuple[ModelPrice | None, int, int]:
+        """The rate card's price and its pico-dollars per prompt and per completion token
+        (rounded up: a hold is a bound), memoised: the card's lookup is too slow for every
+        request, and with the rates an estimate is integer arithmetic."""
         key = (provider, model)
-        if key not in self._prices:
+        found = self._prices.get(key)
+        if found is None:
+            price = self.card.price(model, provider)
+            rate = price or FREE
+            # USD per 1M tokens is micro-dollars per token; times 10**6 is pico-dollars.
+            found = (price, _pico(rate.input), _pico(rate.output))
             if len(self._prices) > 4096:  # model names come from clients: keep the memo bounded
                 self._prices.clear()
-            self._prices[key] = self.card.price(model, provider)
-        return self._prices[key]
+            self._prices[key] = found
+        return found
 
     def _limits_of(self, app: AppToken) -> _Limits:
         cached = self._limits.get(app.name)
