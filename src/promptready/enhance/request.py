@@ -44,7 +44,7 @@ def request_and_material(blocks: list[Block]) -> tuple[list[Block], list[Block]]
         asks = {i for i in prose if i <= colon}
         # "here's our blurb:" <blurb> "brainstorm features we could add": a closing ask after
         # the material, not the material itself.
-        if last >= colon + 2 and _closes(blocks[last]) and _words(blocks[last]) <= _ASK_WORDS:
+        if last >= colon + 2 and _closes(blocks[last]):
             asks.add(last)
     elif len(prose) > 1:
         head, tail = blocks[first], blocks[last]
@@ -52,7 +52,7 @@ def request_and_material(blocks: list[Block]) -> tuple[list[Block], list[Block]]
         closing = _closes(tail) and total - _words(tail) >= 2 * _words(tail)
         if framing and closing:
             # Both could be the ask ("Subject: … still not here" / "need a reply to this").
-            asks = {first} if _askness(head) >= _askness(tail) else {last}
+            asks = {first} if _askness(head.text) >= _askness(tail.text) else {last}
         elif framing:
             asks = {first}
         elif closing:
@@ -80,27 +80,19 @@ def _frames(block: Block) -> bool:
 
 def _closes(block: Block | str) -> bool:
     """A short paragraph that asks something of what came before it."""
-    text = (block.text if isinstance(block, Block) else block).lower()
-    if _words(text) > _ASK_WORDS:
-        return False
-    first = re.match(r"\W*(\w+)", text)
-    return (
-        "?" in text
-        or bool(_POINTER.search(text))
-        or (first is not None and first.group(1) in lexicon().verbs)
-        or any(cue.strong for _, cue in lexicon().cues.hits(text))
-    )
+    text = block.text if isinstance(block, Block) else block
+    return _words(text) <= _ASK_WORDS and _askness(text) > 0
 
 
-def _askness(block: Block) -> int:
+def _askness(text: str) -> int:
     """How much a paragraph reads as an ask: a task cue, a leading verb, a pointer, a question."""
-    text = block.text.lower()
-    first = re.match(r"\W*(\w+)", text)
+    low = text.lower()
+    first = re.match(r"\W*(\w+)", low)
     return (
-        2 * any(cue.strong for _, cue in lexicon().cues.hits(text))
+        2 * any(cue.strong for _, cue in lexicon().cues.hits(low))
         + (first is not None and first.group(1) in lexicon().verbs)
-        + bool(_POINTER.search(text))
-        + ("?" in text)
+        + bool(_POINTER.search(low))
+        + ("?" in low)
     )
 
 
