@@ -144,12 +144,13 @@ def detect_task(cues: str, material: list[Block]) -> tuple[TaskType, float]:
     pasted = {b.kind for b in material}
     kinds = pasted | _inline_kinds(cues)
     failing = _failing(cues, material)
+    letter = _has_letter(material)
     # "can i use oil instead of butter in this?" under a recipe is still a question.
     advice = kinds == {ContentKind.PROSE} and bool(_ADVICE.search(cues))
     if kinds and not advice:
         # A question about pasted material asks for work on it: "what is this doing?" under
         # code is a review, "what are the key points here?" over an article a summary.
-        task = _material_task(kinds, failing, _has_letter(material))
+        task = _material_task(kinds, failing, letter)
         if task is TaskType.CODE_REVIEW and _WHY.search(cues):
             task = TaskType.DEBUG  # "why does my cron job run 60 times?": behaviour to fix
         elif task is TaskType.CODE_REVIEW and wants_code and not wants_review:
@@ -162,7 +163,7 @@ def detect_task(cues: str, material: list[Block]) -> tuple[TaskType, float]:
     if pasted & {ContentKind.CODE, ContentKind.DIFF}:
         _credit(scores, TaskType.TRANSLATE, TaskType.CODE)  # "translate this function to rust"
     priors = _material_priors(
-        cues, material, kinds, failing, wants_code=wants_code, wants_review=wants_review
+        cues, kinds, failing, letter=letter, wants_code=wants_code, wants_review=wants_review
     )
     for task, prior in priors.items():
         scores[task] += prior
@@ -262,10 +263,10 @@ def _has_letter(material: list[Block]) -> bool:
 
 def _material_priors(
     cues: str,
-    material: list[Block],
     kinds: set[ContentKind],
     failing: bool,
     *,
+    letter: bool,
     wants_code: bool,
     wants_review: bool,
 ) -> dict[TaskType, float]:
@@ -287,7 +288,7 @@ def _material_priors(
     if ContentKind.JSON in kinds:
         priors[TaskType.DATA_ANALYSIS] += 1
     if ContentKind.PROSE in kinds:
-        if _has_letter(material):
+        if letter:
             priors[TaskType.EMAIL] += 2  # a pasted email: usually to be answered
         else:
             priors[TaskType.SUMMARIZE] += 0.5
