@@ -57,7 +57,7 @@ def _pico(usd_per_million: Decimal) -> int:
 
 
 def _money(micro: int) -> str:
-    return "0" if not micro else str(usd(micro))
+    return str(usd(micro))
 
 
 @dataclass(slots=True)

@@ -21,8 +21,8 @@ def micro_usd(amount: Decimal) -> int:
 
 
 def usd(micro: int) -> Decimal:
-    """Micro-dollars back to exact USD."""
-    return Decimal(micro) * MICRO
+    """Micro-dollars back to exact USD (zero as plain 0, not 0E-6)."""
+    return Decimal(micro) * MICRO if micro else Decimal(0)
 
 
 def _now() -> datetime:

@@ -26,10 +26,6 @@ from promptready.ledger.store import Ledger
 log = logging.getLogger(__name__)
 
 
-def _usd(micro: int) -> Decimal:
-    return usd(micro) if micro else Decimal(0)  # "0", not "0E-6", in /v1/usage
-
-
 class _Spend:
     """Per-app spend for one UTC day and its month, in whole micro-dollars (int sums are exact
     and several times cheaper than Decimal ones on the hot path)."""
@@ -100,11 +96,11 @@ class BatchWriter:
     def spent(self, app: str) -> tuple[Decimal, Decimal]:
         """USD this app spent today and this month (UTC)."""
         today, month, _ = self.spent_micro(app)
-        return _usd(today), _usd(month)
+        return usd(today), usd(month)
 
     def spent_total(self) -> Decimal:
         """USD all apps spent this month (UTC)."""
-        return _usd(self.spent_micro("")[2])
+        return usd(self.spent_micro("")[2])
 
     def spent_micro(self, app: str) -> tuple[int, int, int]:
         """Micro-dollars this app spent today and this month, and all apps this month (UTC):
