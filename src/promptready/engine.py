@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from promptready.ledger.records import UsageRecord
     from promptready.providers.openai_compat import Usage
     from promptready.providers.registry import ProviderRegistry
+    from promptready.providers.routing import Route
 
 
 class Mode(StrEnum):
@@ -143,6 +144,11 @@ class Engine:
             chosen_fmt or parse_format(self.settings.enhance.format),
         )
 
+    def ai_routes(self) -> list[Route]:
+        """The models AI mode tries, in order (the enhance model, else the default, then the
+        fallbacks); NotConfiguredError when there is none. No network."""
+        return self.registry.routes(self.settings.ai.enhance_model or None)
+
     def enhance(
         self, text: str, mode: Mode | str | None = None, fmt: OutputFormat | str | None = None
     ) -> EnhanceResult:
@@ -252,7 +258,7 @@ class Engine:
         started = time.perf_counter()
         offline = enhance(text, fmt)
         offline_ms = (time.perf_counter() - started) * 1000
-        routes = self.registry.routes(self.settings.ai.enhance_model or None)
+        routes = self.ai_routes()
         body = {"messages": build_messages(text, offline.analysis), "temperature": 0.2}
         attempts = Attempts()
         pieces: list[str] = []

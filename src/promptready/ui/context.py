@@ -136,14 +136,10 @@ class DesktopContext(QObject):
         from promptready.errors import PromptReadyError
 
         try:
-            ref = self.engine.registry.parse(
-                self.settings.ai.enhance_model or self.settings.ai.model or ""
-            )
-            if ref.provider not in self.engine.registry.with_keys():
-                self.engine.registry.provider(ref.provider)  # raises with the fix when keyless
+            route = self.engine.ai_routes()[0]
         except PromptReadyError as exc:
             return AiTarget(problem=str(exc))
-        return AiTarget(ref.provider, ref.model)
+        return AiTarget(route.provider.name, route.model)
 
     def estimate(self, text: str, target: AiTarget | None) -> Estimate:
         """Tokens of ``text``, and the cost of enhancing it with ``target`` (None: offline).
