@@ -62,6 +62,8 @@ _DIFF_LINE = re.compile(
 
 
 _AMOUNT_LINE = re.compile(r"^\s*[^\d\n]{2,60}?[\s:=]\s*[~$€£]?\s*\d[\d,.]*\s*[%kKmM€$£]?\b")
+# Where a sentence ends (kept text is split here, never rewritten).
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _TABLE_RULE = re.compile(r"^\s*(?:[-+=|: ]+|\(\d+ rows?\))\s*$")
 _SYMBOL = re.compile(r"[(){}\[\]<>=;:$^*+?\\|/&!~.,'\"`#@%-]")
 

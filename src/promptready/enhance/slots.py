@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from promptready.enhance.blocks import SENTENCE_END
 from promptready.enhance.language import WINDOW
 from promptready.enhance.model import Slots
 
@@ -46,7 +47,6 @@ _CONSTRAINT = re.compile(
 )
 _EXAMPLE = re.compile(r"\b(?:e\.g\.|for example|for instance|such as|like this)")
 _CLAUSE = re.compile(r"(?<=[.!?])\s+|\n+")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def _first(pattern: re.Pattern[str], text: str, low: str, group: str) -> str | None:
@@ -63,7 +63,7 @@ def _first(pattern: re.Pattern[str], text: str, low: str, group: str) -> str | N
 def extract_slots(request_text: str) -> Slots:
     """What the request already says about goal, audience, tone, length, format and so on."""
     head = request_text[:WINDOW]
-    sentences = [s for s in _SENTENCE_END.split(head.strip()) if s]
+    sentences = [s for s in SENTENCE_END.split(head.strip()) if s]
     goal = sentences[0][:200] if sentences else None
     # Matched per clause: a pattern spanning "[^.]*" before the cue backtracks quadratically.
     clauses = [c.strip() for c in _CLAUSE.split(head) if c.strip()]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from promptready.enhance.blocks import Block
+from promptready.enhance.blocks import SENTENCE_END, Block
 from promptready.enhance.language import WINDOW, language_of
 from promptready.enhance.lexicon import lexicon
 from promptready.enhance.model import ContentKind, TaskType
@@ -63,10 +63,6 @@ _LOG_FAILURE = re.compile(
 )
 _WORD_AFTER = re.compile(r"\s+(?:please\s+|pls\s+|plz\s+|just\s+|maybe\s+)?(\w+)")
 _QUESTION_SENTENCE = re.compile(r"[^.!?\n]*\?")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def cue_text(request: list[Block]) -> str:
@@ -99,7 +95,7 @@ def _heads(cues: str) -> list[tuple[int, int]]:
     start = 0
     for paragraph in cues.split("\n\n"):
         end = start + len(paragraph)
-        sentence = _SENTENCE_END.search(paragraph)
+        sentence = SENTENCE_END.search(paragraph)
         stop = start + (sentence.start() if sentence else len(paragraph))
         topic = lex.topic_breaks.search(cues, start, stop)
         spans.append((start, topic.start() if topic else stop))
