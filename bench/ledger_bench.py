@@ -159,7 +159,7 @@ def bench_queries(path: Path) -> None:
     line("30-day summary by model", f"{by_model * 1e3:.2f} ms", "plain GROUP BY model",
          f"{plain_model * 1e3:.1f} ms", f"{by_model / plain_model:.4f}", "goal < 100 ms")  # fmt: skip
 
-    counters = BatchWriter(path, interval_s=60)
+    counters = BatchWriter(path)
     check = timed(lambda: [counters.spent("editor") for _ in range(10_000)], 3) / 10_000
     counters.close()
     day = TODAY.date().isoformat()

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from pathlib import Path
+from typing import Any
 
 import pytest
 from keyrings.alt.file import PlaintextKeyring
 
 from promptready.engine import Engine, Mode
 from promptready.errors import NotConfiguredError
-from promptready.ledger.records import UsageRecord
+from promptready.ledger.meter import Meter
+from promptready.ledger.store import Ledger
+from promptready.ledger.writer import BatchWriter
+from promptready.pricing import load_rate_card
 from promptready.providers.registry import ProviderRegistry
 from promptready.secrets import ApiKey, SecretStore
 from promptready.settings import AISettings, Settings
@@ -139,32 +144,48 @@ async def test_missing_usage_is_counted_with_tiktoken_and_marked_estimated(
     assert result.ai.completion_tokens == 5 and (result.ai.prompt_tokens or 0) > 100
 
 
-class Rows:
-    """A recorder that keeps the rows the engine writes."""
-
-    def __init__(self) -> None:
-        self.rows: list[UsageRecord] = []
-
-    def __call__(self, row: UsageRecord) -> None:
-        self.rows.append(row)
+def metered(engine: Engine, path: Path, source: str = "cli") -> Engine:
+    """``engine`` with a meter on a real ledger file."""
+    meter = Meter(BatchWriter(path), load_rate_card())
+    return Engine(engine.settings, engine.registry, meter=meter, source=source)
 
 
-async def test_every_ai_call_is_one_ledger_row_with_tokens_and_cost(upstream: FakeUpstream) -> None:
-    rows = Rows()
-    engine = ai_engine(upstream)
-    engine = Engine(engine.settings, engine.registry, recorder=rows, source="popup")
+def rows_of(engine: Engine) -> list[dict[str, Any]]:
+    assert engine.meter is not None
+    engine.meter.close()
+    return list(Ledger(engine.meter.writer.path).rows())
+
+
+async def test_every_ai_call_is_one_ledger_row_with_tokens_and_cost(
+    upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    engine = metered(ai_engine(upstream), tmp_path / "l.db", source="popup")
     upstream.script(Script(status=500), Script(content="Rename photos by date."))
     result = await engine.enhance_async(ROUGH, mode="ai")
     await engine.registry.close()
-    (row,) = rows.rows
-    assert row.source == "popup" and row.mode == "byok" and row.status == "ok"
-    assert row.model == "main-model" and row.completion_tokens == 4 and row.prompt_tokens == 9
-    assert row.hops == "fake/main-model:500 → fake/main-model:ok"
-    assert row.latency_ms == result.timings.total_ms
+    (row,) = rows_of(engine)
+    assert row["source"] == "popup" and row["mode"] == "byok" and row["status"] == "ok"
+    assert row["model"] == "main-model" and row["completion_tokens"] == 4
+    assert row["prompt_tokens"] == 9
+    assert row["hops"] == "fake/main-model:500 → fake/main-model:ok"
+    assert row["latency_ms"] == result.timings.total_ms
 
 
-async def test_cancelled_call_is_recorded_as_cancelled(upstream: FakeUpstream) -> None:
-    rows = Rows()
-    base = ai_engine(upstream)
-    await cancel_midway(Engine(base.settings, base.registry, recorder=rows), upstream)
-    assert [r.status for r in rows.rows] == ["cancelled"]
+async def test_the_row_is_committed_before_the_result_is_returned(
+    upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    engine = metered(ai_engine(upstream), tmp_path / "l.db")
+    await engine.enhance_async(ROUGH, mode="ai")
+    await engine.registry.close()
+    assert len(list(Ledger(tmp_path / "l.db").rows())) == 1  # another connection sees it
+    rows_of(engine)
+
+
+async def test_cancelled_call_is_recorded_as_cancelled_with_what_arrived(
+    upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    engine = metered(ai_engine(upstream), tmp_path / "l.db")
+    await cancel_midway(engine, upstream)
+    (row,) = rows_of(engine)
+    assert row["status"] == "cancelled" and row["tokens_estimated"]
+    assert row["prompt_tokens"] > 0

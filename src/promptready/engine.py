@@ -11,7 +11,6 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -20,10 +19,10 @@ from promptready.settings import Settings
 
 if TYPE_CHECKING:
     from promptready.enhance import Analysis, Change, Enhancement, OutputFormat
-    from promptready.ledger.records import UsageRecord
-    from promptready.providers.openai_compat import Usage
+    from promptready.ledger.meter import Caller, Hold, Meter
     from promptready.providers.registry import ProviderRegistry
-    from promptready.providers.routing import Route
+    from promptready.providers.routing import FallbackPolicy, Route
+    from promptready.providers.wire import Usage
 
 
 class Mode(StrEnum):
@@ -74,7 +73,19 @@ class EnhanceResult:
 
 
 OnDelta = Callable[[str], None]
-Recorder = Callable[["UsageRecord"], None]
+Notice = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class _AIRequest:
+    """One AI enhancement as asked: the text, and who asked and how."""
+
+    text: str
+    fmt: OutputFormat
+    caller: Caller
+    on_delta: OnDelta | None = None
+    request_id: str | None = None
+    notice: Notice | None = None
 
 
 def parse_mode(value: str) -> Mode:
@@ -97,21 +108,38 @@ def parse_format(value: str) -> OutputFormat:
 
 
 class Engine:
-    """Enhance text in the configured (or requested) mode and format."""
+    """Enhance text in the configured (or requested) mode and format.
+
+    With a meter, every call is one ledger row written through it (committed before the result
+    is returned), charged to the caller's app; without one, nothing is recorded.
+    """
 
     def __init__(
         self,
         settings: Settings | None = None,
         registry: ProviderRegistry | None = None,
-        recorder: Recorder | None = None,
+        meter: Meter | Callable[[], Meter] | None = None,
         source: str = "cli",
         latency_source: Callable[[], dict[str, float]] | None = None,
     ) -> None:
         self._latency_source = latency_source
         self.settings = settings or Settings()
         self._registry = registry
-        self._recorder = recorder
+        # A function opens the meter on first use: the tray appears before SQLite is touched.
+        self._meter: Meter | None = None if callable(meter) else meter
+        self._open_meter: Callable[[], Meter] | None = meter if callable(meter) else None
         self.source = source
+
+    @property
+    def meter(self) -> Meter | None:
+        """The meter every call is recorded through (None: nothing is recorded)."""
+        if self._meter is None and self._open_meter is not None:
+            self._meter, self._open_meter = self._open_meter(), None
+        return self._meter
+
+    @meter.setter
+    def meter(self, meter: Meter | None) -> None:
+        self._meter, self._open_meter = meter, None
 
     @property
     def registry(self) -> ProviderRegistry:
@@ -149,14 +177,27 @@ class Engine:
         fallbacks); NotConfiguredError when there is none. No network."""
         return self.registry.routes(self.settings.ai.enhance_model or None)
 
+    def fallback_policy(self) -> FallbackPolicy:
+        """Retries, the first-byte clock per try and the overall deadline, from settings."""
+        from promptready.providers.routing import FallbackPolicy
+
+        ai = self.settings.ai
+        return FallbackPolicy(first_byte_s=ai.first_byte_s, deadline_s=ai.deadline_s)
+
+    def caller(self, app: str | None = None) -> Caller:
+        """This engine's callers by default: its source, no app."""
+        from promptready.ledger.meter import Caller
+
+        return Caller(self.source, app)
+
     def enhance(
         self, text: str, mode: Mode | str | None = None, fmt: OutputFormat | str | None = None
     ) -> EnhanceResult:
         """Enhance ``text`` from synchronous code (the CLI); see ``enhance_async``."""
         chosen_mode, chosen_fmt = self.choose(mode, fmt)
         if chosen_mode is Mode.OFFLINE:
-            return self._record(text, self._offline_result(text, chosen_fmt))
-        return self._record(text, asyncio.run(self._run_closing(text, chosen_fmt, None)))
+            return self._offline_recorded(text, chosen_fmt, self.caller())
+        return asyncio.run(self._run_closing(text, chosen_fmt))
 
     async def enhance_async(
         self,
@@ -164,109 +205,108 @@ class Engine:
         mode: Mode | str | None = None,
         fmt: OutputFormat | str | None = None,
         on_delta: OnDelta | None = None,
+        *,
+        caller: Caller | None = None,
+        request_id: str | None = None,
+        notice: Notice | None = None,
     ) -> EnhanceResult:
         """Enhance ``text``; AI output is streamed to ``on_delta`` and cancellable by the caller.
 
-        Raises InputError for unusable text and NotConfiguredError for AI mode with no provider;
-        any AI failure after that returns the offline result with ``fallback_reason`` set.
+        ``caller`` says whose call it is (its app's budget applies); ``notice`` hears, once per
+        try, which model is still being waited for. Raises InputError for unusable text,
+        NotConfiguredError for AI mode with no provider and BudgetError when the caller's budget
+        refuses it; any AI failure after that returns the offline result with
+        ``fallback_reason`` set.
         """
         chosen_mode, chosen_fmt = self.choose(mode, fmt)
+        caller = caller or self.caller()
         if chosen_mode is Mode.OFFLINE:
-            return self._record(text, self._offline_result(text, chosen_fmt))
-        started = time.perf_counter()
-        try:
-            result = await self._ai_result(text, chosen_fmt, on_delta)
-        except asyncio.CancelledError:
-            self._record_cancelled((time.perf_counter() - started) * 1000)
-            raise
-        return self._record(text, result)
+            return self._offline_recorded(text, chosen_fmt, caller, request_id)
+        request = _AIRequest(text, chosen_fmt, caller, on_delta, request_id, notice)
+        return await self._ai_recorded(request)
 
-    def _record(self, text: str, result: EnhanceResult) -> EnhanceResult:
-        """One ledger row for the call (when the engine has a recorder)."""
-        if self._recorder is None:
-            return result
-        from promptready.ledger.records import UsageRecord
-
-        ai = result.ai
-        attempted_ai = ai is not None or result.fallback_reason is not None
-        self._recorder(
-            UsageRecord(
-                source=self.source,
-                mode="byok" if attempted_ai else "offline",
-                status="error" if result.fallback_reason and ai is None else "ok",
-                provider=ai.provider if ai else None,
-                model=ai.model if ai else None,
-                prompt_tokens=(ai.prompt_tokens or 0) if ai else 0,
-                completion_tokens=(ai.completion_tokens or 0) if ai else 0,
-                tokens_estimated=ai.tokens_estimated if ai else False,
-                cost_usd=self._cost(ai),
-                latency_ms=result.timings.total_ms,
-                ttft_ms=result.timings.ttft_ms,
-                error_code="ai_failed" if result.fallback_reason and ai is None else None,
-                hops=ai.hops if ai else None,
-                prompt_text=text,
-            )
-        )
+    def _offline_recorded(
+        self, text: str, fmt: OutputFormat, caller: Caller, request_id: str | None = None
+    ) -> EnhanceResult:
+        result = self._offline_result(text, fmt)
+        if self.meter is not None:
+            hold = self.meter.hold(caller, request_id=request_id, mode="offline")
+            hold.latency_ms = result.timings.total_ms
+            hold.prompt_text = text
+            hold.settle_now()
         return result
 
-    def _record_cancelled(self, elapsed_ms: float) -> None:
-        if self._recorder is not None:
-            from promptready.ledger.records import UsageRecord
-
-            self._recorder(
-                UsageRecord(
-                    source=self.source, mode="byok", status="cancelled", latency_ms=elapsed_ms
-                )
-            )
-
-    def _cost(self, ai: AIDetails | None) -> Decimal:
-        if ai is None or ai.prompt_tokens is None:
-            return Decimal(0)
-        from promptready.pricing import cost_usd, load_rate_card
-
-        card = load_rate_card().with_overrides(self.settings.pricing.models)
-        price = card.price(ai.model, ai.provider)
-        if price is None:
-            return Decimal(0)  # unpriced model: tokens are still recorded
-        return cost_usd(price, ai.prompt_tokens, ai.completion_tokens or 0)
-
-    async def _run_closing(
-        self, text: str, fmt: OutputFormat, on_delta: OnDelta | None
-    ) -> EnhanceResult:
+    async def _run_closing(self, text: str, fmt: OutputFormat) -> EnhanceResult:
         try:
-            return await self._ai_result(text, fmt, on_delta)
+            return await self._ai_recorded(_AIRequest(text, fmt, self.caller()))
         finally:
             await self.registry.close()
 
-    def _offline_result(self, text: str, fmt: OutputFormat) -> EnhanceResult:
+    async def _ai_recorded(self, request: _AIRequest) -> EnhanceResult:
+        """AI mode under a meter hold: admitted by the caller's budget, one row when done."""
+        from contextlib import nullcontext
+
+        from promptready.enhance.ai import build_messages
+
+        routes = self.ai_routes()
+        offline, offline_ms = self._offline_timed(request.text, request.fmt)
+        body = {"messages": build_messages(request.text, offline.analysis), "temperature": 0.2}
+        hold = None
+        if self.meter is not None:
+            from promptready.ledger.meter import TokenBound
+
+            # Bytes / 2 bounds the prompt's tokens; a rewrite is about as long as its input.
+            size = -(-len(str(body["messages"]).encode()) // 2)
+            bound = TokenBound(size, size)
+            hold = self.meter.hold(request.caller, routes, bound, request_id=request.request_id)
+            hold.prompt_text = request.text
+        async with hold if hold is not None else nullcontext():
+            result = await self._ai_result(
+                request, routes=routes, body=body, offline=offline, offline_ms=offline_ms, hold=hold
+            )
+            if hold is not None:
+                hold.latency_ms = result.timings.total_ms
+                await hold.settle()
+        return result
+
+    def _offline_timed(self, text: str, fmt: OutputFormat) -> tuple[Enhancement, float]:
         from promptready.enhance import enhance
 
         started = time.perf_counter()
         offline = enhance(text, fmt)
-        elapsed = (time.perf_counter() - started) * 1000
+        return offline, (time.perf_counter() - started) * 1000
+
+    def _offline_result(self, text: str, fmt: OutputFormat) -> EnhanceResult:
+        offline, elapsed = self._offline_timed(text, fmt)
         return _result(offline, Mode.OFFLINE, Timings(elapsed, elapsed))
 
     async def _ai_result(
-        self, text: str, fmt: OutputFormat, on_delta: OnDelta | None
+        self,
+        request: _AIRequest,
+        *,
+        routes: list[Route],
+        body: dict[str, Any],
+        offline: Enhancement,
+        offline_ms: float,
+        hold: Hold | None,
     ) -> EnhanceResult:
-        from promptready.enhance import enhance
-        from promptready.enhance.ai import build_messages, clean_output
+        from promptready.enhance.ai import clean_output
         from promptready.providers.errors import UpstreamError
         from promptready.providers.openai_compat import StreamDelta, StreamEnd
         from promptready.providers.routing import Attempts, stream_with_fallback
 
-        started = time.perf_counter()
-        offline = enhance(text, fmt)
-        offline_ms = (time.perf_counter() - started) * 1000
-        routes = self.ai_routes()
-        body = {"messages": build_messages(text, offline.analysis), "temperature": 0.2}
+        started = time.perf_counter() - offline_ms / 1000
         attempts = Attempts()
         pieces: list[str] = []
         usage: Usage | None = None
         ttft: float | None = None
         route = routes[0]
+        on_delta = request.on_delta
+        stream = stream_with_fallback(
+            routes, body, policy=self.fallback_policy(), attempts=attempts, notice=request.notice
+        )
         try:
-            async for current, event in stream_with_fallback(routes, body, attempts=attempts):
+            async for current, event in stream:
                 route = current
                 if isinstance(event, StreamDelta):
                     if ttft is None:
@@ -277,23 +317,33 @@ class Engine:
                 elif isinstance(event, StreamEnd):
                     usage = event.usage
         except UpstreamError as error:
+            if hold is not None:
+                hold.status, hold.error_code, hold.hops = "error", "ai_failed", attempts.summary()
             return _result(
                 offline,
                 Mode.OFFLINE,
                 Timings((time.perf_counter() - started) * 1000, offline_ms),
                 fallback_reason=f"AI mode failed, so this is the offline result: {error}",
             )
+        except asyncio.CancelledError:
+            if hold is not None:  # what arrived before the caller gave up is still billed
+                hold.answered_by(route)
+                hold.usage = _estimate_usage(body, "".join(pieces), route.model)
+            raise
         total_ms = (time.perf_counter() - started) * 1000
         raw = "".join(pieces)
         usage = usage or _estimate_usage(body, raw, route.model)
         details = AIDetails(
             provider=route.provider.name,
             model=route.model,
-            prompt_tokens=usage.prompt_tokens if usage else None,
-            completion_tokens=usage.completion_tokens if usage else None,
-            tokens_estimated=usage.estimated if usage else True,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            tokens_estimated=usage.estimated,
             hops=attempts.summary(),
         )
+        if hold is not None:
+            hold.answered_by(route)
+            hold.usage, hold.ttft_ms, hold.hops = usage, ttft, details.hops
         cleaned = clean_output(raw)
         if cleaned is None:
             return _result(
@@ -307,7 +357,7 @@ class Engine:
         return EnhanceResult(
             text=cleaned,
             mode=Mode.AI,
-            format=fmt,
+            format=offline.format,
             analysis=offline.analysis,
             changes=offline.changes,
             timings=Timings(total_ms, offline_ms, ttft),
@@ -318,7 +368,7 @@ class Engine:
 def _estimate_usage(body: dict[str, Any], completion: str, model: str) -> Usage:
     """Count tokens ourselves when the upstream reported none (marked as an estimate)."""
     from promptready import tokens
-    from promptready.providers.openai_compat import Usage
+    from promptready.providers.wire import Usage
 
     prompt = tokens.count_messages(body["messages"], model)
     answer = tokens.count_text(completion, model)
@@ -351,29 +401,20 @@ def open_registry() -> tuple[ProviderRegistry, tuple[str, ...]]:
 
 
 def open_engine(source: str = "cli") -> tuple[Engine, tuple[str, ...]]:
-    """An Engine on the user's settings file that records every call in the ledger, plus any
-    problems found in the settings file."""
+    """An Engine on the user's settings file that records every call through this process's
+    meter, plus any problems found in the settings file."""
+    from promptready.ledger.meter import process_meter
     from promptready.paths import app_paths
     from promptready.settings import load_settings
 
     paths = app_paths()
     loaded = load_settings(paths.settings_file)
-    ledger_box: list[Any] = []
 
-    def ledger() -> Any:
-        # Opened on first use only: --help and offline start-up never touch SQLite.
-        if not ledger_box:
-            from promptready.ledger.store import Ledger
-
-            ledger_box.append(Ledger(paths.ledger_file, loaded.settings.privacy.store_prompts))
-        return ledger_box[0]
-
-    def record(row: UsageRecord) -> None:
-        ledger().write([row])
+    def meter() -> Meter:
+        return process_meter(paths.ledger_file, loaded.settings)
 
     def latencies() -> dict[str, float]:
-        result: dict[str, float] = ledger().latencies()
-        return result
+        return meter().latencies()
 
-    engine = Engine(loaded.settings, recorder=record, source=source, latency_source=latencies)
+    engine = Engine(loaded.settings, meter=meter, source=source, latency_source=latencies)
     return engine, loaded.problems

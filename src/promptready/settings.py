@@ -116,6 +116,22 @@ class AISettings:
     timeout_s: int = field(
         default=60, metadata=meta("Seconds to wait for a provider.", minimum=1, maximum=600)
     )
+    first_byte_s: int = field(
+        default=10,
+        metadata=meta(
+            "Seconds AI mode waits for a model's first word before trying the next fallback.",
+            minimum=1,
+            maximum=600,
+        ),
+    )
+    deadline_s: int = field(
+        default=30,
+        metadata=meta(
+            "Seconds AI mode waits in all (every try and fallback) before the offline result.",
+            minimum=1,
+            maximum=3600,
+        ),
+    )
     custom_providers: dict[str, str] = field(
         default_factory=dict,
         metadata=meta(

@@ -19,4 +19,6 @@ def test_budgets_are_priced_with_the_users_own_prices() -> None:
         assert gateway.meter.card.price("openai/gpt-4o") == mine
     finally:
         if gateway.meter is not None:
-            gateway.meter.writer.close()
+            gateway.meter.close()
+        for release in gateway.on_shutdown:
+            release()

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from promptready.gateway.apps import AppLimits
-from promptready.gateway.metering import Meter
+from promptready.ledger.meter import Meter
 from promptready.ledger.store import Ledger
 from promptready.ledger.writer import BatchWriter
 from promptready.pricing import cost_usd, load_rate_card

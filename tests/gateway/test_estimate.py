@@ -5,7 +5,8 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from promptready.gateway.estimate import DEFAULT_COMPLETION_TOKENS, TokenBound, token_bound
+from promptready.gateway.estimate import DEFAULT_COMPLETION_TOKENS, token_bound
+from promptready.ledger.meter import TokenBound
 from promptready.tokens import count_messages
 
 CHAT = "/chat/completions"

@@ -17,7 +17,7 @@ from keyrings.alt.file import PlaintextKeyring
 from promptready.engine import Engine
 from promptready.gateway.app import Gateway
 from promptready.gateway.apps import AppRegistry
-from promptready.gateway.metering import Meter
+from promptready.ledger.meter import Meter
 from promptready.ledger.store import Ledger
 from promptready.ledger.writer import BatchWriter
 from promptready.pricing import load_rate_card

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import orjson
 
-from promptready.gateway.cache import (
-    ResponseCache,
-    cache_key,
-    completion_as_sse,
-    completion_from_sse,
-)
+from promptready.gateway.cache import ResponseCache, cache_key
 from promptready.gateway.limits import RateLimiter
+from promptready.providers.wire import completion_as_sse, completion_from_sse
 
 
 class Clock:
@@ -78,7 +74,7 @@ COMPLETION = {
 
 def test_cached_completion_replays_as_an_sse_stream() -> None:
     completion = COMPLETION
-    stream = completion_as_sse(orjson.dumps(completion), include_usage=True)
+    stream = completion_as_sse(completion, include_usage=True)
     events = [e for e in stream.split(b"\n\n") if e]
     assert events[-1] == b"data: [DONE]"
     chunks = [orjson.loads(e.removeprefix(b"data: ")) for e in events[:-1]]
@@ -89,8 +85,8 @@ def test_cached_completion_replays_as_an_sse_stream() -> None:
 
 def test_a_replayed_stream_rebuilds_the_same_completion() -> None:
     completion = COMPLETION
-    rebuilt = completion_from_sse(completion_as_sse(orjson.dumps(completion), include_usage=True))
-    assert rebuilt is not None and orjson.loads(rebuilt) == completion
+    rebuilt = completion_from_sse(completion_as_sse(completion, include_usage=True))
+    assert rebuilt == completion
 
 
 def test_streams_with_tool_calls_or_errors_are_not_cached() -> None:

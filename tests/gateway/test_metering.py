@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 
 from promptready.gateway.apps import AppLimits
-from promptready.gateway.metering import Meter
+from promptready.ledger.meter import Meter
 from promptready.ledger.store import Ledger
 from promptready.ledger.writer import BatchWriter
 from promptready.pricing import load_rate_card
@@ -27,7 +27,7 @@ CHAT = {
 
 def test_calls_are_metered_and_budgets_enforced(upstream: FakeUpstream, tmp_path: Path) -> None:
     app = make_gateway(upstream, tmp_path)
-    app.meter = Meter(BatchWriter(tmp_path / "ledger.db", interval_s=0.05), load_rate_card())
+    app.meter = Meter(BatchWriter(tmp_path / "ledger.db"), load_rate_card())
     _, token = app.apps.create("tight", AppLimits(budget_usd_day=Decimal("0.00001")))
     auth = {"Authorization": f"Bearer {token}"}
     with serve(app, lifespan="on") as url:

@@ -27,7 +27,8 @@ def recount(ledger: Ledger) -> list[tuple[object, ...]]:
     """What the rollups should hold, recomputed from the rows."""
     return ledger.conn.execute(
         "SELECT day, source, COALESCE(app, ''), mode, COALESCE(model, ''), COUNT(*), "
-        "SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_micro_usd), SUM(credits) "
+        "SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_micro_usd), SUM(credits), "
+        "SUM(unpriced) "
         "FROM calls GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"
     ).fetchall()
 

@@ -33,7 +33,7 @@ import pathlib, sys
 from decimal import Decimal
 from promptready.ledger.records import UsageRecord
 from promptready.ledger.writer import BatchWriter
-writer = BatchWriter(pathlib.Path(sys.argv[1]), interval_s=0.01, batch_size=50)
+writer = BatchWriter(pathlib.Path(sys.argv[1]))
 for i in range(int(sys.argv[2]) * 10):
     writer.submit(UsageRecord(source="gateway", mode="byok", app="app", cost_usd=Decimal("0.0001")))
 writer.close()

@@ -1,8 +1,10 @@
-"""The batching writer: submit hands over at once; rows land on a timer, on flush and on close,
-and a batch that fails to write is kept and retried; budget counters follow every submit."""
+"""The group-commit writer: submit hands over at once and the row lands with the next batch (no
+timer); commit waits until it is on disk; a batch that fails to write is kept and retried;
+budget counters follow every submit."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -44,10 +46,10 @@ class FlakyLedger(Ledger):
         return super().write(records)
 
 
-def test_submitted_rows_land_on_the_timer(
+def test_a_submitted_row_lands_without_any_flush(
     open_ledger: Callable[..., Ledger], tmp_path: Path
 ) -> None:
-    writer = BatchWriter(tmp_path / "l.db", interval_s=0.05)
+    writer = BatchWriter(tmp_path / "l.db")
     writer.submit(now_record())
     assert wait_for_rows(open_ledger(), 1) == 1
     writer.close()
@@ -56,7 +58,7 @@ def test_submitted_rows_land_on_the_timer(
 def test_close_writes_what_is_still_queued(
     open_ledger: Callable[..., Ledger], tmp_path: Path
 ) -> None:
-    writer = BatchWriter(tmp_path / "l.db", interval_s=60)
+    writer = BatchWriter(tmp_path / "l.db")
     for _ in range(10):
         writer.submit(now_record())
     writer.close()
@@ -65,13 +67,40 @@ def test_close_writes_what_is_still_queued(
     assert rollups(ledger) == recount(ledger)
 
 
-def test_a_full_batch_is_written_without_waiting_for_the_timer(
+async def test_commit_returns_once_the_row_is_in_the_file(
     open_ledger: Callable[..., Ledger], tmp_path: Path
 ) -> None:
-    writer = BatchWriter(tmp_path / "l.db", interval_s=60, batch_size=5)
-    for _ in range(5):
-        writer.submit(now_record())
-    assert wait_for_rows(open_ledger(), 5) == 5
+    writer = BatchWriter(tmp_path / "l.db")
+    row = now_record()
+    await writer.commit(row)
+    assert [r["id"] for r in open_ledger().last(1)] == [row.id]
+    writer.close()
+
+
+async def test_concurrent_commits_all_land_sharing_batches(
+    open_ledger: Callable[..., Ledger], tmp_path: Path
+) -> None:
+    class CountingLedger(Ledger):
+        batches = 0
+
+        def write(self, records: Sequence[UsageRecord]) -> int:
+            CountingLedger.batches += 1
+            return super().write(records)
+
+    writer = BatchWriter(tmp_path / "l.db", ledger=CountingLedger(tmp_path / "l.db"))
+    rows = [now_record() for _ in range(200)]
+    await asyncio.gather(*(writer.commit(r) for r in rows))
+    assert len(list(open_ledger().rows())) == 200
+    assert CountingLedger.batches < 200  # rows that waited together shared a commit
+    writer.close()
+
+
+def test_commit_now_blocks_until_the_row_is_in_the_file(
+    open_ledger: Callable[..., Ledger], tmp_path: Path
+) -> None:
+    writer = BatchWriter(tmp_path / "l.db")
+    writer.commit_now(now_record())
+    assert len(list(open_ledger().rows())) == 1
     writer.close()
 
 
@@ -79,24 +108,12 @@ def test_a_failed_batch_is_kept_and_retried(
     open_ledger: Callable[..., Ledger], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     flaky = FlakyLedger(tmp_path / "l.db", failures=2)
-    writer = BatchWriter(tmp_path / "l.db", interval_s=0.02, ledger=flaky)
+    writer = BatchWriter(tmp_path / "l.db", retry_s=0.02, ledger=flaky)
     writer.submit(now_record())
     writer.submit(now_record())
     assert wait_for_rows(open_ledger(), 2) == 2
     assert flaky.failures == 0 and "will retry" in caplog.text
     writer.close()
-
-
-def test_flush_that_fails_keeps_the_rows_queued(tmp_path: Path) -> None:
-    writer = BatchWriter(
-        tmp_path / "l.db", interval_s=60, ledger=FlakyLedger(tmp_path / "l.db", failures=1)
-    )
-    writer.submit(now_record())
-    with pytest.raises(sqlite3.OperationalError):
-        writer.flush()
-    assert writer.pending == 1
-    writer.close()
-    assert writer.pending == 0
 
 
 def test_submit_after_close_is_refused(tmp_path: Path) -> None:
@@ -111,7 +128,7 @@ def test_spend_counters_start_from_the_file_and_follow_submits(
     open_ledger: Callable[..., Ledger], tmp_path: Path
 ) -> None:
     open_ledger().write([now_record(cost_usd=Decimal("1"))])
-    writer = BatchWriter(tmp_path / "l.db", interval_s=60)
+    writer = BatchWriter(tmp_path / "l.db")
     writer.submit(now_record(cost_usd=Decimal("0.5")))
     writer.submit(now_record(app="other", cost_usd=Decimal("2")))
     assert writer.spent("editor") == (Decimal("1.5"), Decimal("1.5"))
@@ -134,7 +151,7 @@ def test_spend_counters_count_earlier_days_in_the_month_only(
 def test_spend_counters_pick_up_other_processes_at_the_next_resync(
     open_ledger: Callable[..., Ledger], tmp_path: Path
 ) -> None:
-    writer = BatchWriter(tmp_path / "l.db", interval_s=0.02, resync_s=0.05)
+    writer = BatchWriter(tmp_path / "l.db", resync_s=0.05)
     writer.submit(now_record(cost_usd=Decimal("0.25")))
     open_ledger().write([now_record(cost_usd=Decimal("1"))])  # as the CLI would
     deadline = time.monotonic() + 5

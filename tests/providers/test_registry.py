@@ -27,8 +27,13 @@ def test_bare_model_goes_to_the_default_provider() -> None:
     assert registry(provider="groq").parse("llama-3.1-8b") == ModelRef("groq", "llama-3.1-8b")
 
 
-def test_unknown_prefix_is_part_of_the_model_name() -> None:
-    ref = registry(provider="together").parse("meta-llama/Llama-3.3-70B")
+def test_unknown_prefix_is_refused_naming_the_known_providers() -> None:
+    with pytest.raises(NotConfiguredError, match=r"Unknown provider 'nosuch'.*openai"):
+        registry(provider="together").parse("nosuch/model")
+
+
+def test_a_model_id_with_slashes_is_named_after_its_provider() -> None:
+    ref = registry(provider="openai").parse("together/meta-llama/Llama-3.3-70B")
     assert ref == ModelRef("together", "meta-llama/Llama-3.3-70B")
 
 

@@ -11,6 +11,7 @@ from promptready.providers.retry import RetryPolicy
 from promptready.providers.routing import (
     AllRoutesFailedError,
     Attempts,
+    FallbackPolicy,
     Route,
     chat_with_fallback,
     stream_with_fallback,
@@ -63,7 +64,7 @@ async def test_persistent_5xx_falls_back_to_the_next_model(
 ) -> None:
     upstream.script(Script(status=500), Script(status=502))
     sleeps, attempts = Sleeps(), Attempts()
-    policy = RetryPolicy(attempts=2, base_delay_s=0.25)
+    policy = FallbackPolicy(RetryPolicy(attempts=2, base_delay_s=0.25))
     result = await chat_with_fallback(
         two_routes(upstream, http), BODY, policy=policy, attempts=attempts, sleep=sleeps
     )
@@ -100,7 +101,7 @@ async def test_all_routes_failing_reports_the_last_error_and_every_hop(
         await chat_with_fallback(
             two_routes(upstream, http),
             BODY,
-            policy=RetryPolicy(attempts=2),
+            policy=FallbackPolicy(RetryPolicy(attempts=2)),
             attempts=attempts,
             sleep=Sleeps(),
         )

@@ -48,7 +48,14 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     sockets = bind_sockets(args.host, port, args.allow_remote)
-    app = build_gateway(engine, allow_remote=args.allow_remote)
+    try:
+        app = build_gateway(
+            engine, allow_remote=args.allow_remote, port=sockets[0].getsockname()[1]
+        )
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
 
     def ready(url: str) -> None:
         print(f"listening on {url}", flush=True)

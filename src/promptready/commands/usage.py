@@ -64,8 +64,9 @@ def _money(amount: Decimal) -> str:
 
 
 def format_table(by: str, totals: Sequence[Total]) -> list[str]:
-    """Aligned lines: a header, one line per group, and a totals line."""
-    header = (by, "calls", "prompt tok", "output tok", "cost USD", "credits")
+    """Aligned lines: a header, one line per group, and a totals line; calls to models with no
+    price get an ``unpriced`` column (their cost is unknown, not zero)."""
+    header: tuple[str, ...] = (by, "calls", "prompt tok", "output tok", "cost USD", "credits")
     lines: list[tuple[object, ...]] = [
         (t.key, t.calls, t.prompt_tokens, t.completion_tokens, _money(t.cost_usd), t.credits)
         for t in totals
@@ -80,6 +81,10 @@ def format_table(by: str, totals: Sequence[Total]) -> list[str]:
             sum(t.credits for t in totals),
         )
     )
+    if any(t.unpriced for t in totals):
+        header += ("unpriced",)
+        counts = [t.unpriced for t in totals]
+        lines = [(*line, n) for line, n in zip(lines, [*counts, sum(counts)], strict=True)]
     table = [header, *lines]
     widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
     return [

@@ -3,16 +3,24 @@
 Order on every request: Host must be a loopback name (DNS rebinding), a browser Origin must be
 allow-listed, the bearer token must name an app; only then is the body read (bounded), parsed,
 routed and forwarded. Nothing here rebuilds a URL from the Host header.
+
+The gateway is an adapter over the engine: it routes with the engine's registry, meters with
+the engine's meter (each call reserves against its app's budget first and settles its row,
+committed before the answer's last byte, after) and answers virtual models with the engine
+itself. What it adds is the OpenAI wire: bodies passed through untouched, SSE relayed as it
+arrives (``chat.py``), and a client that hangs up cancelling the upstream call.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import math
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -33,20 +41,22 @@ from promptready.gateway.asgi import (
     send_bytes,
     send_error,
 )
-from promptready.gateway.cache import ResponseCache, cache_key, completion_as_sse
+from promptready.gateway.cache import ResponseCache, cache_key
 from promptready.gateway.chat import Call, Outcome, relay_json, relay_stream
 from promptready.gateway.errors import GatewayError, bad_request, forbidden, unauthorized
-from promptready.gateway.estimate import token_bound
+from promptready.gateway.estimate import partial_usage, token_bound
 from promptready.gateway.limits import RateLimiter
-from promptready.gateway.metering import Meter
 from promptready.gateway.security import (
     bearer_token,
     is_loopback_host,
     origin_allowed,
 )
 from promptready.gateway.shape import check_model, check_shape, parse_json
+from promptready.ledger.meter import BudgetError, Caller, Hold, Meter
+from promptready.ledger.records import usd
 from promptready.providers.errors import UpstreamError
 from promptready.providers.routing import Route
+from promptready.providers.wire import completion_as_sse, wants_usage
 
 DEFAULT_PORT = 8788
 # Our path -> the upstream's path under its base URL.
@@ -77,6 +87,56 @@ class Request:
     headers: Headers = field(default_factory=list)
 
 
+class _HangUp:
+    """Watches for the client hanging up while its call runs, and then cancels the call (so the
+    upstream request is cut too). ``forgive`` turns that cancellation into a normal end."""
+
+    __slots__ = ("_done", "_task", "_watcher", "gone")
+
+    def __init__(self, receive: Receive) -> None:
+        self.gone = False
+        self._done = False
+        self._task = asyncio.current_task()
+        self._watcher = asyncio.ensure_future(receive())
+        self._watcher.add_done_callback(self._heard)
+
+    def _heard(self, watcher: asyncio.Future[Any]) -> None:
+        if self._done or watcher.cancelled() or watcher.exception() is not None:
+            return
+        if watcher.result().get("type") == "http.disconnect" and self._task is not None:
+            self.gone = True
+            self._task.cancel()
+
+    def forgive(self) -> bool:
+        """After a CancelledError: True (and the task uncancelled) when the hang-up caused it."""
+        if self.gone and self._task is not None:
+            self._task.uncancel()
+            return True
+        return False
+
+    def stop(self) -> None:
+        self._done = True
+        self._watcher.cancel()
+
+
+def _fill(hold: Hold, call: Call, model: str, cancelled: bool) -> None:
+    """Copy what the call did onto its hold, for the row."""
+    outcome = call.outcome
+    if outcome.cache_hit:
+        hold.cache_hit, hold.model = True, model
+    else:
+        hold.answered_by(call.route or call.routes[0])
+    hold.ttft_ms, hold.error_code, hold.hops = outcome.ttft_ms, outcome.error_code, call.hops()
+    hold.usage = outcome.usage
+    if cancelled:
+        hold.status, hold.error_code = "cancelled", "client_disconnected"
+        if hold.usage is None:  # what was relayed before the client left is still billed
+            hold.usage = partial_usage(call.request, call.relayed, hold.model or model)
+        return
+    ok = outcome.cache_hit or 200 <= outcome.status < 300
+    hold.status = "ok" if ok and not outcome.error_code else "error"
+
+
 class Gateway:
     """The OpenAI-compatible loopback API over one Engine and one apps file."""
 
@@ -88,7 +148,8 @@ class Gateway:
         meter: Meter | None = None,
     ) -> None:
         self.engine = engine
-        self.meter = meter
+        if meter is not None:
+            engine.meter = meter
         self.apps = apps
         self.config = config or GatewayConfig()
         self._ids = itertools.count(1)
@@ -96,6 +157,32 @@ class Gateway:
         self._apps_checked = 0.0
         self.rate_limiter = RateLimiter()
         self.cache = ResponseCache()
+        self._callers: dict[str, Caller] = {}
+        self.on_shutdown: list[Callable[[], None]] = []  # e.g. let go of the data folder's lock
+
+    @property
+    def meter(self) -> Meter | None:
+        """The engine's meter: one for relayed calls and the engine's own (virtual models)."""
+        return self.engine.meter
+
+    @meter.setter
+    def meter(self, meter: Meter | None) -> None:
+        self.engine.meter = meter
+
+    def caller(self, app: AppToken) -> Caller:
+        """The meter's view of an app: its name and budgets (kept while its limits are)."""
+        limits = app.limits
+        found = self._callers.get(app.name)
+        if (
+            found is None
+            or found.budget_usd_day != limits.budget_usd_day
+            or found.budget_usd_month != limits.budget_usd_month
+        ):
+            found = Caller(
+                "gateway", app.name, limits.budget_usd_day, limits.budget_usd_month, capped=True
+            )
+            self._callers[app.name] = found
+        return found
 
     def _next_request_id(self) -> str:
         return f"{self._id_prefix}{next(self._ids):08x}"
@@ -113,6 +200,11 @@ class Gateway:
             await self._dispatch(scope, receive, send, request)
         except GatewayError as error:
             await send_error(send, error, ours)
+        except BudgetError as error:
+            refused = GatewayError(
+                402, str(error), error.code, type="insufficient_quota", retry=False
+            )
+            await send_error(send, refused, ours)
         except ClientGone:
             return
 
@@ -169,22 +261,49 @@ class Gateway:
         if upstream_path is not None and method == "POST":
             await self._inference(receive, send, request, upstream_path)
         elif path == "/v1/usage" and method == "GET" and self.meter is not None:
-            await send_bytes(send, 200, self.meter.usage(request.app), request.headers)
+            await send_bytes(send, 200, self._usage(request.app), request.headers)
         elif path == "/v1/models" and method == "GET":
-            await send_bytes(send, 200, self._models(request.app), request.headers)
+            await send_bytes(send, 200, await self._models(request.app), request.headers)
         elif upstream_path is not None or path == "/v1/models":
             raise GatewayError(405, f"{method} is not allowed on {path}.", "method_not_allowed")
         else:
             raise GatewayError(404, f"Unknown path {path}.", "not_found")
 
-    def _models(self, app: AppToken) -> bytes:
+    async def _models(self, app: AppToken) -> bytes:
+        """The virtual models and every model of every provider with a key (the app's own
+        allow-list instead, when it has one)."""
         names = list(virtual.MODELS)
         if app.limits.models:
             names += [m for m in app.limits.models if m not in names]
+        else:
+            names += [m for m in await self.engine.registry.model_ids() if m not in names]
         data = [
-            {"id": n, "object": "model", "created": 0, "owned_by": "promptready"} for n in names
+            {"id": n, "object": "model", "created": 0, "owned_by": n.partition("/")[0]}
+            for n in names
         ]
         return orjson.dumps({"object": "list", "data": data})
+
+    def _usage(self, app: AppToken) -> bytes:
+        """The app's own spend and limits, for ``GET /v1/usage``."""
+        meter = self.meter
+        assert meter is not None
+        today, month, _ = meter.writer.spent_micro(app.name)
+        limits = app.limits
+
+        def money(value: Decimal | None) -> str | None:
+            return None if value is None else str(value)
+
+        return orjson.dumps(
+            {
+                "app": app.name,
+                "spent_usd_today": str(usd(today)),
+                "spent_usd_month": str(usd(month)),
+                "held_usd": str(usd(meter.held_micro(app.name))),
+                "budget_usd_day": money(limits.budget_usd_day),
+                "budget_usd_month": money(limits.budget_usd_month),
+                "rpm": limits.rpm,
+            }
+        )
 
     async def _inference(
         self, receive: Receive, send: Send, request: Request, upstream_path: str
@@ -193,10 +312,9 @@ class Gateway:
         payload = parse_json(raw)
         model = check_model(payload)
         check_shape(payload, upstream_path)
-        allowed = request.app.limits.models
-        if allowed and model not in allowed:
-            raise forbidden(f"This app may not use {model}.", "model_not_allowed")
         limits = request.app.limits
+        if limits.models and model not in limits.models:
+            raise forbidden(f"This app may not use {model}.", "model_not_allowed")
         if limits.rpm is not None:
             wait = self.rate_limiter.admit(request.app.name, limits.rpm)
             if wait is not None:
@@ -209,38 +327,43 @@ class Gateway:
                     retry_after_s=math.ceil(wait),
                 )
         if model in virtual.MODELS:
-            if self.meter is not None:  # the engine records its own row; only the check here
-                self.meter.release(self.meter.reserve(request.app, request.request_id))
             if upstream_path != "/chat/completions":
                 raise bad_request(
                     f"{model} only answers chat completions.", "invalid_model", "model"
                 )
-            await virtual.answer(self.engine, payload, send, request.headers)
+            await virtual.answer(
+                self.engine, payload, send, request.headers, self.caller(request.app)
+            )
             return
         routes = self._routes(model, upstream_path)
         call = Call(
             routes, upstream_path, payload, send, request.headers, Outcome(), request.started
         )
-        if self.meter is None:
+        meter = self.meter
+        if meter is None:
             await self._forward(call, request)
             return
         tokens = token_bound(payload, len(raw), upstream_path)
-        hold = self.meter.reserve(
-            request.app, request.request_id, self.meter.estimate(routes, tokens)
-        )
+        hold = meter.hold(self.caller(request.app), routes, tokens, request_id=request.request_id)
+        hold.started = request.started
+
+        async def finish() -> None:
+            _fill(hold, call, model, cancelled=False)
+            await hold.settle()
+
+        call.finish = finish
+        watch = _HangUp(receive)
         try:
-            await self._forward(call, request)
+            async with hold:
+                try:
+                    await self._forward(call, request)
+                finally:
+                    _fill(hold, call, model, cancelled=watch.gone)
+        except asyncio.CancelledError:
+            if not watch.forgive():
+                raise
         finally:
-            route = call.route or routes[0]
-            cached = call.outcome.cache_hit
-            self.meter.settle(
-                hold,
-                provider=None if cached else route.provider.name,
-                model=model if cached else route.model,
-                outcome=call.outcome,
-                started=request.started,
-                hops=call.hops(),
-            )
+            watch.stop()
 
     def _routes(self, model: str, upstream_path: str) -> Sequence[Route]:
         """The model then its fallbacks for chat (or the ``auto`` ranking); one route otherwise."""
@@ -257,8 +380,7 @@ class Gateway:
         limits, payload, upstream_path = request.app.limits, call.request, call.path
         cacheable = limits.cache_ttl_s and upstream_path != "/responses"
         key = cache_key(f"{request.app.name}{upstream_path}", payload) if cacheable else None
-        if key is not None and await self._answer_from_cache(key, payload, call.send, request):
-            call.outcome.status, call.outcome.cache_hit = 200, True
+        if key is not None and await self._answer_from_cache(key, call, request):
             return
         try:
             if payload.get("stream") is True:
@@ -274,20 +396,18 @@ class Gateway:
         if key is not None and call.outcome.body is not None:
             self.cache.put(key, call.outcome.body, limits.cache_ttl_s)
 
-    async def _answer_from_cache(
-        self, key: str, payload: dict[str, Any], send: Send, request: Request
-    ) -> bool:
+    async def _answer_from_cache(self, key: str, call: Call, request: Request) -> bool:
         cached = self.cache.get(key)
         if cached is None:
             return False
+        call.outcome.status, call.outcome.cache_hit = 200, True
         headers = [*request.headers, (b"x-promptready-cache", b"hit")]
-        if payload.get("stream") is True:
-            options = payload.get("stream_options")
-            usage = isinstance(options, dict) and options.get("include_usage") is True
-            stream = completion_as_sse(cached, usage)
-            await send_bytes(send, 200, stream, headers, SSE_HEADERS[0])
+        await call.finish()
+        if call.request.get("stream") is True:
+            stream = completion_as_sse(orjson.loads(cached), wants_usage(call.request))
+            await send_bytes(call.send, 200, stream, headers, SSE_HEADERS[0])
         else:
-            await send_bytes(send, 200, cached, headers)
+            await send_bytes(call.send, 200, cached, headers)
         return True
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -299,5 +419,7 @@ class Gateway:
                 await self.engine.registry.close()
                 if self.meter is not None:
                     self.meter.writer.close()  # every row on disk before the process ends
+                for release in self.on_shutdown:
+                    release()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

@@ -1,30 +1,15 @@
 """Build the gateway from the user's settings: one recipe for ``promptready serve`` and the
-desktop app's background gateway, so both meter, limit and authenticate the same way."""
+desktop app's background gateway, so both meter, limit and authenticate the same way, and hold
+the data folder's lock (one gateway per folder, so budgets held in memory are exact)."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from promptready.engine import Engine
-from promptready.errors import ConfigError
+from promptready.gateway import folder_lock
 from promptready.gateway.app import Gateway, GatewayConfig
 from promptready.gateway.apps import AppRegistry
-from promptready.gateway.metering import Meter
-from promptready.ledger.writer import BatchWriter
+from promptready.ledger.meter import process_meter
 from promptready.paths import AppPaths, app_paths
-from promptready.pricing import load_rate_card
-
-
-def monthly_cap(raw: str) -> Decimal | None:
-    """The global monthly cap from settings ("" for none)."""
-    if not raw.strip():
-        return None
-    try:
-        return Decimal(raw)
-    except InvalidOperation:
-        raise ConfigError(
-            f'gateway.monthly_cap_usd must be an amount like "20", not {raw!r}.'
-        ) from None
 
 
 def apps_file(paths: AppPaths | None = None) -> AppRegistry:
@@ -33,21 +18,24 @@ def apps_file(paths: AppPaths | None = None) -> AppRegistry:
 
 
 def build_gateway(
-    engine: Engine, *, allow_remote: bool = False, paths: AppPaths | None = None
+    engine: Engine, *, allow_remote: bool = False, paths: AppPaths | None = None, port: int = 0
 ) -> Gateway:
-    """The gateway over ``engine``: its settings, the apps file and a batching ledger writer."""
+    """The gateway over ``engine`` (metered by this process's meter, the user's own prices) on
+    ``port``; ConfigError when another gateway serves this data folder."""
     paths = paths or app_paths()
     settings = engine.settings.gateway
-    cap = monthly_cap(settings.monthly_cap_usd)  # before the writer starts its thread
     config = GatewayConfig(
         max_body_bytes=settings.max_body_mb * 1024 * 1024,
         allowed_origins=frozenset(o.lower().rstrip("/").encode() for o in settings.allowed_origins),
         allow_remote=allow_remote,
     )
-    meter = Meter(
-        BatchWriter(paths.ledger_file, store_prompts=engine.settings.privacy.store_prompts),
-        # The user's own prices, as the engine and the usage window use: budgets must agree.
-        load_rate_card().with_overrides(engine.settings.pricing.models),
-        cap,
-    )
-    return Gateway(engine, apps_file(paths), config, meter)
+    lock = folder_lock.acquire(paths.ledger_file.parent, port)
+    try:
+        if engine.meter is None:
+            engine.meter = process_meter(paths.ledger_file, engine.settings)
+        gateway = Gateway(engine, apps_file(paths), config)
+    except BaseException:
+        lock.release()
+        raise
+    gateway.on_shutdown.append(lock.release)
+    return gateway

@@ -46,7 +46,7 @@ class BackgroundGateway:
         engine = self._engine or open_engine("gateway")[0]
         sockets = bind_sockets(self.host, self.port, allow_remote=False)
         try:
-            app = build_gateway(engine)
+            app = build_gateway(engine, port=sockets[0].getsockname()[1])
         except BaseException:
             for sock in sockets:
                 sock.close()

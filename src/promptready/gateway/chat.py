@@ -2,19 +2,21 @@
 embeddings and the Responses API.
 
 The body is parsed once (orjson) to route and meter it; everything the gateway does not need is
-forwarded untouched. Upstream SSE events are relayed as they arrive, whole events at a time: the
-usage event is read for the ledger and dropped when the client did not ask for it.
+forwarded untouched. Upstream SSE is re-framed and relayed by ``wire.StreamRelay`` as whole
+events arrive: the usage event is read for the ledger and dropped when the client did not ask.
 
-Fallbacks: a call carries its routes (the model, then the configured fallbacks, or the ``auto``
-ranking). While nothing has reached the client, a failure another model may not share (429,
-5xx, no connection, a timeout, a cut) moves on to the next route; the last route's answer is
-passed through whatever it is. A stream commits at its first relayed event: from then on a
-failure ends the stream with an error event, never a second model's answer.
+Fallbacks go through the providers' one route loop (``routing.attempt_routes``): while nothing
+has reached the client, a failure another model may not share (429, 5xx, no connection, a
+timeout, a cut) moves on to the next route; the last route's answer is passed through whatever
+it is. An attempt commits at its first relayed event (a stream) or its upstream's 200 headers
+(JSON): from then on a failure ends the answer with an error, never a second model's answer.
+
+The last byte of every answer waits for ``Call.finish`` (the ledger row's commit), so an answered
+request always has its row, even if the process is killed the next moment.
 """
 
 from __future__ import annotations
 
-import contextlib
 import string
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -25,14 +27,34 @@ from urllib.parse import quote
 import orjson
 
 from promptready.gateway.asgi import SSE_HEADERS, Headers, Send, send_bytes
-from promptready.gateway.cache import completion_from_sse
 from promptready.gateway.errors import GatewayError
-from promptready.providers.errors import UpstreamError
-from promptready.providers.routing import AllRoutesFailedError, Attempts, Route, outcome_label
+from promptready.providers.errors import UpstreamError, UpstreamHTTPError
+from promptready.providers.openai_compat import RawResponse
+from promptready.providers.retry import RetryPolicy
+from promptready.providers.routing import (
+    Attempt,
+    Attempts,
+    FallbackPolicy,
+    Route,
+    attempt_routes,
+    outcome_label,
+)
+from promptready.providers.wire import (
+    DONE,
+    StreamRelay,
+    Usage,
+    usage_of,
+    wants_usage,
+    with_usage_requested,
+)
 
-_EVENT_END = b"\n\n"
-_DONE = b"data: [DONE]\n\n"
 _PRINTABLE = "".join(c for c in string.printable if c.isprintable() and c != "%")
+# The gateway does not retry a route itself (clients' SDKs do): one try per route, then the next.
+GATEWAY_POLICY = FallbackPolicy(RetryPolicy(attempts=1))
+
+
+async def _nothing() -> None:
+    return None
 
 
 @dataclass
@@ -40,12 +62,12 @@ class Outcome:
     """What one proxied call did, for the ledger row."""
 
     status: int = 0
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
+    usage: Usage | None = None
     ttft_ms: float | None = None
     error_code: str | None = None
-    body: bytes | None = None  # a successful JSON answer, for the response cache
+    body: bytes | None = None  # a successful chat completion, for the response cache
     cache_hit: bool = False  # answered from the response cache, at no cost
+    cancelled: bool = False  # the client went away first
 
 
 @dataclass
@@ -61,7 +83,10 @@ class Call:
     started: float
     attempts: Attempts = field(default_factory=Attempts)
     route: Route | None = None  # the route that answered, or the last one tried
-    keep_stream: bool = False  # keep a chat stream's events so the cache can rebuild the answer
+    keep_stream: bool = False  # rebuild a chat stream's answer so the cache can keep it
+    policy: FallbackPolicy = GATEWAY_POLICY
+    finish: Callable[[], Awaitable[None]] = _nothing  # awaited before the answer's last byte
+    relayed: list[bytes] = field(default_factory=list)  # stream bytes sent, for a partial count
 
     def hops(self) -> str | None:
         """The attempts for the ledger row, when there was more than one."""
@@ -92,43 +117,16 @@ def header_value(text: str) -> bytes:
 
 
 def prepare_body(request: dict[str, Any], route: Route) -> tuple[bytes, bool]:
-    """The upstream body (model replaced, usage requested on streams) and whether the client
-    asked for the usage chunk itself."""
+    """The upstream body (model replaced, usage requested on chat streams) and whether the
+    client asked for the usage chunk itself."""
     body = dict(request)
     body["model"] = route.model
     client_wants_usage = False
     if body.get("stream") is True and "messages" in body:
-        options = body.get("stream_options")
-        client_wants_usage = isinstance(options, dict) and options.get("include_usage") is True
+        client_wants_usage = wants_usage(body)
         if route.provider.config.stream_usage and not client_wants_usage:
-            body["stream_options"] = {
-                **(options if isinstance(options, dict) else {}),
-                "include_usage": True,
-            }
+            body = with_usage_requested(body)
     return orjson.dumps(body), client_wants_usage
-
-
-def _usage_of(payload: Any, outcome: Outcome) -> None:
-    """Token counts from a chat, embeddings or Responses API body (or its completed event)."""
-    if not isinstance(payload, dict):
-        return
-    if isinstance(payload.get("response"), dict):  # Responses API stream: response.completed
-        payload = payload["response"]
-    usage = payload.get("usage")
-    if not isinstance(usage, dict):
-        return
-    prompt = usage.get("prompt_tokens", usage.get("input_tokens"))
-    completion = usage.get("completion_tokens", usage.get("output_tokens", 0))
-    if isinstance(prompt, int) and isinstance(completion, int):
-        outcome.prompt_tokens, outcome.completion_tokens = prompt, completion
-
-
-def _split_complete(pending: bytes) -> tuple[bytes, bytes]:
-    """Whole events (LF or CRLF framed) and the partial rest, so events are relayed intact."""
-    lf = pending.rfind(b"\n\n")
-    crlf = pending.rfind(b"\r\n\r\n")
-    cut = max(lf + 2 if lf != -1 else 0, crlf + 4 if crlf != -1 else 0)
-    return pending[:cut], pending[cut:]
 
 
 async def relay_json(call: Call) -> None:
@@ -146,37 +144,40 @@ async def relay_stream(call: Call) -> None:
     await _over_routes(call, _stream_from)
 
 
-async def _over_routes(call: Call, attempt: Callable[[Call, Route, bool], Awaitable[bool]]) -> None:
-    """Try the call's routes in order until ``attempt`` answers the client (True); a failure
-    raised before anything reached the client moves on when a fallback may fix it."""
-    last = len(call.routes) - 1
-    for index, route in enumerate(call.routes):
-        call.route = route
-        may_fall_back = index < last
-        try:
-            if await attempt(call, route, may_fall_back):
-                return
-        except UpstreamError as error:
-            call.attempts.record(route, outcome_label(error))
-            if not may_fall_back or not error.retryable:
-                raise AllRoutesFailedError(error, call.attempts) from None
+async def _over_routes(call: Call, attempt: Callable[[Call, Attempt], Awaitable[None]]) -> None:
+    async def one(this: Attempt) -> None:
+        call.route = this.route
+        await attempt(call, this)
+
+    await attempt_routes(call.routes, one, call.policy, call.attempts)
 
 
-async def _json_from(call: Call, route: Route, may_fall_back: bool) -> bool:
-    """Send one route's JSON answer; False when it failed and the next route should answer."""
-    outcome = call.outcome
+def _fall_back_or_pass(attempt: Attempt, status: int, payload: bytes) -> None:
+    """Raise (so the loop tries the next route) when another route may do better."""
+    if not attempt.final and can_fall_back(status):
+        raise UpstreamHTTPError(attempt.route.provider.name, status, "", body=payload)
+
+
+async def _json_from(call: Call, attempt: Attempt) -> None:
+    """Send one route's JSON answer; raises when the next route should answer instead."""
+    outcome, route = call.outcome, attempt.route
     body, _ = prepare_body(call.request, route)
     async with route.provider.forward(call.path, body) as response:
+        if response.status == 200:
+            attempt.commit()
         payload = b"".join([chunk async for chunk in response.chunks])
-    call.attempts.record(route, "ok" if response.status == 200 else str(response.status))
-    if may_fall_back and can_fall_back(response.status):
-        return False
+    if response.status != 200:
+        _fall_back_or_pass(attempt, response.status, payload)
     outcome.status = response.status
     outcome.ttft_ms = (time.perf_counter() - call.started) * 1000
     if response.status == 200:
         # A body that is not JSON is passed through as sent; its ledger row has no usage.
-        with contextlib.suppress(orjson.JSONDecodeError):
-            _usage_of(orjson.loads(payload), outcome)
+        try:
+            parsed = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            parsed = None
+        outcome.usage = usage_of(parsed)
+        if parsed is not None:
             outcome.body = payload
     else:
         outcome.error_code = f"upstream_{response.status}"
@@ -186,99 +187,88 @@ async def _json_from(call: Call, route: Route, may_fall_back: bool) -> bool:
     )
     others = [(k, v) for k, v in response.headers if k != b"content-type"]
     headers = [*others, *call.headers, *route_headers(route)]
+    attempt.record("ok" if response.status == 200 else str(response.status))
+    await call.finish()
     await send_bytes(call.send, response.status, payload, headers, content_type)
-    return True
 
 
-async def _stream_from(call: Call, route: Route, may_fall_back: bool) -> bool:
-    """Relay one route's stream; False when it failed early and the next route should answer.
+async def _stream_from(call: Call, attempt: Attempt) -> None:
+    """Relay one route's stream; raises when it failed early and the next route should answer.
 
     The response starts with the first whole event, so an upstream that fails before sending
     one can still be replaced by a fallback.
     """
-    outcome, send = call.outcome, call.send
+    outcome, send, route = call.outcome, call.send, attempt.route
     chat = call.path == "/chat/completions"
     body, client_wants_usage = prepare_body(call.request, route)
     async with route.provider.forward(call.path, body) as response:
         outcome.status = response.status
         if response.status != 200:
-            payload = b"".join([chunk async for chunk in response.chunks])
-            call.attempts.record(route, str(response.status))
-            if may_fall_back and can_fall_back(response.status):
-                return False
-            outcome.error_code = f"upstream_{response.status}"
-            headers = [*response.headers, *call.headers, *route_headers(route)]
-            await send_bytes(send, response.status, payload, headers)
-            return True
-        start = {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [*SSE_HEADERS, *call.headers, *route_headers(route)],
-        }
-        started = False
-        pending = b""
-        saw_done = False
-        kept: list[bytes] | None = [] if call.keep_stream and chat else None
+            await _error_answer(call, attempt, response)
+            return
+        relay = StreamRelay(client_wants_usage or not chat, keep=call.keep_stream and chat)
+        relayed = call.relayed
+        out = b""  # the tail: from [DONE] on, sent once the row is committed
         try:
             async for chunk in response.chunks:
-                complete, pending = _split_complete(pending + chunk)
-                if not complete:
+                more = relay.feed(chunk)
+                if relay.done or not more:
+                    out += more
                     continue
-                if kept is not None:
-                    kept.append(complete)
-                out = _filter_events(complete, client_wants_usage or not chat, outcome)
-                saw_done = saw_done or _DONE in complete
-                if out:
-                    if not started:
-                        outcome.ttft_ms = (time.perf_counter() - call.started) * 1000
-                        await send(start)
-                        started = True
-                    await send({"type": "http.response.body", "body": out, "more_body": True})
+                if not attempt.committed:
+                    await _start(call, attempt)
+                relayed.append(more)
+                await send({"type": "http.response.body", "body": more, "more_body": True})
+            out += relay.close()
         except UpstreamError as error:
-            if not started:
+            if not attempt.committed:
                 raise
-            call.attempts.record(route, f"ok→{outcome_label(error)}")
-            outcome.error_code = "upstream_stream_cut"
-            event = GatewayError(502, str(error), "upstream_stream_error", type="api_error").body()
-            tail = (
-                b"data: " + event + _EVENT_END + _DONE
-                if chat
-                else b"event: error\n" + (b"data: " + event + _EVENT_END)
-            )
-            await send({"type": "http.response.body", "body": tail, "more_body": False})
-            return True
-        call.attempts.record(route, "ok")
-        if kept is not None and (saw_done or pending == b""):
-            outcome.body = completion_from_sse(b"".join(kept))
-        if not started:
-            await send(start)
-        tail = b"" if saw_done or not chat else _DONE
-        await send({"type": "http.response.body", "body": tail, "more_body": False})
-        return True
+            outcome.usage = relay.usage
+            await _cut(call, attempt, error, chat)
+            return
+    outcome.usage = relay.usage
+    rebuilt = relay.completion()
+    if rebuilt is not None:
+        outcome.body = orjson.dumps(rebuilt)
+    if not relay.done and chat:
+        out += DONE
+    if not attempt.committed:
+        await _start(call, attempt)
+    relayed.append(out)
+    attempt.record("ok")
+    await call.finish()
+    await send({"type": "http.response.body", "body": out, "more_body": False})
 
 
-def _filter_events(block: bytes, keep_usage: bool, outcome: Outcome) -> bytes:
-    """Read usage from whole events; drop the usage-only event unless the client asked for it."""
-    if b'"usage"' not in block:
-        return block
-    kept: list[bytes] = []
-    for event in block.split(_EVENT_END):
-        if not event:
-            continue
-        if b'"usage"' in event:
-            try:
-                payload = orjson.loads(_data_of(event))
-            except orjson.JSONDecodeError:
-                payload = None
-            _usage_of(payload, outcome)
-            usage_only = isinstance(payload, dict) and payload.get("choices") == []
-            if usage_only and not keep_usage:
-                continue
-        kept.append(event + _EVENT_END)
-    return b"".join(kept)
+async def _error_answer(call: Call, attempt: Attempt, response: RawResponse) -> None:
+    """An upstream error status: on to the next route, or passed through as it came."""
+    payload = b"".join([chunk async for chunk in response.chunks])
+    _fall_back_or_pass(attempt, response.status, payload)
+    call.outcome.error_code = f"upstream_{response.status}"
+    headers = [*response.headers, *call.headers, *route_headers(attempt.route)]
+    attempt.record(str(response.status))
+    await call.finish()
+    await send_bytes(call.send, response.status, payload, headers)
 
 
-def _data_of(event: bytes) -> bytes:
-    """The data field(s) of one SSE event, joined as the SSE rules join them."""
-    lines = event.replace(b"\r\n", b"\n").split(b"\n")
-    return b"\n".join(line[5:].removeprefix(b" ") for line in lines if line.startswith(b"data:"))
+async def _cut(call: Call, attempt: Attempt, error: UpstreamError, chat: bool) -> None:
+    """The upstream failed mid-stream: the stream ends with an error event (no other model)."""
+    call.outcome.error_code = "upstream_stream_cut"
+    gone = GatewayError(502, str(error), "upstream_stream_error", type="api_error").body()
+    tail = b"data: " + gone + b"\n\n" + DONE if chat else b"event: error\ndata: " + gone + b"\n\n"
+    attempt.record(f"ok→{outcome_label(error)}")
+    await call.finish()
+    await call.send({"type": "http.response.body", "body": tail, "more_body": False})
+
+
+async def _start(call: Call, attempt: Attempt) -> None:
+    """Commit the attempt and start the client's response."""
+    attempt.commit()
+    call.outcome.ttft_ms = (time.perf_counter() - call.started) * 1000
+    await call.send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [*SSE_HEADERS, *call.headers, *route_headers(attempt.route)],
+        }
+    )

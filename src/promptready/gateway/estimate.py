@@ -13,8 +13,11 @@ the default).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
+
+from promptready.ledger.meter import TokenBound
+from promptready.providers.wire import SSEFramer, Usage, data_of, delta_text
 
 BYTES_PER_TOKEN = 2
 DEFAULT_COMPLETION_TOKENS = 1024
@@ -23,14 +26,6 @@ _CAP_FIELDS = {
     "/responses": ("max_output_tokens",),
     "/embeddings": (),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class TokenBound:
-    """The tokens one request may be billed for."""
-
-    prompt: int
-    completion: int
 
 
 def _count(value: Any) -> int | None:
@@ -53,3 +48,27 @@ def token_bound(payload: dict[str, Any], body_size: int, upstream_path: str) -> 
             break
     choices = _count(payload.get("n")) or 1
     return TokenBound(prompt, (DEFAULT_COMPLETION_TOKENS if cap is None else cap) * choices)
+
+
+def partial_usage(request: dict[str, Any], relayed: Sequence[bytes], model: str) -> Usage:
+    """What a call the client left early used, counted (an estimate): the request's messages
+    (or input) and the text of the stream events relayed before it went."""
+    import orjson
+
+    from promptready import tokens
+
+    messages = request.get("messages")
+    if isinstance(messages, list) and all(isinstance(m, dict) for m in messages):
+        prompt = tokens.count_messages(messages, model).tokens
+    else:
+        prompt = tokens.count_text(str(request.get("input", "")), model).tokens
+    pieces = []
+    for block in SSEFramer().feed(b"".join(relayed)):
+        data = data_of(block)
+        if data is not None and data != b"[DONE]":
+            try:
+                pieces.append(delta_text(orjson.loads(data)))
+            except orjson.JSONDecodeError:
+                continue
+    completion = tokens.count_text("".join(pieces), model).tokens if pieces else 0
+    return Usage(prompt, completion, estimated=True)

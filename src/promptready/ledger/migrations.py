@@ -71,6 +71,14 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             """,
         ),
     ),
+    (
+        "004_unpriced",
+        (
+            # A call to a model with no price: its cost reads 0 but is unknown, not free.
+            "ALTER TABLE calls ADD COLUMN unpriced INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE rollups ADD COLUMN unpriced INTEGER NOT NULL DEFAULT 0",
+        ),
+    ),
 ]
 
 

@@ -78,6 +78,7 @@ class UsageRecord:
     cache_hit: bool = False
     hops: str | None = None  # fallback hops, e.g. "openai/gpt-4o-mini:429 → groq/llama:ok"
     prompt_text: str | None = None  # written only when the user opted in
+    unpriced: bool = False  # the model has no price: cost_usd is 0 because it is unknown
     id: str = field(default_factory=new_id)
     timestamp: datetime = field(default_factory=_now)
 

@@ -46,6 +46,7 @@ class Call(LedgerTable, table=True):
     cache_hit: bool = False
     hops: str | None = None
     prompt_text: str | None = None
+    unpriced: bool = False
 
 
 class Rollup(LedgerTable, table=True):
@@ -63,6 +64,7 @@ class Rollup(LedgerTable, table=True):
     completion_tokens: int
     cost_micro_usd: int
     credits: int
+    unpriced: int = 0
 
 
 class AppliedMigration(LedgerTable, table=True):

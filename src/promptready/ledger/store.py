@@ -29,7 +29,7 @@ GROUPS = ("day", "model", "app", "mode", "source")
 COLUMNS = (
     "id", "ts", "day", "source", "app", "mode", "provider", "model", "prompt_tokens",
     "completion_tokens", "tokens_estimated", "cost_micro_usd", "credits", "latency_ms", "ttft_ms",
-    "status", "error_code", "request_id", "cache_hit", "hops", "prompt_text",
+    "status", "error_code", "request_id", "cache_hit", "hops", "prompt_text", "unpriced",
 )  # fmt: skip
 EXPORT_COLUMNS = tuple("cost_usd" if c == "cost_micro_usd" else c for c in COLUMNS)
 BUSY_TIMEOUT_S = 10
@@ -45,15 +45,17 @@ _INSERT_CHUNK = f"INSERT OR IGNORE INTO calls ({', '.join(COLUMNS)}) VALUES " + 
     [f"({', '.join('?' * len(COLUMNS))})"] * _CHUNK
 )
 _ROLLUP = """
-INSERT INTO rollups VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO rollups VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (day, source, app, mode, model) DO UPDATE SET
     calls = calls + excluded.calls, prompt_tokens = prompt_tokens + excluded.prompt_tokens,
     completion_tokens = completion_tokens + excluded.completion_tokens,
-    cost_micro_usd = cost_micro_usd + excluded.cost_micro_usd, credits = credits + excluded.credits
+    cost_micro_usd = cost_micro_usd + excluded.cost_micro_usd, credits = credits + excluded.credits,
+    unpriced = unpriced + excluded.unpriced
 """
 _KEY_AT = [COLUMNS.index(c) for c in ("day", "source", "app", "mode", "model")]
 _SUM_AT = [
-    COLUMNS.index(c) for c in ("prompt_tokens", "completion_tokens", "cost_micro_usd", "credits")
+    COLUMNS.index(c)
+    for c in ("prompt_tokens", "completion_tokens", "cost_micro_usd", "credits", "unpriced")
 ]
 _FIRST_DAY = date.min.isoformat()
 _LAST_DAY = date.max.isoformat()
@@ -69,6 +71,7 @@ class Total:
     completion_tokens: int
     cost_usd: Decimal
     credits: int
+    unpriced: int = 0  # calls whose model had no price (their cost is unknown, counted as 0)
 
 
 def _row(record: UsageRecord, keep_prompt: bool) -> tuple[Any, ...]:
@@ -78,23 +81,24 @@ def _row(record: UsageRecord, keep_prompt: bool) -> tuple[Any, ...]:
         record.provider, record.model, record.prompt_tokens, record.completion_tokens,
         int(record.tokens_estimated), record.micro_usd, record.credits, record.latency_ms,
         record.ttft_ms, record.status, record.error_code, record.request_id, int(record.cache_hit),
-        record.hops, record.prompt_text if keep_prompt else None,
+        record.hops, record.prompt_text if keep_prompt else None, int(record.unpriced),
     )  # fmt: skip
 
 
 def _sum_by_rollup(rows: Sequence[tuple[Any, ...]]) -> dict[tuple[str, ...], list[int]]:
     """Calls, tokens, micro-USD and credits per rollup key: one upsert per key, not per row."""
     day, source, app, mode, model = _KEY_AT
-    prompt, completion, micro, credits = _SUM_AT
+    prompt, completion, micro, credits, unpriced = _SUM_AT
     sums: dict[tuple[str, ...], list[int]] = {}
     for row in rows:
         key = (row[day], row[source], row[app] or "", row[mode], row[model] or "")
-        acc = sums.setdefault(key, [0, 0, 0, 0, 0])
+        acc = sums.setdefault(key, [0, 0, 0, 0, 0, 0])
         acc[0] += 1
         acc[1] += row[prompt]
         acc[2] += row[completion]
         acc[3] += row[micro]
         acc[4] += row[credits]
+        acc[5] += row[unpriced]
     return sums
 
 
@@ -103,6 +107,7 @@ def _as_dict(row: tuple[Any, ...]) -> dict[str, Any]:
     found["cost_usd"] = str(usd(found["cost_usd"]))
     found["tokens_estimated"] = bool(found["tokens_estimated"])
     found["cache_hit"] = bool(found["cache_hit"])
+    found["unpriced"] = bool(found["unpriced"])
     return found
 
 
@@ -184,11 +189,11 @@ class Ledger:
             raise ConfigError(f"Cannot group by {by!r}; use one of {', '.join(GROUPS)}.")
         rows = self.conn.execute(
             f"SELECT {by}, SUM(calls), SUM(prompt_tokens), SUM(completion_tokens), "
-            "SUM(cost_micro_usd), SUM(credits) FROM rollups WHERE day BETWEEN ? AND ? "
-            "GROUP BY 1 ORDER BY 1",
+            "SUM(cost_micro_usd), SUM(credits), SUM(unpriced) FROM rollups "
+            "WHERE day BETWEEN ? AND ? GROUP BY 1 ORDER BY 1",
             (_day(since, _FIRST_DAY), _day(until, _LAST_DAY)),
         )
-        return [Total(k or "-", c, p, o, usd(m), cr) for k, c, p, o, m, cr in rows]
+        return [Total(k or "-", c, p, o, usd(m), cr, u) for k, c, p, o, m, cr, u in rows]
 
     def spend(self, since: date, app: str | None = None) -> Decimal:
         """USD spent since ``since`` (for one app, or all)."""

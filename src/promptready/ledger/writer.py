@@ -1,7 +1,11 @@
-"""The batching writer for hot paths: ``submit`` is O(1) and never touches the disk; a thread
-writes batches every ``interval_s`` (or sooner when ``batch_size`` are waiting) and on ``close``
-(``atexit`` as a last resort). A batch that fails to write stays queued and is retried, so a row
-is lost only if the process dies before its batch commits.
+"""The ledger writer for hot paths: group commit in one thread. ``submit`` is O(1) and never
+touches the disk; the thread wakes as soon as a row is queued and writes everything waiting as
+one transaction, so while it commits one batch the next one gathers (no fixed timer: one row
+alone is on disk in well under a millisecond, a thousand share one commit). ``commit`` waits
+until its row is on disk, so a caller can hold its answer's last byte until then: kill -9 at
+any moment loses no answered request. A batch that fails to write stays queued and is retried
+(after a pause that grows with the failures); its waiters are let go so no request hangs on a
+full disk. ``close`` (``atexit`` as a last resort) writes the rest.
 
 Budget counters: per-app USD spent today and this month live in memory, seeded from the rollups
 and bumped on submit, so a budget check is a dict lookup. They see this process's calls at once
@@ -11,7 +15,9 @@ and other processes' (the CLI, the app) at the next resync from the rollups, eve
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import contextlib
 import logging
 import threading
 import time
@@ -54,6 +60,36 @@ class _Spend:
             self.today[app] += micro
 
 
+class _Waiter:
+    """Whoever waits for some rows to be on disk: an asyncio future on its loop, or a thread."""
+
+    __slots__ = ("event", "future", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        self.loop = loop
+        self.future: asyncio.Future[None] | None = loop.create_future() if loop else None
+        self.event = None if loop else threading.Event()
+
+
+def _wake(futures: list[asyncio.Future[None]]) -> None:
+    for future in futures:
+        if not future.done():
+            future.set_result(None)
+
+
+def _release(waiters: list[_Waiter]) -> None:
+    """Let every waiter go: one call into each event loop for the whole batch."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for waiter in waiters:
+        if waiter.event is not None:
+            waiter.event.set()
+        elif waiter.loop is not None and waiter.future is not None:
+            by_loop.setdefault(waiter.loop, []).append(waiter.future)
+    for loop, futures in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(_wake, futures)
+
+
 class BatchWriter:
     """Queue records from any thread; a background thread writes them in batches."""
 
@@ -61,20 +97,21 @@ class BatchWriter:
         self,
         path: Path,
         *,
-        interval_s: float = 0.1,
-        batch_size: int = 1000,
+        retry_s: float = 0.1,
         store_prompts: bool = False,
         resync_s: float = 2.0,
         ledger: Ledger | None = None,
     ) -> None:
         self._ledger = ledger if ledger is not None else Ledger(path, store_prompts)
-        self._interval = interval_s
-        self._batch_size = batch_size
+        self.path = path
+        self._retry_s = retry_s
         self._resync_s = resync_s
         self._pending: list[UsageRecord] = []
+        self._waiters: list[_Waiter] = []
         self._wake = threading.Condition()  # guards _pending, _spend, _closed
         self._write_lock = threading.Lock()  # one batch at a time on the connection
         self._closed = False
+        self._writing = False  # the thread is busy: whatever is queued waits for the next batch
         self._failures = 0
         self._spend = _Spend(datetime.now(UTC).date())
         self._resync()
@@ -83,14 +120,38 @@ class BatchWriter:
         atexit.register(self.close)
 
     def submit(self, record: UsageRecord) -> None:
-        """Hand a record over; it is on disk within about ``interval_s``."""
+        """Hand a record over; it is on disk with the next batch (at once when idle)."""
+        self._queue(record, None)
+
+    async def commit(self, record: UsageRecord) -> None:
+        """Hand a record over and wait until it is on disk (or its batch failed, see above)."""
+        await self.committed(record)
+
+    def committed(self, record: UsageRecord) -> asyncio.Future[None]:
+        """Hand a record over now; the future is done once it is on disk. Cancelling the wait
+        does not take the record back."""
+        waiter = _Waiter(asyncio.get_running_loop())
+        self._queue(record, waiter)
+        assert waiter.future is not None
+        return waiter.future
+
+    def commit_now(self, record: UsageRecord, timeout_s: float = 30.0) -> None:
+        """``commit`` for synchronous callers: blocks until the row is on disk."""
+        waiter = _Waiter(None)
+        self._queue(record, waiter)
+        assert waiter.event is not None
+        waiter.event.wait(timeout_s)
+
+    def _queue(self, record: UsageRecord, waiter: _Waiter | None) -> None:
         with self._wake:
             if self._closed:
                 raise RuntimeError("the ledger writer is closed")
             self._pending.append(record)
+            if waiter is not None:
+                self._waiters.append(waiter)
             self._roll_over()
             self._spend.add(record)
-            if len(self._pending) >= self._batch_size:
+            if not self._writing:
                 self._wake.notify()
 
     def spent(self, app: str) -> tuple[Decimal, Decimal]:
@@ -109,6 +170,11 @@ class BatchWriter:
             self._roll_over()
             spend = self._spend
             return spend.today.get(app, 0), spend.month.get(app, 0), spend.month_total
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``close`` ran (no more submits)."""
+        return self._closed
 
     @property
     def pending(self) -> int:
@@ -147,7 +213,9 @@ class BatchWriter:
         with self._write_lock:
             with self._wake:
                 batch, self._pending = self._pending, []
+                waiters, self._waiters = self._waiters, []
             if not batch:
+                _release(waiters)
                 return
             try:
                 self._ledger.write(batch)
@@ -155,14 +223,20 @@ class BatchWriter:
                 with self._wake:  # back to the front, in order; a retry skips what landed
                     self._pending[:0] = batch
                 raise
+            finally:
+                _release(waiters)
 
     def _run(self) -> None:
         last_sync = time.monotonic()
         while True:
             with self._wake:
-                if not self._closed and len(self._pending) < self._batch_size:
-                    self._wake.wait(self._interval * (1 + min(self._failures, 50)))
+                self._writing = False
+                if not self._closed and not self._pending:
+                    self._wake.wait(self._resync_s)
+                elif self._failures and not self._closed:
+                    self._wake.wait(self._retry_s * min(self._failures, 50))
                 closed = self._closed
+                self._writing = True
             if closed:
                 return  # close() writes the rest on its own thread
             try:

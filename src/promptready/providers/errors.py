@@ -4,7 +4,8 @@ UpstreamError (PromptReadyError)
  ├── UpstreamHTTPError      the provider answered with an error status (status, code, retry_after)
  ├── UpstreamTimeoutError   no answer in time
  ├── UpstreamUnreachableError  no connection (no network, wrong URL, server down)
- └── UpstreamProtocolError  the answer broke the OpenAI protocol (bad JSON, cut stream)
+ ├── UpstreamProtocolError  the answer broke the OpenAI protocol (bad JSON, cut stream)
+ └── UpstreamRedirectError  the provider answered 3xx (never followed)
 """
 
 from __future__ import annotations
@@ -70,3 +71,21 @@ def _sentence(provider: str, status: int, message: str) -> str:
     if status >= 500:
         return f"{provider} had a server error ({status}); try again shortly."
     return f"{provider} refused the request ({status}): {message}"
+
+
+class UpstreamRedirectError(UpstreamError):
+    """The provider answered with a redirect, which is never followed: following it would send
+    the prompt (and the key) to an address the user never configured."""
+
+    retryable = False
+
+    def __init__(self, provider: str, status: int, location: str) -> None:
+        where = f" to {location[:200]}" if location else ""
+        super().__init__(
+            f"{provider} answered with a redirect ({status}{where}), which PromptReady does not "
+            f"follow; check the provider's base URL (`promptready keys set {provider} "
+            "--base-url URL`).",
+            provider,
+        )
+        self.status = status
+        self.location = location

@@ -24,7 +24,11 @@ class Timeouts:
 
 
 class HttpClient:
-    """Owns one ``aiohttp.ClientSession``, created lazily inside the loop that uses it."""
+    """Owns one ``aiohttp.ClientSession``, created lazily inside the loop that uses it.
+
+    ``pool_size`` bounds the connections to each upstream (host and port), not all of them
+    together: with every connection to one hung provider busy, a call to another still gets one.
+    """
 
     def __init__(self, timeouts: Timeouts | None = None, pool_size: int = 100) -> None:
         self.timeouts = timeouts or Timeouts()
@@ -41,7 +45,9 @@ class HttpClient:
 
             t = self.timeouts
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._pool_size, ttl_dns_cache=300),
+                connector=aiohttp.TCPConnector(
+                    limit=0, limit_per_host=self._pool_size, ttl_dns_cache=300
+                ),
                 timeout=aiohttp.ClientTimeout(
                     total=t.total_s, sock_connect=t.connect_s, sock_read=t.idle_s
                 ),

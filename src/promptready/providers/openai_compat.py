@@ -1,4 +1,7 @@
-"""One OpenAI-compatible upstream: chat completions (JSON and SSE) and the model list.
+"""One OpenAI-compatible upstream: chat completions (JSON and SSE), raw forwarding for the gateway
+and the model list. Its credential comes from an ``Auth``: a stored key here, a device token
+that refreshes itself for the hosted credit proxy; a 401 gets one refresh and one more try.
+Redirects are never followed (a 3xx would re-send the prompt, and its key, somewhere else).
 
 Every aiohttp failure becomes an UpstreamError built outside the ``except`` block, so neither the
 message nor ``__context__`` can carry the request's Authorization header.
@@ -7,37 +10,34 @@ message nor ``__context__`` can carry the request's Authorization header.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
+
+import orjson
 
 from promptready.providers.errors import (
     UpstreamError,
     UpstreamHTTPError,
     UpstreamProtocolError,
+    UpstreamRedirectError,
     UpstreamTimeoutError,
     UpstreamUnreachableError,
 )
 from promptready.providers.http import HttpClient
 from promptready.providers.presets import ProviderConfig
-from promptready.providers.sse import SSEParser
+from promptready.providers.wire import (
+    SSEFramer,
+    Usage,
+    data_of,
+    delta_text,
+    message_text,
+    usage_of,
+    with_usage_requested,
+)
 from promptready.secrets import ApiKey
-
-
-@dataclass(frozen=True)
-class Usage:
-    """Token counts as the upstream reported them (or as we estimated when it did not)."""
-
-    prompt_tokens: int
-    completion_tokens: int
-    estimated: bool = False
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
 
 
 @dataclass(frozen=True)
@@ -99,20 +99,11 @@ class StreamEnd:
 StreamEvent = StreamDelta | StreamEnd
 
 
-def _usage(raw: object) -> Usage | None:
-    if not isinstance(raw, dict):
-        return None
-    prompt, completion = raw.get("prompt_tokens"), raw.get("completion_tokens")
-    if not isinstance(prompt, int) or not isinstance(completion, int):
-        return None
-    return Usage(prompt, completion)
-
-
 def _error_message(body: bytes) -> tuple[str, str | None]:
     """The message and code of an OpenAI-shaped error body, or a short excerpt of anything else."""
     try:
-        error = json.loads(body).get("error")
-    except (ValueError, AttributeError):
+        error = orjson.loads(body).get("error")
+    except (orjson.JSONDecodeError, AttributeError):
         error = None
     if isinstance(error, dict):
         code = error.get("code")
@@ -121,22 +112,56 @@ def _error_message(body: bytes) -> tuple[str, str | None]:
     return excerpt or "no message", None
 
 
-class OpenAICompatProvider:
-    """Calls one provider's OpenAI-compatible API with its own key (and only its own key)."""
+class Auth(Protocol):
+    """Where a provider's credential comes from."""
 
-    def __init__(self, config: ProviderConfig, key: ApiKey | None, http: HttpClient) -> None:
+    def authorization(self) -> str | None:
+        """The Authorization header value, or None for a provider that needs none."""
+
+    async def refresh(self) -> bool:
+        """After a 401: get a new credential; True when one more try is worth it."""
+
+
+class KeyAuth:
+    """A fixed API key from the keyring (a 401 means the key is wrong: no refresh)."""
+
+    def __init__(self, key: ApiKey | None) -> None:
+        self._key = key
+
+    def __repr__(self) -> str:
+        return f"KeyAuth({self._key!r})"
+
+    def authorization(self) -> str | None:
+        return None if self._key is None else f"Bearer {self._key.reveal()}"
+
+    async def refresh(self) -> bool:
+        return False
+
+
+class OpenAICompatProvider:
+    """Calls one provider's OpenAI-compatible API with its own credential (and only its own)."""
+
+    def __init__(
+        self,
+        config: ProviderConfig,
+        key: ApiKey | None,
+        http: HttpClient,
+        *,
+        auth: Auth | None = None,
+    ) -> None:
         self.config = config
         self.name = config.name
-        self._key = key
+        self._auth: Auth = auth if auth is not None else KeyAuth(key)
         self._http = http
 
     def __repr__(self) -> str:
-        return f"OpenAICompatProvider({self.name!r}, {self.config.base_url!r}, key={self._key!r})"
+        return f"OpenAICompatProvider({self.name!r}, {self.config.base_url!r}, {self._auth!r})"
 
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self._key is not None:
-            headers["Authorization"] = f"Bearer {self._key.reveal()}"
+        authorization = self._auth.authorization()
+        if authorization is not None:
+            headers["Authorization"] = authorization
         return headers
 
     def _translate(self, exc: BaseException) -> UpstreamError:
@@ -157,10 +182,38 @@ class OpenAICompatProvider:
             f"{name} sent an unusable answer ({type(exc).__name__}).", name
         )
 
+    async def _send(self, method: str, path: str, data: bytes | None = None) -> Any:
+        """The upstream's response (headers read, body not): redirects refused, a 401 retried
+        once after the credential refreshed. The caller releases it."""
+        failure: UpstreamError | None = None
+        try:
+            session = await self._http.session()
+            url = f"{self.config.base_url}{path}"
+            proxy = self._http.proxy_for(url)
+            for _ in range(2):
+                response = await session.request(
+                    method, url, data=data, headers=self._headers(), proxy=proxy,
+                    allow_redirects=False,
+                )  # fmt: skip
+                if response.status == 401 and await self._auth.refresh():
+                    response.release()
+                    continue
+                break
+            if 300 <= response.status < 400:
+                location = response.headers.get("Location", "")
+                response.release()
+                failure = UpstreamRedirectError(self.name, response.status, location)
+            else:
+                return response
+        except Exception as exc:
+            failure = self._translate(exc)
+        raise failure
+
     async def _raise_for_status(self, response: Any) -> None:
         if response.status < 400:
             return
         body = await response.read()
+        response.release()
         message, code = _error_message(body)
         raise UpstreamHTTPError(
             self.name,
@@ -174,19 +227,17 @@ class OpenAICompatProvider:
     async def _fetch(self, method: str, path: str, body: Any = None) -> tuple[bytes, float]:
         """Send one request; the body of a 2xx answer and the seconds until its headers came."""
         started = time.perf_counter()
+        data = None if body is None else orjson.dumps(body)
+        response = await self._send(method, path, data)
         failure: UpstreamError | None = None
         try:
-            session = await self._http.session()
-            url = f"{self.config.base_url}{path}"
-            proxy = self._http.proxy_for(url)
-            async with session.request(
-                method, url, json=body, headers=self._headers(), proxy=proxy
-            ) as r:
-                headers_at = time.perf_counter()
-                await self._raise_for_status(r)
-                return await r.read(), headers_at - started
+            headers_at = time.perf_counter()
+            await self._raise_for_status(response)
+            return await response.read(), headers_at - started
         except Exception as exc:
             failure = self._translate(exc)
+        finally:
+            response.release()
         raise failure
 
     async def chat(self, body: dict[str, Any]) -> ChatResult:
@@ -194,16 +245,18 @@ class OpenAICompatProvider:
         started = time.perf_counter()
         raw, ttft_s = await self._fetch("POST", "/chat/completions", {**body, "stream": False})
         try:
-            payload = json.loads(raw)
-            content = payload["choices"][0]["message"].get("content") or ""
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            payload = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            payload = None
+        content = message_text(payload)
+        if content is None:
             raise UpstreamProtocolError(
                 f"{self.name} sent a reply that is not a chat completion.", self.name
-            ) from None
+            )
         return ChatResult(
-            content=str(content),
+            content=content,
             model=str(payload.get("model") or body.get("model") or ""),
-            usage=_usage(payload.get("usage")),
+            usage=usage_of(payload),
             latency_ms=(time.perf_counter() - started) * 1000,
             ttft_ms=ttft_s * 1000,
         )
@@ -212,44 +265,42 @@ class OpenAICompatProvider:
         """POST a streaming chat completion; yields text deltas, then one StreamEnd."""
         request = {**body, "stream": True}
         if self.config.stream_usage:
-            request["stream_options"] = {
-                **(body.get("stream_options") or {}),
-                "include_usage": True,
-            }
+            request = with_usage_requested(request)
         model = str(body.get("model") or "")
         usage: Usage | None = None
+        response = await self._send("POST", "/chat/completions", orjson.dumps(request))
         failure: UpstreamError | None = None
         finished = False
         try:
-            session = await self._http.session()
-            url = f"{self.config.base_url}/chat/completions"
-            proxy = self._http.proxy_for(url)
-            async with session.post(
-                url, json=request, headers=self._headers(), proxy=proxy
-            ) as response:
-                await self._raise_for_status(response)
-                parser = SSEParser()
-                async for chunk in response.content.iter_any():
-                    for event in parser.feed(chunk):
-                        if event.data == "[DONE]":
-                            finished = True
-                            break
-                        try:
-                            payload = json.loads(event.data)
-                        except ValueError:
-                            raise UpstreamProtocolError(
-                                f"{self.name} sent a stream event that is not JSON.", self.name
-                            ) from None
-                        model = str(payload.get("model") or model)
-                        usage = _usage(payload.get("usage")) or usage
-                        for choice in payload.get("choices") or ():
-                            text = (choice.get("delta") or {}).get("content")
-                            if text:
-                                yield StreamDelta(str(text))
-                    if finished:
+            await self._raise_for_status(response)
+            framer = SSEFramer()
+            async for chunk in response.content.iter_any():
+                for block in framer.feed(chunk):
+                    data = data_of(block)
+                    if data is None:
+                        continue
+                    if data == b"[DONE]":
+                        finished = True
                         break
+                    try:
+                        payload = orjson.loads(data)
+                    except orjson.JSONDecodeError:
+                        raise UpstreamProtocolError(
+                            f"{self.name} sent a stream event that is not JSON.", self.name
+                        ) from None
+                    if not isinstance(payload, dict):
+                        continue
+                    model = str(payload.get("model") or model)
+                    usage = usage_of(payload) or usage
+                    text = delta_text(payload)
+                    if text:
+                        yield StreamDelta(text)
+                if finished:
+                    break
         except Exception as exc:
             failure = self._translate(exc)
+        finally:
+            response.release()
         if failure is not None:
             raise failure
         if not finished:
@@ -262,8 +313,8 @@ class OpenAICompatProvider:
         """Model ids the key may use (a cheap call, also used to validate keys)."""
         raw, _ = await self._fetch("GET", "/models")
         try:
-            return sorted(str(m["id"]) for m in json.loads(raw)["data"])
-        except (ValueError, KeyError, TypeError):
+            return sorted(str(m["id"]) for m in orjson.loads(raw)["data"])
+        except (orjson.JSONDecodeError, KeyError, TypeError):
             raise UpstreamProtocolError(
                 f"{self.name} sent a model list that is not valid.", self.name
             ) from None
@@ -273,25 +324,19 @@ class OpenAICompatProvider:
         """POST ``body`` as-is to ``path`` (e.g. ``/chat/completions``) for the gateway.
 
         Errors statuses are passed through too: the caller decides what the client sees.
+        Leaving the block early (the client went away) closes the upstream connection, so the
+        upstream sees the disconnect.
         """
-        failure: UpstreamError | None = None
-        url = f"{self.config.base_url}{path}"
-        try:
-            session = await self._http.session()
-            response = await session.post(
-                url, data=body, headers=self._headers(), proxy=self._http.proxy_for(url)
-            )
-        except Exception as exc:
-            failure = self._translate(exc)
-        if failure is not None:
-            raise failure
+        response = await self._send("POST", path, body)
         try:
             headers = [
                 (k.lower(), v) for k, v in response.raw_headers if k.lower() not in HOP_HEADERS
             ]
             yield RawResponse(response.status, headers, self._chunks(response))
-        finally:
-            response.release()
+        except BaseException:
+            response.close()  # cut (the client left): the upstream stops generating and billing
+            raise
+        response.release()  # read to the end: back to the pool
 
     async def _chunks(self, response: Any) -> AsyncIterator[bytes]:
         failure: UpstreamError | None = None

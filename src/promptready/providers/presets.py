@@ -21,6 +21,7 @@ class ProviderConfig:
     stream_usage: bool = True
     default_model: str | None = None
     custom: bool = False
+    ledger_mode: str = "byok"  # the mode its ledger rows carry ("credits" for the credit proxy)
 
 
 @cache

@@ -1,8 +1,10 @@
 """From names to callable providers: ``provider/model`` strings, keys from the keyring, fallbacks.
 
 Model names read ``PROVIDER/MODEL`` (``openai/gpt-4o-mini``, or ``NAME/MODEL`` for a custom
-provider); a name whose first part is not a known provider goes to the default provider whole,
-so ``meta-llama/Llama-3.3-70B`` still works on Together.
+provider); a bare name (no slash) goes to the default provider. A name whose first part is not a
+known provider is refused, naming the known ones: sending it to the default provider would spend
+that key on a model the user meant elsewhere. Model ids with slashes are named after their
+provider: ``together/meta-llama/Llama-3.3-70B``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class ModelRef:
 
 
 MEMO_TTL_S = 30.0
+MODELS_TTL_S = 600.0  # a provider's model list, asked at most this often
+MODELS_WAIT_S = 3.0  # then its preset's default model stands in
 
 
 class ProviderRegistry:
@@ -62,6 +66,7 @@ class ProviderRegistry:
         self._chains: dict[str, tuple[Route, ...]] = {}
         self._clock = clock
         self._fresh_until = clock() + MEMO_TTL_S
+        self._model_lists: dict[str, tuple[float, tuple[str, ...]]] = {}
 
     def _expire(self) -> None:
         """Forget memoised providers and routes every MEMO_TTL_S: a key changed in the keyring
@@ -109,12 +114,20 @@ class ProviderRegistry:
         return keyed[0]
 
     def parse(self, name: str) -> ModelRef:
-        """``provider/model``, ``provider`` alone, or a bare model for the default provider."""
+        """``provider/model``, ``provider`` alone, or a bare model for the default provider;
+        NotConfiguredError for an unknown provider prefix."""
         name = name.strip()
-        first, _, rest = name.partition("/")
-        if first in self.configs():
-            config = self.config(first)
-            return ModelRef(first, rest or config.default_model or "")
+        first, slash, rest = name.partition("/")
+        configs = self.configs()
+        if first in configs:
+            return ModelRef(first, rest or configs[first].default_model or "")
+        if slash:
+            known = ", ".join(sorted(configs))
+            raise NotConfiguredError(
+                f"Unknown provider {first!r} in model {name!r}; name one of {known} first "
+                f"(e.g. together/{name}), or add it with "
+                f"`promptready keys set {first} --base-url URL`."
+            )
         provider = self.default_provider()
         return ModelRef(provider, name or self.config(provider).default_model or "")
 
@@ -211,6 +224,35 @@ class ProviderRegistry:
             if route.label not in {r.label for r in chain}:
                 chain.append(route)
         return chain
+
+    async def model_ids(self) -> list[str]:
+        """``provider/model`` for every model of every provider with a key: the provider's own
+        list (cached for MODELS_TTL_S), or its preset's default model when it does not answer."""
+        import asyncio
+
+        names = self.with_keys()
+        lists = await asyncio.gather(*(self._models_of(name) for name in names))
+        return [
+            f"{name}/{model}" for name, models in zip(names, lists, strict=True) for model in models
+        ]
+
+    async def _models_of(self, name: str) -> tuple[str, ...]:
+        import asyncio
+
+        from promptready.providers.errors import UpstreamError
+
+        now = self._clock()
+        cached = self._model_lists.get(name)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        try:
+            async with asyncio.timeout(MODELS_WAIT_S):
+                models = tuple(await self.provider(name).list_models())
+        except (UpstreamError, NotConfiguredError, TimeoutError):
+            default = self.configs()[name].default_model
+            return (default,) if default else ()  # not cached: ask again next time
+        self._model_lists[name] = (now + MODELS_TTL_S, models)
+        return models
 
     async def close(self) -> None:
         """Close the shared HTTP session."""

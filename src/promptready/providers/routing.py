@@ -1,38 +1,84 @@
-"""Retries and fallbacks across routes (model A → B → C, across providers).
+"""The one route-attempt loop: retries and fallbacks across routes (model A → B → C, across
+providers), for the engine, the gateway and the credit-proxy client alike.
 
-A route is retried with backoff on 429/5xx/timeouts/connection errors (honouring Retry-After), then
-the next route is tried. A stream is never retried once its first byte reached the caller: from
-then on a failure is the caller's to see. Every attempt is kept as a ``Hop`` for the ledger row.
+The policy: an HTTP status another try may fix (429, 5xx) is retried on the same route with
+backoff (honouring Retry-After), then the next route is tried; a timeout, no connection or a cut
+goes straight to the next route (a hung provider stays hung); any other error (a 4xx about the
+request, a redirect) stops. All of this happens only before the first byte reached the caller:
+an attempt ``commit``s when it sends something on, and from then on its failure is the caller's.
+
+Two clocks bound the wait: each attempt gets ``first_byte_s`` to commit, and all attempts
+together get ``deadline_s``. While an attempt waits, ``notice`` (if given) hears about it once,
+so a CLI whose output is piped can say on stderr what it is waiting for.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from promptready.providers.errors import UpstreamError, UpstreamHTTPError
-from promptready.providers.openai_compat import (
-    ChatResult,
-    OpenAICompatProvider,
-    StreamEvent,
+from promptready.providers.errors import (
+    UpstreamError,
+    UpstreamHTTPError,
+    UpstreamTimeoutError,
 )
 from promptready.providers.retry import RetryPolicy
 
+if TYPE_CHECKING:
+    from promptready.providers.openai_compat import ChatResult, RawResponse, StreamEvent
+    from promptready.providers.presets import ProviderConfig
+
 Sleep = Callable[[float], Awaitable[None]]
+Notice = Callable[[str], None]
+T = TypeVar("T")
+
+
+class Provider(Protocol):
+    """What a route calls: an OpenAI-compatible upstream (BYOK providers, the credit proxy)."""
+
+    name: str
+    config: ProviderConfig
+
+    async def chat(self, body: dict[str, Any]) -> ChatResult: ...
+
+    def stream_chat(self, body: dict[str, Any]) -> AsyncGenerator[StreamEvent, None]: ...
+
+    def forward(self, path: str, body: bytes) -> AbstractAsyncContextManager[RawResponse]: ...
+
+    async def list_models(self) -> list[str]: ...
 
 
 @dataclass(frozen=True)
 class Route:
     """One model at one provider."""
 
-    provider: OpenAICompatProvider
+    provider: Provider
     model: str
 
     @property
     def label(self) -> str:
         return f"{self.provider.name}/{self.model}"
+
+
+@dataclass(frozen=True)
+class FallbackPolicy:
+    """How long to wait and what to try again (None: no bound)."""
+
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    first_byte_s: float | None = None  # per attempt, until it commits
+    deadline_s: float | None = None  # all attempts together
+    deadline_setting: str = "ai.deadline_s"  # named in the error, so the user can raise it
+    notice_after_s: float = 2.0
+
+    def next_try_in(self, error: UpstreamError, attempt: int) -> float | None:
+        """Seconds before trying the same route again, or None to move on to the next one."""
+        if isinstance(error, UpstreamHTTPError):
+            return self.retry.delay(attempt, error.retry_after)
+        return None
 
 
 @dataclass(frozen=True)
@@ -68,6 +114,47 @@ class AllRoutesFailedError(UpstreamError):
         self.attempts = attempts
 
 
+class DeadlineError(UpstreamTimeoutError):
+    """No route answered within the overall deadline."""
+
+    retryable = False
+
+
+class Attempt:
+    """One try of one route, handed to the call: ``final`` says no try follows (so an error
+    answer is the one to pass on); ``commit`` marks the first byte sent on; ``record`` writes
+    the hop early, for a call that settles its ledger row before it returns."""
+
+    __slots__ = (
+        "_attempts", "_notice", "_timeout", "committed", "final", "number", "recorded", "route",
+    )  # fmt: skip
+
+    def __init__(self, route: Route, number: int, final: bool, attempts: Attempts) -> None:
+        self.route = route
+        self.number = number
+        self.final = final
+        self.committed = False
+        self.recorded = False
+        self._attempts = attempts
+        self._timeout: asyncio.Timeout | None = None
+        self._notice: asyncio.TimerHandle | None = None
+
+    def record(self, outcome: str) -> None:
+        """This attempt's hop, now (once)."""
+        if not self.recorded:
+            self.recorded = True
+            self._attempts.record(self.route, outcome)
+
+    def commit(self) -> None:
+        """The first byte went on: no fallback from here, and no first-byte clock."""
+        if not self.committed:
+            self.committed = True
+            if self._timeout is not None:
+                self._timeout.reschedule(None)
+            if self._notice is not None:
+                self._notice.cancel()
+
+
 def outcome_label(error: UpstreamError) -> str:
     """How a failed attempt ended, for its hop: an HTTP status or ``timeout``, ``unreachable``..."""
     if isinstance(error, UpstreamHTTPError):
@@ -75,75 +162,144 @@ def outcome_label(error: UpstreamError) -> str:
     return type(error).__name__.removeprefix("Upstream").removesuffix("Error").lower()
 
 
-def _should_fall_back(error: UpstreamError) -> bool:
-    return error.retryable
-
-
-async def _attempt_routes(
+async def attempt_routes(
     routes: Sequence[Route],
-    call: Callable[[Route], Awaitable[Any]],
-    policy: RetryPolicy,
+    call: Callable[[Attempt], Awaitable[T]],
+    policy: FallbackPolicy,
     attempts: Attempts,
-    sleep: Sleep,
-) -> Any:
+    *,
+    sleep: Sleep = asyncio.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    notice: Notice | None = None,
+) -> T:
+    """Run ``call`` on each route in turn, as the policy says, until one returns; its result.
+
+    Raises AllRoutesFailedError when none did (before committing), or the error of a committed
+    attempt as it is.
+    """
     if not routes:
         raise ValueError("no routes to try")
+    deadline = None if policy.deadline_s is None else clock() + policy.deadline_s
     last: UpstreamError | None = None
-    for route in routes:
-        attempt = 0
+    for index, route in enumerate(routes):
+        final_route = index == len(routes) - 1
+        number = 0
         while True:
-            attempt += 1
+            number += 1
+            left = None if deadline is None else deadline - clock()
+            if left is not None and left <= 0:
+                raise AllRoutesFailedError(_deadline(policy, route), attempts)
+            final = final_route and number >= policy.retry.attempts
+            attempt = Attempt(route, number, final, attempts)
             try:
-                result = await call(route)
+                result = await _timed(call, attempt, policy, left, notice)
             except UpstreamError as error:
-                attempts.record(route, outcome_label(error))
+                label = ("ok→" if attempt.committed else "") + outcome_label(error)
+                if attempt.recorded:
+                    attempts.hops[-1] = Hop(route.label, label)
+                else:
+                    attempts.record(route, label)
+                if attempt.committed:
+                    raise
                 last = error
-                if not _should_fall_back(error):
+                if not error.retryable:
                     raise AllRoutesFailedError(error, attempts) from None
-                retry_after = error.retry_after if isinstance(error, UpstreamHTTPError) else None
-                wait = policy.delay(attempt, retry_after)
-                if wait is None:
+                wait = policy.next_try_in(error, number)
+                if wait is None or (deadline is not None and clock() + wait >= deadline):
                     break  # on to the next route
                 await sleep(wait)
                 continue
-            attempts.record(route, "ok")
+            attempt.record("ok")
             return result
     assert last is not None
     raise AllRoutesFailedError(last, attempts)
 
 
+async def _timed(
+    call: Callable[[Attempt], Awaitable[T]],
+    attempt: Attempt,
+    policy: FallbackPolicy,
+    left: float | None,
+    notice: Notice | None,
+) -> T:
+    """One attempt under its first-byte clock (and what is left of the deadline)."""
+    limit = _smaller(policy.first_byte_s, left)
+    if limit is None and notice is None:
+        return await call(attempt)  # the gateway's hot path: no timers
+    route = attempt.route
+    loop = asyncio.get_running_loop()
+    if notice is not None:
+        message = f"waiting for {route.label}" + (
+            f" (up to {limit:.0f} s more; setting {policy.deadline_setting})" if limit else ""
+        )
+        attempt._notice = loop.call_later(policy.notice_after_s, notice, message)
+    try:
+        async with asyncio.timeout(limit) as timeout:
+            attempt._timeout = timeout
+            return await call(attempt)
+    except TimeoutError:
+        if left is not None and limit == left:
+            raise _deadline(policy, route) from None
+        name = route.provider.name
+        raise UpstreamTimeoutError(
+            f"{name} sent nothing within {limit:g} s; trying the next model if there is one.",
+            name,
+        ) from None
+    finally:
+        if attempt._notice is not None:
+            attempt._notice.cancel()
+
+
+def _deadline(policy: FallbackPolicy, route: Route) -> DeadlineError:
+    return DeadlineError(
+        f"No model answered within {policy.deadline_s:g} s; try again, or give it longer with "
+        f"the {policy.deadline_setting} setting.",
+        route.provider.name,
+    )
+
+
+def _smaller(a: float | None, b: float | None) -> float | None:
+    if a is None:
+        return b
+    return a if b is None else min(a, b)
+
+
 async def chat_with_fallback(
     routes: Sequence[Route],
     body: dict[str, Any],
-    policy: RetryPolicy | None = None,
+    *,
+    policy: FallbackPolicy | None = None,
     attempts: Attempts | None = None,
     sleep: Sleep = asyncio.sleep,
+    notice: Notice | None = None,
 ) -> ChatResult:
     """A non-streaming chat completion on the first route that succeeds."""
     attempts = attempts if attempts is not None else Attempts()
 
-    async def call(route: Route) -> ChatResult:
-        return await route.provider.chat({**body, "model": route.model})
+    async def call(attempt: Attempt) -> ChatResult:
+        return await attempt.route.provider.chat({**body, "model": attempt.route.model})
 
-    result: ChatResult = await _attempt_routes(
-        routes, call, policy or RetryPolicy(), attempts, sleep
+    return await attempt_routes(
+        routes, call, policy or FallbackPolicy(), attempts, sleep=sleep, notice=notice
     )
-    return result
 
 
 async def stream_with_fallback(
     routes: Sequence[Route],
     body: dict[str, Any],
-    policy: RetryPolicy | None = None,
+    *,
+    policy: FallbackPolicy | None = None,
     attempts: Attempts | None = None,
     sleep: Sleep = asyncio.sleep,
-) -> AsyncGenerator[tuple[Route, StreamEvent], None]:
+    notice: Notice | None = None,
+) -> AsyncIterator[tuple[Route, StreamEvent]]:
     """Stream from the first route that produces a first event; no retry after that event."""
     attempts = attempts if attempts is not None else Attempts()
 
     async def open_stream(
-        route: Route,
+        attempt: Attempt,
     ) -> tuple[Route, AsyncGenerator[StreamEvent, None], StreamEvent]:
+        route = attempt.route
         stream = route.provider.stream_chat({**body, "model": route.model})
         try:
             return route, stream, await anext(stream)
@@ -151,8 +307,8 @@ async def stream_with_fallback(
             await stream.aclose()
             raise
 
-    route, stream, event = await _attempt_routes(
-        routes, open_stream, policy or RetryPolicy(), attempts, sleep
+    route, stream, event = await attempt_routes(
+        routes, open_stream, policy or FallbackPolicy(), attempts, sleep=sleep, notice=notice
     )
     try:
         yield route, event

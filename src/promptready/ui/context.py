@@ -17,7 +17,7 @@ from promptready.settings import Settings, load_settings, save_settings
 if TYPE_CHECKING:
     from promptready.estimate import Estimate
     from promptready.history import History
-    from promptready.ledger.records import UsageRecord
+    from promptready.ledger.meter import Meter
     from promptready.ledger.store import Ledger
     from promptready.local_api import LocalApi
     from promptready.providers.validate import KeyCheck
@@ -61,9 +61,12 @@ class DesktopContext(QObject):
         return cls(paths, loaded.settings, loaded.problems)
 
     def _new_engine(self) -> Engine:
-        return Engine(
-            self.settings, recorder=self.record, source="popup", latency_source=self._latencies
-        )
+        from promptready.ledger.meter import process_meter
+
+        def meter() -> Meter:
+            return process_meter(self.paths.ledger_file, self.settings)
+
+        return Engine(self.settings, meter=meter, source="popup", latency_source=self._latencies)
 
     # Files, opened on first use so the tray appears before SQLite is touched.
 
@@ -90,10 +93,6 @@ class DesktopContext(QObject):
 
             self._local_api = LocalApi(self.paths)
         return self._local_api
-
-    def record(self, row: UsageRecord) -> None:
-        """One ledger row per popup or clipboard enhancement."""
-        self.ledger.write([row])
 
     def _latencies(self) -> dict[str, float]:
         return self.ledger.latencies()

@@ -1,0 +1,434 @@
+"""The OpenAI wire format, in one place: Server-Sent Events framing, token usage, chat chunks ↔
+chat completions, and ``stream_options.include_usage``. Pure: bytes and dicts in, values out.
+
+SSE framing follows the WHATWG event-stream rules: lines end in LF, CRLF or CR (a CR at the end
+of one read may be the first half of a CRLF, so it waits for the next), ``:`` lines are comments,
+several ``data:`` lines join with LF, and an event is dispatched at a blank line, however the
+bytes were split. ``SSEFramer`` re-frames the stream with LF line ends and hands out whole
+events as bytes, so a relay can forward them unparsed and read only the ones it needs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+DONE = b"data: [DONE]\n\n"
+_EVENT_END = b"\n\n"
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True, slots=True)
+class SSEEvent:
+    """One dispatched event; ``data`` joins multi-line data fields with newlines."""
+
+    data: str
+    event: str = "message"
+    id: str | None = None
+
+
+class SSEFramer:
+    """Feed raw bytes, get whole events back as LF-framed bytes (each ends in a blank line).
+
+    A block of comments only (a keep-alive) is an event here too, so a relay passes it on.
+    """
+
+    __slots__ = ("_buffer", "_cr", "_started")
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self._cr = False  # the last read ended in CR: its LF (if any) is in the next read
+        self._started = False  # past a leading byte-order mark
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        """The events completed by ``chunk``, in order."""
+        if not chunk:
+            return []
+        if self._cr:
+            self._cr = False
+            chunk = b"\n" + (chunk[1:] if chunk[:1] == b"\n" else chunk)
+        if b"\r" in chunk:
+            if chunk.endswith(b"\r"):
+                self._cr = True
+                chunk = chunk[:-1]
+            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        buffer = self._buffer + chunk if self._buffer else chunk
+        if not self._started:
+            if len(buffer) < len(_BOM) and _BOM.startswith(buffer):
+                self._buffer = buffer
+                return []
+            self._started = True
+            buffer = buffer.removeprefix(_BOM)
+        events: list[bytes] = []
+        start = 0
+        while True:
+            # A blank line at the start of a block dispatches nothing: skip it.
+            while buffer.startswith(b"\n", start):
+                start += 1
+            cut = buffer.find(_EVENT_END, start)
+            if cut == -1:
+                break
+            events.append(buffer[start : cut + 2])
+            start = cut + 2
+        self._buffer = buffer[start:]
+        return events
+
+    def close(self) -> list[bytes]:
+        """At the end of the stream: a pending CR ends its line (an unfinished event is dropped,
+        as the spec says, and returned by nothing)."""
+        if self._cr:
+            self._cr = False
+            return self.feed(b"\n")
+        return []
+
+    @property
+    def pending(self) -> bytes:
+        """Bytes of an event not finished yet."""
+        return self._buffer
+
+
+@dataclass(frozen=True, slots=True)
+class EventFields:
+    """The fields of one framed event (``data`` is None when it has no data line)."""
+
+    data: bytes | None
+    event: bytes = b""
+    id: bytes | None = None
+
+
+def fields_of(block: bytes) -> EventFields:
+    """Read the fields of one LF-framed event from ``SSEFramer``."""
+    if block.startswith(b"data: ") and block.find(b"\n") == len(block) - 2:
+        return EventFields(block[6:-2])  # the common case: one data line and nothing else
+    data: list[bytes] = []
+    event = b""
+    event_id: bytes | None = None
+    for line in block.split(b"\n"):
+        if not line or line.startswith(b":"):
+            continue
+        name, _, value = line.partition(b":")
+        value = value.removeprefix(b" ")
+        if name == b"data":
+            data.append(value)
+        elif name == b"event":
+            event = value
+        elif name == b"id" and b"\0" not in value:
+            event_id = value
+    return EventFields(b"\n".join(data) if data else None, event, event_id)
+
+
+def data_of(block: bytes) -> bytes | None:
+    """The joined data of one framed event, or None for a comment-only block."""
+    return fields_of(block).data
+
+
+class SSEParser:
+    """Feed raw bytes, get the events completed so far as ``SSEEvent`` (text fields)."""
+
+    def __init__(self) -> None:
+        self._framer = SSEFramer()
+        self._id: str | None = None  # the last event id carries over, as in the spec
+
+    def feed(self, chunk: bytes) -> list[SSEEvent]:
+        """Parse ``chunk``; a line split across chunks is kept until its end arrives."""
+        return list(self._events(self._framer.feed(chunk)))
+
+    def close(self) -> list[SSEEvent]:
+        """Events completed by the end of the stream (a trailing CR)."""
+        return list(self._events(self._framer.close()))
+
+    def _events(self, blocks: Iterable[bytes]) -> Iterator[SSEEvent]:
+        for block in blocks:
+            found = fields_of(block)
+            if found.id is not None:
+                self._id = found.id.decode("utf-8", "replace")
+            if found.data is None:
+                continue
+            yield SSEEvent(
+                found.data.decode("utf-8", "replace"),
+                found.event.decode("utf-8", "replace") or "message",
+                self._id,
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts as the upstream reported them (or as we estimated when it did not)."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    estimated: bool = False
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def as_json(self) -> dict[str, int]:
+        """The OpenAI ``usage`` object."""
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+        }
+
+
+def usage_of(payload: object) -> Usage | None:
+    """The usage in a chat completion or chunk, an embeddings answer, or a Responses API body or
+    its ``response.completed`` event; None when there is none (or it is not well formed)."""
+    if not isinstance(payload, dict):
+        return None
+    response = payload.get("response")
+    if isinstance(response, dict):  # Responses API stream event
+        payload = response
+    usage = payload.get("usage")
+    if not isinstance(usage, dict):
+        return None
+    prompt = usage.get("prompt_tokens", usage.get("input_tokens"))
+    completion = usage.get("completion_tokens", usage.get("output_tokens", 0))
+    if type(prompt) is not int or type(completion) is not int or min(prompt, completion) < 0:
+        return None  # bool is an int subclass; negative counts are nonsense
+    return Usage(prompt, completion)
+
+
+def is_usage_only(payload: object) -> bool:
+    """Whether a chat chunk is the usage chunk ``include_usage`` adds (no choices)."""
+    return isinstance(payload, dict) and payload.get("choices") == [] and "usage" in payload
+
+
+def wants_usage(body: Mapping[str, Any]) -> bool:
+    """Whether a streaming chat request asked for the usage chunk itself."""
+    options = body.get("stream_options")
+    return isinstance(options, dict) and options.get("include_usage") is True
+
+
+def with_usage_requested(body: dict[str, Any]) -> dict[str, Any]:
+    """The body with ``stream_options.include_usage`` set, so a stream can be metered."""
+    options = body.get("stream_options")
+    return {
+        **body,
+        "stream_options": {**(options if isinstance(options, dict) else {}), "include_usage": True},
+    }
+
+
+def delta_text(payload: object) -> str:
+    """The assistant text in a chat chunk (all choices)."""
+    if not isinstance(payload, dict):
+        return ""
+    pieces = []
+    for choice in payload.get("choices") or ():
+        if isinstance(choice, dict):
+            delta = choice.get("delta")
+            text = delta.get("content") if isinstance(delta, dict) else None
+            if isinstance(text, str) and text:
+                pieces.append(text)
+    return "".join(pieces)
+
+
+def message_text(payload: object) -> str | None:
+    """The assistant text of a chat completion's first choice; None when it is not one."""
+    try:
+        content = payload["choices"][0]["message"].get("content")  # type: ignore[index]
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return None
+    return content if isinstance(content, str) else ("" if content is None else None)
+
+
+def event_bytes(payload: Mapping[str, Any]) -> bytes:
+    """One ``data:`` event for a JSON payload."""
+    return b"data: " + orjson.dumps(payload) + _EVENT_END
+
+
+def completion(
+    completion_id: str, model: str, content: str, usage: Usage | None, created: int | None = None
+) -> dict[str, Any]:
+    """A one-choice ``chat.completion`` answering ``content``."""
+    body: dict[str, Any] = {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": int(time.time()) if created is None else created,
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+            }
+        ],
+    }
+    if usage is not None:
+        body["usage"] = usage.as_json()
+    return body
+
+
+def completion_as_sse(body: Mapping[str, Any], include_usage: bool) -> bytes:
+    """A finished chat.completion as the SSE stream a streaming client expects: per choice its
+    message as one delta then its finish reason, the usage chunk when asked, then [DONE]."""
+    base = {
+        "id": body.get("id", "chatcmpl-promptready"),
+        "object": "chat.completion.chunk",
+        "created": body.get("created", int(time.time())),
+        "model": body.get("model"),
+    }
+    out = []
+    for choice in body.get("choices", []):
+        message = choice.get("message") or {}
+        delta = {k: v for k, v in message.items() if v is not None}
+        index = choice.get("index", 0)
+        out.append({**base, "choices": [{"index": index, "delta": delta, "finish_reason": None}]})
+        finish = choice.get("finish_reason")
+        out.append({**base, "choices": [{"index": index, "delta": {}, "finish_reason": finish}]})
+    if include_usage and body.get("usage") is not None:
+        out.append({**base, "choices": [], "usage": body["usage"]})
+    return b"".join(event_bytes(c) for c in out) + DONE
+
+
+class CompletionBuilder:
+    """Rebuild the chat.completion a chat stream amounts to, one chunk at a time.
+
+    ``result`` is None for streams it cannot rebuild exactly (tool or function calls, an error
+    event, a chunk that is not JSON, no chunk at all).
+    """
+
+    def __init__(self) -> None:
+        self._choices: dict[int, dict[str, Any]] = {}
+        self._base: dict[str, Any] = {}
+        self._usage: Any = None
+        self._broken = False
+
+    def add(self, payload: object) -> None:
+        """Take one chunk (parsed JSON)."""
+        if self._broken:
+            return
+        if not isinstance(payload, dict) or "error" in payload:
+            self._broken = True
+            return
+        self._base = self._base or {k: payload.get(k) for k in ("id", "created", "model")}
+        self._usage = payload.get("usage") or self._usage
+        for choice in payload.get("choices") or []:
+            delta = choice.get("delta") or {}
+            if delta.get("tool_calls") or delta.get("function_call"):
+                self._broken = True
+                return
+            built = self._choices.setdefault(
+                choice.get("index", 0), {"role": "assistant", "content": "", "finish": None}
+            )
+            built["role"] = delta.get("role") or built["role"]
+            built["content"] += delta.get("content") or ""
+            built["finish"] = choice.get("finish_reason") or built["finish"]
+
+    def add_event(self, data: bytes) -> None:
+        """Take one event's data (``[DONE]`` is ignored)."""
+        if data == b"[DONE]":
+            return
+        try:
+            self.add(orjson.loads(data))
+        except orjson.JSONDecodeError:
+            self._broken = True
+
+    def result(self) -> dict[str, Any] | None:
+        """The rebuilt completion, or None."""
+        if self._broken or not self._choices:
+            return None
+        body: dict[str, Any] = {
+            **self._base,
+            "object": "chat.completion",
+            "choices": [
+                {
+                    "index": index,
+                    "message": {"role": c["role"], "content": c["content"]},
+                    "finish_reason": c["finish"],
+                }
+                for index, c in sorted(self._choices.items())
+            ],
+        }
+        if self._usage is not None:
+            body["usage"] = self._usage
+        return body
+
+
+def completion_from_sse(stream: bytes) -> dict[str, Any] | None:
+    """The chat.completion a whole chat stream amounts to (see ``CompletionBuilder``)."""
+    framer = SSEFramer()
+    builder = CompletionBuilder()
+    for block in [*framer.feed(stream), *framer.close()]:
+        data = data_of(block)
+        if data is not None:
+            builder.add_event(data)
+    return builder.result()
+
+
+def is_done(block: bytes) -> bool:
+    """Whether a framed event is a chat stream's ``data: [DONE]``."""
+    return block == DONE or (b"[DONE]" in block and data_of(block) == b"[DONE]")
+
+
+class StreamRelay:
+    """Upstream SSE bytes in, the bytes for the client out, whole events at a time: usage is
+    read on the way, the usage-only chunk is dropped unless the client asked for it, and
+    ``[DONE]`` is noticed. ``keep`` also rebuilds the completion (for the response cache)."""
+
+    __slots__ = ("_builder", "_framer", "_keep_usage", "done", "usage")
+
+    def __init__(self, keep_usage: bool, keep: bool = False) -> None:
+        self._framer = SSEFramer()
+        self._keep_usage = keep_usage
+        self._builder = CompletionBuilder() if keep else None
+        self.usage: Usage | None = None
+        self.done = False
+
+    def feed(self, chunk: bytes) -> bytes:
+        """The whole events ``chunk`` completed, ready to send (may be empty)."""
+        return self._relay(self._framer.feed(chunk))
+
+    def close(self) -> bytes:
+        """Events completed by the end of the stream."""
+        return self._relay(self._framer.close())
+
+    def _relay(self, blocks: list[bytes]) -> bytes:
+        if not blocks:
+            return b""
+        builder = self._builder
+        if builder is None and len(blocks) == 1 and b'"usage"' not in blocks[0]:
+            block = blocks[0]  # the hot path: one plain chunk
+            self.done = self.done or is_done(block)
+            return block
+        out: list[bytes] = []
+        for block in blocks:
+            if is_done(block):
+                self.done = True
+                out.append(block)
+                continue
+            if builder is None and b'"usage"' not in block:
+                out.append(block)
+                continue
+            data = data_of(block)
+            if data is None:
+                out.append(block)
+                continue
+            if builder is not None:
+                builder.add_event(data)
+            if b'"usage"' in data:
+                try:
+                    payload = orjson.loads(data)
+                except orjson.JSONDecodeError:
+                    payload = None
+                self.usage = usage_of(payload) or self.usage
+                if not self._keep_usage and is_usage_only(payload):
+                    continue
+            out.append(block)
+        return b"".join(out)
+
+    @property
+    def pending(self) -> bytes:
+        """Bytes of an event the upstream has not finished."""
+        return self._framer.pending
+
+    def completion(self) -> dict[str, Any] | None:
+        """The rebuilt completion when ``keep`` was set and the stream finished."""
+        if self._builder is None or not (self.done or not self._framer.pending):
+            return None
+        return self._builder.result()

@@ -1,0 +1,223 @@
+"""The OpenAI wire format: SSE framing per the spec, usage, chunk ↔ completion, include_usage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from hypothesis import given
+from hypothesis import strategies as st
+
+from promptready.providers.sse import SSEEvent as AliasEvent
+from promptready.providers.sse import SSEParser as AliasParser
+from promptready.providers.wire import (
+    DONE,
+    SSEEvent,
+    SSEFramer,
+    SSEParser,
+    StreamRelay,
+    Usage,
+    completion,
+    completion_as_sse,
+    completion_from_sse,
+    data_of,
+    delta_text,
+    is_usage_only,
+    usage_of,
+    wants_usage,
+    with_usage_requested,
+)
+
+ENDINGS = (b"\n", b"\r\n", b"\r")
+
+
+def chunk(text: str) -> dict[str, Any]:
+    return {"id": "c1", "model": "m", "choices": [{"index": 0, "delta": {"content": text}}]}
+
+
+USAGE_CHUNK = {
+    "id": "c1",
+    "model": "m",
+    "choices": [],
+    "usage": {"prompt_tokens": 7, "completion_tokens": 3},
+}
+
+
+def framed(payloads: list[dict[str, Any]], end: bytes, comments: bool = True) -> bytes:
+    """A chat stream: a keep-alive comment, one event per payload, [DONE], with ``end`` lines."""
+    out = [b": keep-alive" + end + end] if comments else []
+    for payload in payloads:
+        out.append(b"data: " + orjson.dumps(payload) + end + end)
+    out.append(b"data: [DONE]" + end + end)
+    return b"".join(out)
+
+
+def parse_in_pieces(stream: bytes, cuts: list[int]) -> list[SSEEvent]:
+    parser = SSEParser()
+    events: list[SSEEvent] = []
+    start = 0
+    for cut in sorted(set(cuts)):
+        events += parser.feed(stream[start:cut])
+        start = cut
+    return events + parser.feed(stream[start:]) + parser.close()
+
+
+texts = st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=6)
+
+
+@given(texts, st.data())
+def test_the_same_stream_framed_lf_crlf_or_cr_and_split_anywhere_gives_the_same_events(
+    words: list[str], data: st.DataObject
+) -> None:
+    payloads = [*(chunk(w) for w in words), USAGE_CHUNK]
+    results = []
+    for end in ENDINGS:
+        stream = framed(payloads, end)
+        cuts = data.draw(st.lists(st.integers(1, len(stream) - 1), max_size=20))
+        results.append(parse_in_pieces(stream, cuts))
+    expected = [SSEEvent(orjson.dumps(p).decode()) for p in payloads] + [SSEEvent("[DONE]")]
+    assert results == [expected] * 3
+
+
+@given(texts)
+def test_one_byte_at_a_time_gives_the_same_chunks_and_usage_for_every_line_end(
+    words: list[str],
+) -> None:
+    payloads = [*(chunk(w) for w in words), USAGE_CHUNK]
+    seen = []
+    for end in ENDINGS:
+        stream = framed(payloads, end)
+        relay = StreamRelay(keep_usage=False)
+        out = b"".join(relay.feed(stream[i : i + 1]) for i in range(len(stream))) + relay.close()
+        texts_out = [delta_text(orjson.loads(d)) for d in _datas(out) if d != b"[DONE]"]
+        seen.append((texts_out, relay.usage, relay.done))
+    assert seen == [(words, Usage(7, 3), True)] * 3
+
+
+def _datas(stream: bytes) -> list[bytes]:
+    framer = SSEFramer()
+    return [d for b in framer.feed(stream) if (d := data_of(b)) is not None]
+
+
+def test_multi_line_data_joins_with_newlines_and_comments_inside_are_skipped() -> None:
+    stream = b"data: one\r\n: note\r\ndata: two\r\nevent: x\r\nid: 4\r\n\r\n"
+    assert SSEParser().feed(stream) == [SSEEvent("one\ntwo", event="x", id="4")]
+
+
+def test_a_trailing_cr_waits_for_a_possible_lf() -> None:
+    parser = SSEParser()
+    assert parser.feed(b"data: a\r\r") == []  # the second CR may be half of CRLF
+    assert parser.feed(b"\n") == [SSEEvent("a")]
+    assert parser.feed(b"") == []
+
+
+def test_a_trailing_cr_at_the_end_of_the_stream_ends_its_line() -> None:
+    parser = SSEParser()
+    assert parser.feed(b"data: a\r\r") == []
+    assert parser.close() == [SSEEvent("a")]
+
+
+def test_a_leading_byte_order_mark_is_ignored_even_split() -> None:
+    parser = SSEParser()
+    assert parser.feed(b"\xef\xbb") == []
+    assert parser.feed(b"\xbfdata: x\n\n") == [SSEEvent("x")]
+
+
+def test_a_field_without_colon_and_a_blank_line_first_are_read_as_the_spec_says() -> None:
+    assert SSEParser().feed(b"\n\ndata\n\n") == [SSEEvent("")]
+
+
+def test_the_event_type_resets_after_each_dispatch_and_the_id_carries_over() -> None:
+    events = SSEParser().feed(b"event: a\nid: 1\ndata: x\n\ndata: y\n\n")
+    assert events == [SSEEvent("x", "a", "1"), SSEEvent("y", "message", "1")]
+
+
+def test_the_old_sse_module_is_an_alias_of_the_wire_module() -> None:
+    assert AliasParser is SSEParser and AliasEvent is SSEEvent
+
+
+def test_relay_drops_the_usage_chunk_the_client_did_not_ask_for_but_reads_it() -> None:
+    stream = framed([chunk("hi"), USAGE_CHUNK], b"\r\n", comments=False)
+    relay = StreamRelay(keep_usage=False)
+    out = relay.feed(stream)
+    assert b'"usage"' not in out and out.endswith(DONE)
+    assert relay.usage == Usage(7, 3)
+
+
+def test_relay_keeps_the_usage_chunk_when_the_client_asked() -> None:
+    relay = StreamRelay(keep_usage=True)
+    assert b'"usage"' in relay.feed(framed([USAGE_CHUNK], b"\n"))
+
+
+def test_relay_passes_keep_alive_comments_on() -> None:
+    assert StreamRelay(keep_usage=False).feed(b": ping\r\n\r\n") == b": ping\n\n"
+
+
+def test_relay_with_a_usage_event_that_is_not_json_relays_it_and_reads_no_usage() -> None:
+    relay = StreamRelay(keep_usage=False)
+    assert relay.feed(b'data: {"usage": \n\n') == b'data: {"usage": \n\n'
+    assert relay.usage is None
+
+
+def test_usage_of_reads_chat_embeddings_and_responses_shapes() -> None:
+    assert usage_of({"usage": {"prompt_tokens": 2, "completion_tokens": 5}}) == Usage(2, 5)
+    assert usage_of({"usage": {"prompt_tokens": 4, "total_tokens": 4}}) == Usage(4, 0)
+    responses = {
+        "type": "response.completed",
+        "response": {"usage": {"input_tokens": 3, "output_tokens": 1}},
+    }
+    assert usage_of(responses) == Usage(3, 1)
+
+
+@given(st.one_of(st.none(), st.integers(), st.text(), st.booleans(), st.floats()))
+def test_usage_with_bad_counts_is_none_not_a_crash(value: object) -> None:
+    assert usage_of({"usage": {"prompt_tokens": value, "completion_tokens": 1}}) is None or (
+        type(value) is int and value >= 0
+    )
+    assert usage_of(value) is None
+    assert usage_of({"usage": value}) is None
+
+
+def test_negative_token_counts_are_not_usage() -> None:
+    assert usage_of({"usage": {"prompt_tokens": -1, "completion_tokens": 1}}) is None
+
+
+def test_include_usage_is_added_keeping_other_stream_options() -> None:
+    body = {"stream": True, "stream_options": {"other": 1}}
+    assert with_usage_requested(body)["stream_options"] == {"other": 1, "include_usage": True}
+    assert body["stream_options"] == {"other": 1}  # the caller's body is not changed
+    assert with_usage_requested({"stream_options": "bad"})["stream_options"] == {
+        "include_usage": True
+    }
+    assert wants_usage({"stream_options": {"include_usage": True}})
+    assert not wants_usage({"stream_options": {"include_usage": "yes"}})
+
+
+def test_usage_only_chunk_is_recognised() -> None:
+    assert is_usage_only(USAGE_CHUNK)
+    assert not is_usage_only(chunk("x"))
+
+
+def test_a_completion_round_trips_through_its_sse_form() -> None:
+    body = completion("c9", "m", "hello there", Usage(5, 2), created=1)
+    rebuilt = completion_from_sse(completion_as_sse(body, include_usage=True))
+    assert rebuilt is not None
+    assert rebuilt["choices"] == body["choices"]
+    assert rebuilt["usage"] == body["usage"]
+
+
+def test_a_stream_with_tool_calls_or_an_error_is_not_rebuilt() -> None:
+    tool = {"choices": [{"index": 0, "delta": {"tool_calls": [{"id": "t"}]}}]}
+    assert completion_from_sse(framed([tool], b"\n")) is None
+    assert completion_from_sse(framed([{"error": {"message": "x"}}], b"\n")) is None
+    assert completion_from_sse(b"data: not json\n\n") is None
+    assert completion_from_sse(b"") is None
+
+
+def test_relay_rebuilds_the_completion_of_a_finished_stream_for_the_cache() -> None:
+    relay = StreamRelay(keep_usage=False, keep=True)
+    relay.feed(framed([chunk("a"), chunk("b"), USAGE_CHUNK], b"\r"))
+    relay.close()
+    rebuilt = relay.completion()
+    assert rebuilt is not None
+    assert rebuilt["choices"][0]["message"]["content"] == "ab"
