@@ -62,6 +62,19 @@ def rows(tmp_path: Path) -> list[dict[str, Any]]:
     return list(Ledger(tmp_path / "ledger.db").rows())
 
 
+def chat_calls(app: Gateway, token: str, model: str, times: int) -> list[httpx.Response]:
+    """``times`` chat calls to ``model`` through the running gateway ``app``."""
+    with serve(app, lifespan="on") as url:
+        return [
+            httpx.post(
+                f"{url}/v1/chat/completions",
+                json={**CHAT, "model": model},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            for _ in range(times)
+        ]
+
+
 def test_a_crlf_framed_stream_is_metered_and_charged_to_the_app(
     upstream: FakeUpstream, tmp_path: Path
 ) -> None:
@@ -86,15 +99,7 @@ def test_an_unpriced_model_is_refused_under_a_budget_naming_the_price_setting(
 ) -> None:
     app = metered(upstream, tmp_path)
     _, token = app.apps.create("tight", AppLimits(budget_usd_day=Decimal("0.01")))
-    with serve(app, lifespan="on") as url:
-        answers = [
-            httpx.post(
-                f"{url}/v1/chat/completions",
-                json={**CHAT, "model": "fake/ft:gpt-4o:acme:custom"},
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            for _ in range(3)
-        ]
+    answers = chat_calls(app, token, "fake/ft:gpt-4o:acme:custom", 3)
     assert {a.status_code for a in answers} == {402}
     error = answers[0].json()["error"]
     assert error["code"] == "model_unpriced" and "pricing.models" in error["message"]
@@ -108,12 +113,7 @@ def test_an_unpriced_model_without_a_budget_answers_and_its_row_says_unpriced(
 ) -> None:
     app = metered(upstream, tmp_path)
     _, token = app.apps.create("free-rein")
-    with serve(app, lifespan="on") as url:
-        answer = httpx.post(
-            f"{url}/v1/chat/completions",
-            json={**CHAT, "model": "fake/o1-pro-unlisted"},
-            headers={"Authorization": f"Bearer {token}"},
-        )
+    (answer,) = chat_calls(app, token, "fake/o1-pro-unlisted", 1)
     assert answer.status_code == 200
     (row,) = rows(tmp_path)
     assert row["unpriced"] and row["cost_usd"] == "0" and row["prompt_tokens"] == 9
@@ -129,15 +129,7 @@ def test_a_local_provider_priced_at_zero_stays_free_under_a_budget(
     )
     registry.secrets.set_key("ollama", ApiKey("sk-local-0123456789"))
     _, token = app.apps.create("tight", AppLimits(budget_usd_day=Decimal("0.000001")))
-    with serve(app, lifespan="on") as url:
-        answers = [
-            httpx.post(
-                f"{url}/v1/chat/completions",
-                json={**CHAT, "model": "ollama/llama3.2"},
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            for _ in range(3)
-        ]
+    answers = chat_calls(app, token, "ollama/llama3.2", 3)
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert {(r["cost_usd"], bool(r["unpriced"])) for r in rows(tmp_path)} == {("0", False)}
 

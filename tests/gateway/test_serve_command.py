@@ -70,14 +70,19 @@ def test_in_flight_request_finishes_on_sigterm(
     assert proc.wait(timeout=10) in (0, -signal.SIGTERM)
 
 
-def test_non_loopback_bind_is_refused_without_allow_remote(configured: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "promptready", "serve", "--host", "0.0.0.0", "--port", "0"],
+def run_serve(*args: str) -> subprocess.CompletedProcess[str]:
+    """``promptready serve ARGS`` to its end (it is expected to refuse to start)."""
+    return subprocess.run(
+        [sys.executable, "-m", "promptready", "serve", *args],
         capture_output=True,
         text=True,
         timeout=30,
         check=False,
     )
+
+
+def test_non_loopback_bind_is_refused_without_allow_remote(configured: str) -> None:
+    done = run_serve("--host", "0.0.0.0", "--port", "0")
     assert done.returncode == 1
     assert "Refusing to listen on 0.0.0.0" in done.stderr
     assert "--allow-remote" in done.stderr
@@ -86,13 +91,7 @@ def test_non_loopback_bind_is_refused_without_allow_remote(configured: str) -> N
 def test_port_in_use_is_a_clear_error(server: tuple[subprocess.Popen[str], str]) -> None:
     _, url = server
     port = url.rsplit(":", 1)[1]
-    done = subprocess.run(
-        [sys.executable, "-m", "promptready", "serve", "--port", port],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    done = run_serve("--port", port)
     assert done.returncode == 1
     assert f"Could not listen on 127.0.0.1:{port}" in done.stderr
 
@@ -120,13 +119,7 @@ def test_a_second_serve_on_the_same_data_folder_refuses_naming_the_first(
 ) -> None:
     proc, url = server
     port = url.rsplit(":", 1)[1]
-    done = subprocess.run(
-        [sys.executable, "-m", "promptready", "serve", "--port", "0"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    done = run_serve("--port", "0")
     assert done.returncode == 1
     assert "already running for this data folder" in done.stderr
     assert f"process {proc.pid} on port {port}" in done.stderr
