@@ -437,7 +437,9 @@ class Gateway:
             elif message["type"] == "lifespan.shutdown":
                 await self.engine.registry.close()
                 if self.meter is not None:
-                    self.meter.writer.close()  # every row on disk before the process ends
+                    # Every row on disk now; the meter stays open, as the process's other
+                    # callers (the desktop's popup) share it (atexit closes it).
+                    self.meter.writer.flush()
                 for release in self.on_shutdown:
                     release()
                 await send({"type": "lifespan.shutdown.complete"})
