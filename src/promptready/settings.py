@@ -138,6 +138,12 @@ class GatewaySettings:
             "Browser origins allowed to call the local API (e.g. http://localhost:3000)."
         ),
     )
+    allowed_hosts: tuple[str, ...] = field(
+        default=(),
+        metadata=meta(
+            "Host names the local API answers to besides 127.0.0.1, localhost and [::1]."
+        ),
+    )
     max_body_mb: int = field(
         default=16, metadata=meta("Largest request body accepted, in MiB.", minimum=1, maximum=512)
     )

@@ -42,6 +42,7 @@ def build_gateway(
     config = GatewayConfig(
         max_body_bytes=settings.max_body_mb * 1024 * 1024,
         allowed_origins=frozenset(o.lower().rstrip("/").encode() for o in settings.allowed_origins),
+        allowed_hosts=frozenset(h.strip().lower().encode() for h in settings.allowed_hosts),
         allow_remote=allow_remote,
     )
     meter = Meter(
