@@ -174,6 +174,9 @@ class GuardedProtocol(HttpToolsProtocol):
         for connection in waiting[:excess]:
             connection._disarm()
             connection.transport.close()
+            # Out of the count now, not when uvicorn hears of the close: the newcomer's request
+            # may be parsed first, and limit_concurrency must not count the closing socket.
+            self.connections.discard(connection)
 
 
 def guarded_protocol(limits: Limits) -> type[GuardedProtocol]:
