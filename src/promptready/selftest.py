@@ -94,12 +94,29 @@ def check_gateway() -> str:
     return f"listened on {url} and answered /health"
 
 
+def check_files() -> str:
+    """Every folder PromptReady keeps is 0700 and every file in them 0600 (prompts, usage and
+    tokens are the user's alone)."""
+    from promptready.paths import app_paths, too_open
+
+    roots = [root for root in app_paths().private_roots() if root.exists()]
+    found = [path for root in roots for path in too_open(root)]
+    if found:
+        shown = ", ".join(str(p) for p in found[:3]) + (" …" if len(found) > 3 else "")
+        raise PermissionError(
+            f"{len(found)} file(s) or folder(s) other users can read ({shown}); "
+            f"run: chmod -R go-rwx {' '.join(str(r) for r in roots)}"
+        )
+    return f"{len(roots)} folders private (folders 0700, files 0600)"
+
+
 CHECKS: tuple[tuple[str, Probe], ...] = (
     ("resources", check_resources),
     ("tokens", check_tokens),
     ("ledger", check_ledger),
     ("keyring", check_keyring),
     ("gateway", check_gateway),
+    ("files", check_files),  # last: it covers what the checks above wrote
 )
 
 
