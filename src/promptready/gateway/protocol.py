@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
@@ -57,6 +57,10 @@ class Limits:
     def connections(self) -> int:
         """The cap on open connections."""
         return self.max_connections or default_max_connections()
+
+    def resolved(self) -> Limits:
+        """These limits with the cap worked out once (not a getrlimit call per connection)."""
+        return replace(self, max_connections=self.connections())
 
 
 TIMED_OUT = GatewayError(
@@ -163,6 +167,8 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def _make_room(self) -> None:
         """Over the cap, close the connection that has waited longest without a request."""
+        if len(self.connections) <= self.LIMITS.connections():
+            return  # the common case, without a scan
         open_ = [c for c in self.connections if not c.transport.is_closing()]
         excess = len(open_) - self.LIMITS.connections()
         if excess <= 0:
@@ -181,4 +187,4 @@ class GuardedProtocol(HttpToolsProtocol):
 
 def guarded_protocol(limits: Limits) -> type[GuardedProtocol]:
     """The protocol class uvicorn should build connections from, bound to ``limits``."""
-    return type("BoundGuardedProtocol", (GuardedProtocol,), {"LIMITS": limits})
+    return type("BoundGuardedProtocol", (GuardedProtocol,), {"LIMITS": limits.resolved()})

@@ -73,7 +73,7 @@ def make_server(
 ) -> uvicorn.Server:
     """A uvicorn server for ``app`` on ``sockets``; ``on_ready(url)`` runs once it listens."""
     loop = "uvloop" if sys.platform != "win32" else "asyncio"
-    limits = limits or Limits()
+    limits = (limits or Limits()).resolved()
     config = uvicorn.Config(
         app,
         loop=loop,
