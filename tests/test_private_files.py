@@ -136,7 +136,7 @@ def test_every_file_the_app_writes_is_0600_in_0700_folders(
     ):
         assert expected in written
     assert_private(root)
-    assert "folders private" in check_files()
+    assert "every file private in" in check_files()
 
 
 def test_the_self_test_names_a_file_others_can_read() -> None:
