@@ -11,11 +11,20 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 import orjson
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
+from promptready.gateway.app import GatewayConfig
+from promptready.gateway.protocol import Limits
 from tests.gateway.raw import RawResponse, connect, read_response
 
 T = TypeVar("T")
+# The gateway under fuzzing: a small body limit, one allow-listed origin, short deadlines so
+# framing that promises more than it sends is answered quickly.
+FUZZ_CONFIG = GatewayConfig(
+    max_body_bytes=64 * 1024, allowed_origins=frozenset({b"http://localhost:3000"})
+)
+FUZZ_LIMITS = Limits(idle_s=1, head_s=0.5, body_s=0.5, max_connections=64)
 TOKEN = "{token}"  # replaced by the live gateway's token
 PORT = "{port}"
 
@@ -202,6 +211,7 @@ class Tally:
     answers: Counter[str] = field(default_factory=Counter)
     failures: list[tuple[str, bytes]] = field(default_factory=list)
     samples: dict[str, bytes] = field(default_factory=dict)  # one request of each class
+    logged: list[str] = field(default_factory=list)  # errors the server logged
 
     def send(self, port: int, raw: bytes, timeout_s: float = 5.0) -> RawResponse | None:
         """Send one request on a fresh connection and record how it was answered."""
@@ -259,3 +269,26 @@ class ServerErrors(logging.Handler):
 
     def __exit__(self, *_: object) -> None:
         logging.getLogger("uvicorn.error").removeHandler(self)
+
+
+def fuzz(port: int, token: str, examples: int, seed_value: int | None = None) -> Tally:
+    """Send ``examples`` hostile requests to a running gateway; what it answered, and (in
+    ``Tally.logged``) every error uvicorn logged meanwhile."""
+    tally = Tally()
+
+    @settings(
+        max_examples=examples,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(shapes)
+    def one(shape: Shape) -> None:
+        tally.send(port, shape.encode(port, token))
+
+    run = one if seed_value is None else seed(seed_value)(one)
+    with ServerErrors() as errors:
+        run()
+    tally.logged = errors.records
+    return tally

@@ -7,12 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
 
-from promptready.gateway.app import GatewayConfig
-from promptready.gateway.protocol import Limits
 from tests.fakes.upstream import FakeUpstream
-from tests.gateway.hostile import ServerErrors, Shape, Tally, shapes
+from tests.gateway.hostile import FUZZ_CONFIG, FUZZ_LIMITS, fuzz
 from tests.gateway.raw import live_gateway
 
 EXAMPLES = 300
@@ -20,27 +17,9 @@ EXAMPLES = 300
 
 @pytest.mark.slow
 def test_no_request_gets_a_5xx_or_no_answer(upstream: FakeUpstream, tmp_path: Path) -> None:
-    config = GatewayConfig(
-        max_body_bytes=64 * 1024, allowed_origins=frozenset({b"http://localhost:3000"})
-    )
-    limits = Limits(idle_s=1, head_s=0.5, body_s=0.5)
-    tally = Tally()
-    with live_gateway(upstream, tmp_path, config, limits) as live:
-
-        @settings(
-            max_examples=EXAMPLES,
-            database=None,
-            deadline=None,
-            phases=[Phase.generate],
-            suppress_health_check=list(HealthCheck),
-        )
-        @given(shapes)
-        def fuzz(shape: Shape) -> None:
-            tally.send(live.port, shape.encode(live.port, live.token))
-
-        with ServerErrors() as errors:
-            fuzz()
+    with live_gateway(upstream, tmp_path, FUZZ_CONFIG, FUZZ_LIMITS) as live:
+        tally = fuzz(live.port, live.token, EXAMPLES)
     assert tally.sent == EXAMPLES
     assert tally.failures == []
-    assert errors.records == []
+    assert tally.logged == []
     assert sum(n for kind, n in tally.answers.items() if kind.startswith("200")) > EXAMPLES // 10

@@ -133,7 +133,12 @@ def read_head(scope: Scope, policy: HeadPolicy) -> Head:
         cors.append((b"access-control-expose-headers", CORS_EXPOSED))
     if expect is not None and expect.lower() != b"100-continue":
         raise GatewayError(417, "Only 'Expect: 100-continue' is supported.", "expectation_failed")
-    if length is not None and length.isdigit() and int(length) > policy.max_body_bytes:
+    # Digits only (httptools refuses anything else); a length past 18 digits is too large anyway.
+    if (
+        length is not None
+        and length.isdigit()
+        and (len(length) > 18 or int(length) > policy.max_body_bytes)
+    ):
         # Refused unread (so 100-continue is never granted); the unread body ends the connection.
         raise too_large(policy.max_body_bytes, close=True)
     return Head(authorization, cors)
