@@ -107,9 +107,10 @@ def test_qt_warnings_are_logged_and_qt_errors_shown(
     assert "Qt: a Qt error" in told.sentences[0]
 
 
-def test_a_segfault_leaves_its_python_stack_in_the_crash_log() -> None:
+def segfault_in_a_child() -> None:
+    """A Python process with crash reporting installed that dies of a segfault."""
     script = (
-        "import ctypes, faulthandler\n"
+        "import ctypes\n"
         "from promptready.crash import install\n"
         "install(print)\n"
         "def dereference_null():\n"
@@ -120,6 +121,10 @@ def test_a_segfault_leaves_its_python_stack_in_the_crash_log() -> None:
         [sys.executable, "-c", script], capture_output=True, timeout=60, check=False
     )
     assert done.returncode != 0
+
+
+def test_a_segfault_leaves_its_python_stack_in_the_crash_log() -> None:
+    segfault_in_a_child()
     text = logged()
     assert "Fatal Python error: Segmentation fault" in text
     assert "dereference_null" in text
@@ -148,3 +153,14 @@ def test_the_user_is_told_even_when_the_log_cannot_be_written(
     reporter.report(RuntimeError("boom"), "test")
     assert told.sentences[0].startswith("PromptReady hit an unexpected error (RuntimeError)")
     assert "nowhere" in told.sentences[0]
+
+
+def test_after_a_segfault_the_next_start_says_where_the_details_are(told: Told) -> None:
+    segfault_in_a_child()
+    install(told).uninstall()
+    assert told.sentences == [
+        "PromptReady closed unexpectedly last time; details were saved to "
+        f"{app_paths().crash_log}; please include them in a bug report."
+    ]
+    install(told).uninstall()  # told once, not at every start
+    assert len(told.sentences) == 1

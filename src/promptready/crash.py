@@ -30,6 +30,16 @@ from promptready.paths import AppPaths, app_paths, open_private_append
 Notify = Callable[[str], None]  # shows one sentence to the user; callable from any thread
 QT_LOGGED = frozenset({"QtWarningMsg", "QtCriticalMsg", "QtFatalMsg"})
 QT_SHOWN = frozenset({"QtCriticalMsg", "QtFatalMsg"})
+FAULT_MARK = b"Fatal Python error"  # how faulthandler's dump of a dying process begins
+TAIL_BYTES = 64 * 1024
+
+
+def last_run_sentence(where: str) -> str:
+    """What the user is told after the previous run died (a segfault, say)."""
+    return (
+        f"PromptReady closed unexpectedly last time; details were saved to {where}; please "
+        "include them in a bug report."
+    )
 
 
 def crash_sentence(kind: str, where: str) -> str:
@@ -66,6 +76,21 @@ class CrashLog:
         """Add the traceback of ``exc``."""
         self.append(where, "".join(traceback.format_exception(exc)))
 
+    def unreported_fault(self) -> bool:
+        """Whether the log ends with a fatal error (a segfault's dump) nobody was told about:
+        faulthandler writes it after the last entry, and :meth:`acknowledge` adds one after it."""
+        try:
+            with self.path.open("rb") as log:
+                log.seek(max(0, log.seek(0, os.SEEK_END) - TAIL_BYTES))
+                tail = log.read()
+        except OSError:
+            return False
+        return FAULT_MARK in tail.rpartition(b"\n--- ")[2]
+
+    def acknowledge(self) -> None:
+        """Record that the user was told of the fault above."""
+        self.append("the fatal error above was reported to the user", "")
+
     def open_for_faults(self) -> IO[str]:
         """The log opened for ``faulthandler``, which writes to it from a dying process."""
         return os.fdopen(open_private_append(self.path), "a", encoding="utf-8")
@@ -83,6 +108,10 @@ class CrashReporter:
 
     def install(self) -> CrashReporter:
         """Take over ``sys.excepthook``, ``threading.excepthook``, error logs and faulthandler."""
+        if self.log.unreported_fault():
+            with contextlib.suppress(OSError):
+                self.log.acknowledge()
+            self.notify(last_run_sentence(str(self.log.path)))
         self._saved = [sys.excepthook, threading.excepthook]
         sys.excepthook = self.excepthook
         threading.excepthook = self.thread_excepthook

@@ -53,8 +53,8 @@ def run_desktop(argv: Sequence[str] = ()) -> int:
     apply_theme(app, context.settings.desktop.theme)
     app.setWindowIcon(app_icon())
     shell = Shell(context)
-    reporter = install_crash_reporting(shell)
     front = start_front_end(shell)
+    reporter = install_crash_reporting(shell)  # once the front end can show what it reports
     instance.activated.connect(front.bring_forward)
     elapsed_ms = (time.perf_counter() - started) * 1000
     on_tray = QSystemTrayIcon.isSystemTrayAvailable()
