@@ -80,18 +80,6 @@ def test_100_continue_is_not_granted_to_a_body_over_the_limit(live: Live) -> Non
         assert closed_by_server(sock)
 
 
-def test_100_continue_is_granted_to_a_body_within_the_limit(live: Live) -> None:
-    head, _, body = live.request(headers=[("Expect", "100-continue")], body=CHAT).partition(
-        b"\r\n\r\n"
-    )
-    with connect(live.port, timeout=4) as sock:
-        sock.sendall(head + b"\r\n\r\n")
-        assert sock.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
-        sock.sendall(body)
-        response = read_response(sock)
-        assert response is not None and response.status == 200
-
-
 def test_an_unsupported_expectation_is_417(live: Live) -> None:
     with connect(live.port) as sock:
         sock.sendall(live.request(headers=[("Expect", "teapot")], body=CHAT))
@@ -171,3 +159,28 @@ def test_300_idle_and_50_slowloris_clients_do_not_lock_out_a_request(
     finally:
         for sock in attackers:
             sock.close()
+
+
+def test_an_answer_before_a_held_back_body_ends_the_connection(live: Live) -> None:
+    raw = b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\n"
+    with connect(live.port, timeout=4) as sock:
+        sock.sendall(raw + b"Content-Length: 40\r\n\r\n")  # no token: 401 before the body
+        response = read_response(sock)
+        assert response is not None and response.status == 401
+        assert response.header("connection") == "close"
+        assert closed_by_server(sock)
+
+
+def test_100_continue_is_granted_within_the_limit_and_the_connection_kept(live: Live) -> None:
+    head, _, body = live.request(headers=[("Expect", "100-continue")], body=CHAT).partition(
+        b"\r\n\r\n"
+    )
+    with connect(live.port, timeout=4) as sock:
+        sock.sendall(head + b"\r\n\r\n")
+        assert sock.recv(65536).startswith(b"HTTP/1.1 100 Continue")
+        sock.sendall(body)
+        first = read_response(sock)
+        assert first is not None and first.status == 200 and first.header("connection") is None
+        sock.sendall(live.request(body=CHAT))
+        second = read_response(sock)
+        assert second is not None and second.status == 200

@@ -11,7 +11,9 @@ and ``limit_concurrency`` (a 503 once every slot is busy). What it lacks is adde
 - a cap on open connections below the file-descriptor limit: when full, the connection that has
   waited longest without a complete request head is closed, so idle sockets cannot lock out a
   real request;
-- origin-form targets only (``/v1/...``): an absolute-form or ``*`` target is 400.
+- origin-form targets only (``/v1/...``): an absolute-form or ``*`` target is 400;
+- an answer sent before an ``Expect: 100-continue`` body arrived ends the connection (uvicorn
+  would read the client's next request as that body).
 
 Protocol-level refusals are OpenAI-shaped like every other error of the gateway.
 """
@@ -84,6 +86,7 @@ class GuardedProtocol(HttpToolsProtocol):
         self._busy = False  # between a complete head and its response
         self._waiting_since = self.loop.time()
         self._refusal: str | None = None
+        self._keep_alive_after_body: bool | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -108,10 +111,18 @@ class GuardedProtocol(HttpToolsProtocol):
         self._busy = True
         self._arm(self.LIMITS.body_s, self._body_expired)
         super().on_headers_complete()
+        if self.expect_100_continue and self.cycle.scope is self.scope:
+            # The client holds its body back until 100 Continue: an answer before then must end
+            # the connection, or its next request would be read as that body.
+            self._keep_alive_after_body = self.cycle.keep_alive
+            self.cycle.keep_alive = False
 
     def on_message_complete(self) -> None:
         self._disarm()
         super().on_message_complete()
+        if self._keep_alive_after_body is not None and not self.cycle.response_started:
+            self.cycle.keep_alive = self._keep_alive_after_body  # the body came: reuse is safe
+        self._keep_alive_after_body = None
 
     def on_response_complete(self) -> None:
         self._busy = False
