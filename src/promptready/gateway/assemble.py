@@ -10,6 +10,7 @@ from promptready.errors import ConfigError
 from promptready.gateway.app import Gateway, GatewayConfig
 from promptready.gateway.apps import AppRegistry
 from promptready.gateway.metering import Meter
+from promptready.gateway.security import normal_origin
 from promptready.ledger.writer import BatchWriter
 from promptready.paths import AppPaths, app_paths
 from promptready.pricing import load_rate_card
@@ -41,7 +42,7 @@ def build_gateway(
     cap = monthly_cap(settings.monthly_cap_usd)  # before the writer starts its thread
     config = GatewayConfig(
         max_body_bytes=settings.max_body_mb * 1024 * 1024,
-        allowed_origins=frozenset(o.lower().rstrip("/").encode() for o in settings.allowed_origins),
+        allowed_origins=frozenset(normal_origin(o.encode()) for o in settings.allowed_origins),
         allowed_hosts=frozenset(h.strip().lower().encode() for h in settings.allowed_hosts),
         allow_remote=allow_remote,
     )
