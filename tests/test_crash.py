@@ -15,7 +15,7 @@ import pytest
 from PySide6.QtCore import QObject, QTimer, Signal, qCritical, qInstallMessageHandler, qWarning
 from pytestqt.qtbot import QtBot
 
-from promptready.crash import CrashLog, CrashReporter, install
+from promptready.crash import MAX_BYTES, CrashLog, CrashReporter, install
 from promptready.paths import app_paths
 
 
@@ -164,3 +164,13 @@ def test_after_a_segfault_the_next_start_says_where_the_details_are(told: Told) 
     ]
     install(told).uninstall()  # told once, not at every start
     assert len(told.sentences) == 1
+
+
+def test_a_full_crash_log_is_rotated_once_and_stays_private() -> None:
+    log = CrashLog.of()
+    log.append("first", "x" * (MAX_BYTES + 1))
+    log.append("second", "detail")
+    rotated = log.path.with_name("crash.log.1")
+    assert "first" in rotated.read_text(encoding="utf-8")
+    assert "first" not in logged() and "second" in logged()
+    assert stat.S_IMODE(rotated.stat().st_mode) == 0o600

@@ -32,6 +32,7 @@ QT_LOGGED = frozenset({"QtWarningMsg", "QtCriticalMsg", "QtFatalMsg"})
 QT_SHOWN = frozenset({"QtCriticalMsg", "QtFatalMsg"})
 FAULT_MARK = b"Fatal Python error"  # how faulthandler's dump of a dying process begins
 TAIL_BYTES = 64 * 1024
+MAX_BYTES = 1024 * 1024
 
 
 def last_run_sentence(where: str) -> str:
@@ -66,11 +67,19 @@ class CrashLog:
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
         head = f"--- {stamp} promptready {__version__} on Python {sys.version.split()[0]}: {title}"
         entry = f"{head}\n{detail.rstrip()}\n".encode("utf-8", "replace")
+        self._rotate()
         fd = open_private_append(self.path)
         try:
             os.write(fd, entry)  # one write per entry: threads do not interleave their lines
         finally:
             os.close(fd)
+
+    def _rotate(self) -> None:
+        """Past MAX_BYTES the log becomes ``crash.log.1`` (replacing the last one), so a flood of
+        Qt warnings cannot fill the disk; the rename keeps its private mode."""
+        with contextlib.suppress(FileNotFoundError):
+            if self.path.stat().st_size > MAX_BYTES:
+                self.path.replace(self.path.with_name(self.path.name + ".1"))
 
     def exception(self, exc: BaseException, where: str = "uncaught exception") -> None:
         """Add the traceback of ``exc``."""
