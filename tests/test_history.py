@@ -43,3 +43,25 @@ def test_favourites_survive_pruning_and_clearing(
     assert [e.input for e in history.search()] == ["n3", "n2", "keep me"]
     assert history.clear() == 2
     assert [e.input for e in history.search(favourites_only=True)] == ["keep me"]
+
+
+def test_the_history_file_and_its_wal_are_private_from_the_start() -> None:
+    import os
+    import stat
+
+    previous = os.umask(0o022)
+    try:
+        store = History(app_paths().data_dir / "history.sqlite3")
+        store.conn.execute("PRAGMA journal_mode=WAL")
+        store.add("offline", "plain", "secret prompt", "out")
+        files = sorted(store.path.parent.glob("history.sqlite3*"))
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in files}
+        store.close()
+    finally:
+        os.umask(previous)
+    assert modes == {
+        "history.sqlite3": 0o600,
+        "history.sqlite3-shm": 0o600,
+        "history.sqlite3-wal": 0o600,
+    }
+    assert stat.S_IMODE(store.path.parent.stat().st_mode) == 0o700

@@ -6,6 +6,7 @@ import io
 
 from promptready.selftest import (
     CHECKS,
+    LAST_CHECKS,
     check_gateway,
     check_keyring,
     check_ledger,
@@ -43,7 +44,7 @@ def test_exit_code_is_non_zero_on_any_failure() -> None:
     out = io.StringIO()
     assert self_test([("extra", broken)], out=out) == 1
     lines = out.getvalue().splitlines()
-    assert len(lines) == len(CHECKS) + 2 and lines[-1] == "1 check(s) failed"
+    assert len(lines) == len(CHECKS) + len(LAST_CHECKS) + 2 and lines[-1] == "1 check(s) failed"
 
 
 def test_exit_code_is_zero_when_all_pass() -> None:

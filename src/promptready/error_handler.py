@@ -7,13 +7,10 @@ anything else is our bug, so the traceback goes to a crash log the user can atta
 from __future__ import annotations
 
 import sys
-import traceback
 from collections.abc import Callable
-from datetime import UTC, datetime
 
-from promptready import __version__
+from promptready.crash import CrashLog, crash_sentence
 from promptready.errors import PromptReadyError
-from promptready.paths import app_paths
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
@@ -21,14 +18,9 @@ EXIT_INTERRUPTED = 130
 
 def write_crash_report(exc: BaseException) -> str:
     """Append the traceback of ``exc`` to the crash log and return the log's path."""
-    paths = app_paths()
-    log = paths.ensure(paths.log_dir) / "crash.log"
-    stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    trace = "".join(traceback.format_exception(exc))
-    with log.open("a", encoding="utf-8") as handle:
-        handle.write(f"--- {stamp} promptready {__version__} on Python {sys.version.split()[0]}\n")
-        handle.write(trace)
-    return str(log)
+    log = CrashLog.of()
+    log.exception(exc)
+    return str(log.path)
 
 
 def run_guarded(action: Callable[[], int]) -> int:
@@ -49,9 +41,5 @@ def run_guarded(action: Callable[[], int]) -> int:
             where = write_crash_report(exc)
         except OSError:
             where = "(the crash log could not be written)"
-        print(
-            f"promptready: unexpected error ({type(exc).__name__}); this is a bug. "
-            f"Details were saved to {where}; please include them in a bug report.",
-            file=sys.stderr,
-        )
+        print(f"promptready: {crash_sentence(type(exc).__name__, where)}", file=sys.stderr)
         return EXIT_ERROR

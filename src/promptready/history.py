@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from promptready.errors import ConfigError
+from promptready.paths import private_file
 
 KEEP = 500
 _SCHEMA = """
@@ -57,8 +58,7 @@ class History:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(path, isolation_level=None)
+            self.conn = sqlite3.connect(private_file(path), isolation_level=None)
             self.conn.execute(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(

@@ -14,6 +14,7 @@ from typing import Any
 import tomli_w
 
 from promptready.errors import ConfigError
+from promptready.paths import write_private
 from promptready.resources import read_toml
 
 FORMATS = ("markdown", "text", "xml")
@@ -125,7 +126,4 @@ class PresetStore:
             }
             for p in sorted(presets.values(), key=lambda p: p.name)
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".toml.tmp")
-        tmp.write_text(tomli_w.dumps(table), encoding="utf-8")
-        tmp.replace(self.path)
+        write_private(self.path, tomli_w.dumps(table))

@@ -94,6 +94,24 @@ def check_gateway() -> str:
     return f"listened on {url} and answered /health"
 
 
+def check_files() -> str:
+    """Every folder PromptReady keeps is 0700 and every file in them 0600 (prompts, usage and
+    tokens are the user's alone)."""
+    from promptready.paths import app_paths, too_open
+
+    roots = [root for root in app_paths().private_roots() if root.exists()]
+    found = [path for root in roots for path in too_open(root)]
+    if found:
+        shown = ", ".join(str(p) for p in found[:3]) + (" …" if len(found) > 3 else "")
+        raise PermissionError(
+            f"{len(found)} file(s) or folder(s) other users can read ({shown}); "
+            f"run: chmod -R go-rwx {' '.join(str(r) for r in roots)}"
+        )
+    if sys.platform == "win32":
+        return "not checked on Windows (its folders are private to the user by default)"
+    return f"every file private in {', '.join(str(r) for r in roots)} (folders 0700, files 0600)"
+
+
 CHECKS: tuple[tuple[str, Probe], ...] = (
     ("resources", check_resources),
     ("tokens", check_tokens),
@@ -101,6 +119,8 @@ CHECKS: tuple[tuple[str, Probe], ...] = (
     ("keyring", check_keyring),
     ("gateway", check_gateway),
 )
+# After every other check, the caller's too: it covers the files they wrote.
+LAST_CHECKS: tuple[tuple[str, Probe], ...] = (("files", check_files),)
 
 
 def run_checks(checks: Sequence[tuple[str, Probe]]) -> list[Check]:
@@ -118,7 +138,7 @@ def self_test(extra: Sequence[tuple[str, Probe]] = (), out: TextIO | None = None
     """Print one line per check; 0 when all pass, 1 otherwise."""
     out = out or sys.stdout
     failed = 0
-    for check in run_checks([*CHECKS, *extra]):
+    for check in run_checks([*CHECKS, *extra, *LAST_CHECKS]):
         print(check.line(), file=out, flush=True)
         failed += not check.ok
     print(f"{'all checks passed' if not failed else f'{failed} check(s) failed'}", file=out)

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import tomli_w
 
 from promptready.errors import ConfigError
+from promptready.paths import write_private
 
 T = TypeVar("T")
 
@@ -152,6 +153,12 @@ class GatewaySettings:
         default=(),
         metadata=meta(
             "Browser origins allowed to call the local API (e.g. http://localhost:3000)."
+        ),
+    )
+    allowed_hosts: tuple[str, ...] = field(
+        default=(),
+        metadata=meta(
+            "Host names the local API answers to besides 127.0.0.1, localhost and [::1]."
         ),
     )
     max_body_mb: int = field(
@@ -337,10 +344,7 @@ def _plain(value: object) -> object:
 
 def save_settings(settings: Settings, path: Path) -> None:
     """Write settings atomically (a crash never leaves half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(settings_to_toml(settings), encoding="utf-8")
-    tmp.replace(path)
+    write_private(path, settings_to_toml(settings))
 
 
 def describe_settings() -> list[tuple[str, str, object, str]]:

@@ -58,7 +58,7 @@ def test_revoked_token(gateway: RunningGateway) -> None:
 
 def test_foreign_host_is_refused_even_with_a_token(gateway: RunningGateway) -> None:
     response = post(gateway, json=CHAT, headers={"Host": "evil.example"})
-    assert_refused(response, 403, "forbidden_host", gateway)
+    assert_refused(response, 421, "forbidden_host", gateway)
 
 
 def test_browser_origin_is_refused(gateway: RunningGateway) -> None:
@@ -138,7 +138,7 @@ def test_no_management_endpoints_on_the_port(gateway: RunningGateway) -> None:
 def test_health_needs_no_token_but_a_loopback_host(gateway: RunningGateway) -> None:
     base = gateway.url.removesuffix("/v1")
     assert httpx.get(f"{base}/health").json()["status"] == "ok"
-    assert httpx.get(f"{base}/health", headers={"Host": "evil.example"}).status_code == 403
+    assert httpx.get(f"{base}/health", headers={"Host": "evil.example"}).status_code == 421
 
 
 def test_model_allow_list_is_enforced(gateway: RunningGateway) -> None:

@@ -39,6 +39,7 @@ from promptready.gateway.asgi import (
     Send,
     read_body,
     send_bytes,
+    send_empty,
     send_error,
 )
 from promptready.gateway.cache import ResponseCache, cache_key
@@ -46,11 +47,7 @@ from promptready.gateway.chat import Call, Outcome, relay_json, relay_stream, st
 from promptready.gateway.errors import GatewayError, bad_request, forbidden, unauthorized
 from promptready.gateway.estimate import partial_usage, token_bound
 from promptready.gateway.limits import RateLimiter
-from promptready.gateway.security import (
-    bearer_token,
-    is_loopback_host,
-    origin_allowed,
-)
+from promptready.gateway.security import Head, bearer_token, read_head
 from promptready.gateway.shape import check_model, check_shape, parse_json
 from promptready.ledger.meter import BudgetError, Caller, Hold, Meter
 from promptready.ledger.records import usd
@@ -75,6 +72,7 @@ class GatewayConfig:
 
     max_body_bytes: int = DEFAULT_MAX_BODY
     allowed_origins: frozenset[bytes] = frozenset()
+    allowed_hosts: frozenset[bytes] = frozenset()  # names besides 127.0.0.1, localhost, [::1]
     allow_remote: bool = False
 
 
@@ -214,7 +212,12 @@ class Gateway:
         request_id = self._next_request_id()
         ours: Headers = [(b"x-request-id", request_id.encode())]
         try:
-            request = self._admit(scope, request_id, ours)
+            head = read_head(scope, self.config)  # Host, Origin, declared size: before the token
+            ours.extend(head.cors)
+            if head.preflight:
+                await send_empty(send, 204, ours)
+                return
+            request = self._admit(scope, head, request_id, ours)
             await self._dispatch(scope, receive, send, request)
         except GatewayError as error:
             await send_error(send, error, ours)
@@ -226,29 +229,11 @@ class Gateway:
         except ClientGone:
             return
 
-    def _admit(self, scope: Scope, request_id: str, ours: Headers) -> Request | None:
-        """Security checks on raw headers; the app for the token (None for /health only)."""
-        host = origin = authorization = None
-        for name, value in scope["headers"]:
-            if name == b"host":
-                host = value
-            elif name == b"origin":
-                origin = value
-            elif name == b"authorization":
-                authorization = value
-        if not self.config.allow_remote and not is_loopback_host(host):
-            raise forbidden(
-                "Requests must address this machine by a loopback name.", "forbidden_host"
-            )
-        if not origin_allowed(origin, self.config.allowed_origins):
-            raise forbidden(
-                "Browser pages may not call the local API unless their origin is allow-listed "
-                "in settings.",
-                "forbidden_origin",
-            )
+    def _admit(self, scope: Scope, head: Head, request_id: str, ours: Headers) -> Request | None:
+        """The app for the request's token (None for /health only)."""
         if scope["path"] == "/health":
             return None
-        token = bearer_token(authorization)
+        token = bearer_token(head.authorization)
         if token is None:
             raise unauthorized(
                 "Send an app token as 'Authorization: Bearer TOKEN'; create one with "

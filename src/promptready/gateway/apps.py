@@ -21,6 +21,7 @@ from typing import Any
 import tomli_w
 
 from promptready.errors import ConfigError
+from promptready.paths import write_private
 
 TOKEN_PREFIX = "pr-"  # noqa: S105 - a label that makes tokens recognisable, not a secret
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -159,15 +160,11 @@ class AppRegistry:
             if limits.cache_ttl_s:
                 entry["cache_ttl_s"] = limits.cache_ttl_s
             table[app.name] = entry
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(
+        write_private(
+            self.path,
             "# PromptReady local API apps. Tokens are stored as SHA-256 hashes only.\n"
             + tomli_w.dumps({"apps": table}),
-            encoding="utf-8",
         )
-        tmp.chmod(0o600)
-        tmp.replace(self.path)
         self._mtime_ns = -1  # force the re-read: the file is new even if the clock is coarse
         self.reload()
 

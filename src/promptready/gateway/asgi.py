@@ -43,9 +43,14 @@ async def read_body(receive: Receive, limit: int) -> bytes:
             return b"".join(chunks)
 
 
-def too_large(limit: int) -> GatewayError:
+def too_large(limit: int, close: bool = False) -> GatewayError:
+    """413 for a body over ``limit`` bytes (``close`` when the body was not read)."""
     return GatewayError(
-        413, f"The request body is larger than {limit} bytes.", "request_too_large", retry=False
+        413,
+        f"The request body is larger than {limit} bytes.",
+        "request_too_large",
+        retry=False,
+        close=close,
     )
 
 
@@ -65,6 +70,12 @@ async def send_bytes(
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def send_empty(send: Send, status: int, headers: Headers) -> None:
+    """A response with no body and no Content-Length (a CORS preflight's 204)."""
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
 
 
 async def send_error(send: Send, error: GatewayError, headers: Headers) -> None:

@@ -8,6 +8,7 @@ from promptready.engine import Engine
 from promptready.gateway import folder_lock
 from promptready.gateway.app import Gateway, GatewayConfig
 from promptready.gateway.apps import AppRegistry
+from promptready.gateway.security import normal_origin
 from promptready.ledger.meter import process_meter
 from promptready.paths import AppPaths, app_paths
 
@@ -26,7 +27,8 @@ def build_gateway(
     settings = engine.settings.gateway
     config = GatewayConfig(
         max_body_bytes=settings.max_body_mb * 1024 * 1024,
-        allowed_origins=frozenset(o.lower().rstrip("/").encode() for o in settings.allowed_origins),
+        allowed_origins=frozenset(normal_origin(o.encode()) for o in settings.allowed_origins),
+        allowed_hosts=frozenset(h.strip().lower().encode() for h in settings.allowed_hosts),
         allow_remote=allow_remote,
     )
     lock = folder_lock.acquire(paths.ledger_file.parent, port)

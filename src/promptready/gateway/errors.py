@@ -9,7 +9,8 @@ import orjson
 
 @dataclass(frozen=True)
 class GatewayError(Exception):
-    """An error the gateway answers itself; ``retry`` false adds ``x-should-retry: false``."""
+    """An error the gateway answers itself; ``retry`` false adds ``x-should-retry: false``;
+    ``close`` ends the connection after the answer (a request body was left unread)."""
 
     status: int
     message: str
@@ -18,6 +19,7 @@ class GatewayError(Exception):
     param: str | None = None
     retry: bool | None = None
     retry_after_s: int | None = None
+    close: bool = False
 
     def body(self) -> bytes:
         """The JSON body of the response."""
@@ -31,6 +33,8 @@ class GatewayError(Exception):
             found.append((b"x-should-retry", b"true" if self.retry else b"false"))
         if self.retry_after_s is not None:
             found.append((b"retry-after", str(self.retry_after_s).encode()))
+        if self.close:
+            found.append((b"connection", b"close"))
         return found
 
 

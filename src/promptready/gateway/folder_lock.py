@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from promptready.errors import ConfigError
+from promptready.paths import private_file
 
 LOCK_NAME = "gateway.lock"
 
@@ -34,8 +35,7 @@ class FolderLock:
 
 def acquire(folder: Path, port: int) -> FolderLock:
     """Lock ``folder`` for a gateway on ``port``, or ConfigError naming who holds it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / LOCK_NAME
+    path = private_file(folder / LOCK_NAME)  # it names our pid and port: the user's business
     handle = path.open("a+", encoding="utf-8")  # held until release()
     if not _try_lock(handle):
         handle.seek(0)

@@ -1,4 +1,5 @@
-"""Run the gateway with uvicorn (httptools + uvloop) on loopback sockets we bind ourselves."""
+"""Run the gateway with uvicorn (httptools + uvloop) on loopback sockets we bind ourselves, with
+the deadlines and connection cap of ``protocol.py``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import uvicorn
 
 from promptready.errors import ConfigError
+from promptready.gateway.protocol import Limits, guarded_protocol
 from promptready.gateway.security import is_loopback_bind
 
 
@@ -64,14 +66,21 @@ def listening_url(sockets: list[socket.socket]) -> str:
 
 
 def make_server(
-    app: Any, sockets: list[socket.socket], on_ready: Callable[[str], None]
+    app: Any,
+    sockets: list[socket.socket],
+    on_ready: Callable[[str], None],
+    limits: Limits | None = None,
 ) -> uvicorn.Server:
     """A uvicorn server for ``app`` on ``sockets``; ``on_ready(url)`` runs once it listens."""
     loop = "uvloop" if sys.platform != "win32" else "asyncio"
+    limits = (limits or Limits()).resolved()
     config = uvicorn.Config(
         app,
         loop=loop,
-        http="httptools",
+        http=guarded_protocol(limits),  # httptools, with deadlines and a connection cap
+        timeout_keep_alive=limits.idle_s,
+        # Over the cap only when every connection is busy: uvicorn's own 503 then.
+        limit_concurrency=limits.connections() + 1,
         lifespan="on",
         access_log=False,
         log_level="warning",

@@ -20,15 +20,49 @@ _COUNTS = {
 }
 
 
+# Far deeper than any OpenAI request (tool schemas nest a dozen levels) and far below the 254
+# levels orjson can serialise again: a body the gateway accepts can always be forwarded.
+MAX_DEPTH = 64
+# Values in arrays and objects, all levels together: room for 300,000 embedding token ids.
+MAX_ELEMENTS = 1_000_000
+
+
 def parse_json(raw: bytes) -> dict[str, Any]:
-    """The body as a JSON object, or 400."""
+    """The body as a JSON object within MAX_DEPTH and MAX_ELEMENTS, or 400."""
     try:
         payload = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise bad_request("The request body is not valid JSON (UTF-8).", "invalid_json") from None
     if not isinstance(payload, dict):
         raise bad_request("The request body must be a JSON object.", "invalid_json")
+    _check_size(raw, payload)
     return payload
+
+
+def _check_size(raw: bytes, payload: dict[str, Any]) -> None:
+    """400 when the parsed body nests deeper than MAX_DEPTH or holds over MAX_ELEMENTS values."""
+    # Bounds from the raw bytes first (brackets and commas inside strings only raise them): a body
+    # with few containers cannot nest deep, and a container of k values has k - 1 commas.
+    containers = raw.count(b"[") + raw.count(b"{")
+    if containers <= MAX_DEPTH and containers + raw.count(b",") <= MAX_ELEMENTS:
+        return
+    stack: list[tuple[Any, int]] = [(payload, 1)]  # iterative: no recursion to exhaust
+    elements = 0
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise bad_request(
+                f"The request body nests deeper than {MAX_DEPTH} levels.", "json_too_deep"
+            )
+        children = value.values() if type(value) is dict else value
+        elements += len(children)
+        if elements > MAX_ELEMENTS:
+            raise bad_request(
+                f"The request body holds more than {MAX_ELEMENTS} JSON values.", "json_too_large"
+            )
+        for child in children:
+            if type(child) is dict or type(child) is list:
+                stack.append((child, depth + 1))
 
 
 def check_model(payload: dict[str, Any]) -> str:

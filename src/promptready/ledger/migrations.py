@@ -12,6 +12,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from promptready.paths import private_file
+
 MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
     (
         "001_calls",
@@ -90,7 +92,7 @@ def _pending(conn: sqlite3.Connection) -> list[tuple[str, tuple[str, ...]]]:
 def _backup(conn: sqlite3.Connection, path: Path) -> None:
     """A consistent copy (WAL included) through SQLite's backup API, next to the file."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-    target = sqlite3.connect(path.with_name(f"{path.name}.{stamp}.bak"))
+    target = sqlite3.connect(private_file(path.with_name(f"{path.name}.{stamp}.bak")))
     try:
         conn.backup(target)
     finally:

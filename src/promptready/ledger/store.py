@@ -24,6 +24,7 @@ from promptready.errors import ConfigError
 from promptready.ledger.export import FORMATS, write_csv, write_json
 from promptready.ledger.migrations import prepare
 from promptready.ledger.records import UsageRecord, usd
+from promptready.paths import private_file
 
 GROUPS = ("day", "model", "app", "mode", "source")
 COLUMNS = (
@@ -121,7 +122,7 @@ class Ledger:
         self.path = path
         self.store_prompts = store_prompts
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_file(path)  # 0600 before SQLite opens it; its -wal/-shm copy that mode
             # Autocommit: transactions are explicit (BEGIN IMMEDIATE), never implied by sqlite3.
             self.conn = sqlite3.connect(
                 path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False

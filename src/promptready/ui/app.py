@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 from promptready.ui.single_instance import SingleInstance
 
 if TYPE_CHECKING:
+    from promptready.crash import CrashReporter
     from promptready.ui.fallback import FallbackWindow
     from promptready.ui.shell import Shell
     from promptready.ui.tray import Tray
@@ -53,6 +54,7 @@ def run_desktop(argv: Sequence[str] = ()) -> int:
     app.setWindowIcon(app_icon())
     shell = Shell(context)
     front = start_front_end(shell)
+    reporter = install_crash_reporting(shell)  # once the front end can show what it reports
     instance.activated.connect(front.bring_forward)
     elapsed_ms = (time.perf_counter() - started) * 1000
     on_tray = QSystemTrayIcon.isSystemTrayAvailable()
@@ -64,7 +66,19 @@ def run_desktop(argv: Sequence[str] = ()) -> int:
         QTimer.singleShot(0, shell.apply_hotkey)
         loop.run_until_complete(shell.closed.wait())
     instance.release()
+    reporter.uninstall()
     return 0
+
+
+def install_crash_reporting(shell: Shell) -> CrashReporter:
+    """Bugs (slots included), Qt's errors and segfaults go to the crash log; the user is told."""
+    from PySide6.QtCore import qInstallMessageHandler
+
+    from promptready import crash
+
+    reporter = crash.install(lambda sentence: shell.notify("Unexpected error", sentence))
+    qInstallMessageHandler(reporter.qt_message)
+    return reporter
 
 
 def start_front_end(shell: Shell) -> Tray | FallbackWindow:
