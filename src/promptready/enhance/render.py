@@ -43,8 +43,7 @@ def fence(block: Block) -> str:
 
 def headings_for(language: str) -> dict[str, str]:
     """Section headings in the input's language (English when we have none for it)."""
-    all_headings = lexicon().headings
-    return all_headings.get(language, all_headings["en"])
+    return lexicon().phrasebook(language).headings
 
 
 def render(sections: list[Section], fmt: OutputFormat, language: str) -> str:
@@ -58,17 +57,23 @@ def render(sections: list[Section], fmt: OutputFormat, language: str) -> str:
 
 
 def is_own_output(text: str) -> bool:
-    """Whether ``text`` is a prompt this enhancer rendered: its first section is one of our
-    role headings holding one of our role sentences, in any of the three layouts."""
+    """Whether ``text`` is a prompt this enhancer rendered, in any language and layout: it opens
+    with one of our role headings holding one of our role sentences, or (the light layout) with
+    one of our task headings."""
+    books = lexicon().phrasebooks.values()
     first_line, _, rest = text.partition("\n")
-    roles = {t.role for t in lexicon().templates.values()}
-    role_headings = {h["role"] for h in lexicon().headings.values()}
-    if first_line == "<role>":
-        body = rest.partition("\n")[0]
-    elif first_line.startswith("## ") and first_line[3:] in role_headings:
-        body = rest.lstrip("\n").partition("\n")[0]
-    elif first_line.endswith(":") and first_line[:-1] in role_headings:
-        body = rest.partition("\n")[0]
+    roles = {role for book in books for role in book.roles.values()}
+    role_headings = {book.headings["role"] for book in books}
+    task_headings = {book.headings["task"] for book in books}
+    if first_line in ("<role>", "<task>"):
+        name, body = first_line[1:-1], rest.partition("\n")[0]
+        return name == "task" or (body in roles and "\n\n" in rest)
+    if first_line.startswith("## "):
+        name, body = first_line[3:], rest.lstrip("\n").partition("\n")[0]
+    elif first_line.endswith(":"):
+        name, body = first_line[:-1], rest.partition("\n")[0]
     else:
         return False
-    return body in roles and "\n\n" in rest
+    if name in task_headings and rest.strip():
+        return True
+    return name in role_headings and body in roles and "\n\n" in rest
