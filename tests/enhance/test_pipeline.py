@@ -76,7 +76,7 @@ def test_material_with_backticks_gets_a_longer_fence() -> None:
 
 
 def test_a_missing_reader_becomes_an_optional_fill_in() -> None:
-    result = enhance("write a blog post about composting")
+    result = enhance("write an article about composting")
     assert "## Details to fill in (optional)\n\n- [AUDIENCE?] Who will read it" in result.text
     assert result.analysis.placeholders == ("[AUDIENCE?]",)
 
@@ -197,7 +197,7 @@ def test_text_that_merely_starts_with_a_role_heading_is_still_enhanced() -> None
 
 def test_changes_explain_each_added_section() -> None:
     result = enhance(
-        "write a blog post about rain gardens: what they are, what they cost to plant,"
+        "write an article about rain gardens: what they are, what they cost to plant,"
         " and which native plants survive both flooding and drought"
     )
     assert {c.section for c in result.changes} >= {"role", "format", "fill_in"}

@@ -13,6 +13,7 @@ from promptready.enhance.lexicon import Template, lexicon
 from promptready.enhance.model import Change, Slots, TaskType, Touch
 from promptready.enhance.phrasebook import Phrasebook
 from promptready.enhance.render import Section, fence
+from promptready.enhance.slots import reader_named
 
 MAX_FILL_INS = 2
 _SHORT_ASK_WORDS = 12
@@ -67,7 +68,7 @@ def compose(request: Request) -> tuple[list[Section], list[Change], tuple[str, .
             sections.append(Section(key, "\n".join(f"{i}. {s}" for i, s in enumerate(steps, 1))))
             changes.append(Change(key, book.changes["steps"]))
         elif key == "format":
-            chosen = response_format(request, book)
+            chosen = response_format(request, book, compact=compact)
             if chosen is not None:
                 sections.append(Section(key, chosen[0]))
                 changes.append(Change(key, book.changes[chosen[1]]))
@@ -121,12 +122,15 @@ def _task_body(request: Request, book: Phrasebook) -> str:
     return request.text
 
 
-def response_format(request: Request, book: Phrasebook) -> tuple[str, str] | None:
-    """The format section's body and the reason key, or None when the ask states its form."""
+def response_format(
+    request: Request, book: Phrasebook, *, compact: bool = False
+) -> tuple[str, str] | None:
+    """The format section's body and the reason key, or None when the ask states its form
+    (``compact``: the short wording of a task's default, for one-line asks)."""
     ask, task, slots = request.ask, request.task, request.slots
     if slots.format is not None:
         return None
-    formats = book.formats
+    formats = {**book.formats, **book.compact} if compact else book.formats
     per_item = (" " + formats["per_item"].format(extras=ask.extras)) if ask.extras else ""
     if len(ask.parts) >= 2:
         return formats["parts"], "format_ask"
@@ -151,7 +155,7 @@ def _missing(request: Request, template: Template, book: Phrasebook) -> tuple[st
     """The template's needs the text leaves unsaid, at most two."""
     # Pasted text to edit or answer already has its reader; only new text needs one named.
     said = {
-        "audience": request.slots.audience is not None or bool(request.material),
+        "audience": bool(request.material) or reader_named(request.text, request.slots),
         "tone": request.slots.tone is not None,
     }
     return tuple(k for k in template.needs if not said.get(k, True) and k in book.placeholders)[

@@ -64,6 +64,7 @@ class Phrasebook:
     placeholders: dict[str, str] = field(default_factory=dict)
     roles: dict[str, str] = field(default_factory=dict)
     formats: dict[str, str] = field(default_factory=dict)
+    compact: dict[str, str] = field(default_factory=dict)  # formats for one-line asks
     steps: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
@@ -75,6 +76,7 @@ class Phrasebook:
         """Every sentence this phrasebook can add to a prompt (for checks and the benchmark)."""
         found = [self.answer_in, self.missing_task, *self.headings.values()]
         found += [*self.placeholders.values(), *self.roles.values(), *self.formats.values()]
+        found += self.compact.values()
         return found + [s for steps in self.steps.values() for s in steps]
 
 
@@ -116,6 +118,7 @@ def load_phrasebook(code: str, tasks: tuple[str, ...]) -> Phrasebook:
         placeholders=_needs(raw, code, "placeholders", ("audience", "tone")),
         roles=_needs(raw, code, "roles", (*tasks, "code_review_explain")),
         formats=_needs(raw, code, "formats", (*tasks, *FORMATS)),
+        compact=_needs(raw, code, "compact", (*tasks, "code_review_explain")),
         steps={k: tuple(str(s) for s in v) for k, v in steps.items()},
     )
 

@@ -113,3 +113,37 @@ def extract_slots(request_text: str) -> Slots:
         constraints=tuple(c for c in clauses if _CONSTRAINT.search(c.lower()))[:5],
         examples=tuple(c for c in clauses if _EXAMPLE.search(c.lower()))[:3],
     )
+
+
+# Where a text will be read, which names its readers: a channel, a platform, a notice.
+_CHANNEL = re.compile(
+    r"(?:^|\s)[#@][\w-]+|\b(?:slack|whatsapp|whats|teams|discord|telegram|signal|group chat|chat|"
+    r"linkedin|instagram|insta|twitter|tiktok|facebook|reddit|youtube|etsy|ebay|amazon|website|"
+    r"web|site|blog|newsletter|notice ?board|notice|chalkboard|flyer|poster|listing|readme|shop|"
+    r"store|menu|parish|church|school|office|staff|residents|neighbou?rs|members|guests|"
+    r"participants|attendees|group|channel|class|company|hr|team|speech|toast|wedding|"
+    r"vows|eulogy|cover letter|resignation|application|dating|profile|bio|card|"
+    r"schule|schulleitung|eltern|klasse|verein|gruppe|école|maîtresse|maître|classe|groupe|"
+    r"escuela|colegio|grupo|clase|escola|turma|scuola|classe|gruppo|fornitore|orientador|"
+    r"proprio|proprietário|cliente|clienta|kunde|kundin|lehrer\w*|professeur|profe|prof|"
+    r"nurse|coach|commission|committee|council|supervisor|recruiter|landlord|dentist|vet|"
+    r"fitnessstudio|gym|bank|insurance|airline|hotel|support|seller|buyer|vendor|supplier|"
+    r"contractor|plumber|agent|agency|tenant|roommate|flatmate)\b"
+)
+# A person named where a message is addressed: "to Sam", "with Daniel and Mei", "Hi Jess,".
+_NAMED = re.compile(
+    r"\b(?:to|for|with|from|tell|text|at|an|à|para|per|voor|aan|Hi|Hello|Dear|Hey|Hallo|Liebe|"
+    r"Lieber|Bonjour|Hola|Olá|Oi|Ciao|Beste|Herrn|Frau|Mr|Mrs|Ms|Dr)\.?\s+(?:[A-Z][\w'&.-]+)"
+)
+
+
+def reader_named(request: str, slots: Slots) -> bool:
+    """Whether the request says, one way or another, who will read the result."""
+    if slots.audience is not None:
+        return True
+    head = request[:WINDOW]
+    low = head.lower()
+    return bool(_CHANNEL.search(low) or _NAMED.search(head) or _AUDIENCE_ANYWHERE.search(low))
+
+
+_AUDIENCE_ANYWHERE = re.compile(rf"\b(?:{_PEOPLE})s?\b")
