@@ -20,6 +20,7 @@ _BARE_ADDRESS = re.compile(
 # A run of four consonants (y counts as one) with no vowel: "asdfgh", "qwrtz", "jklsd".
 _MASHED = re.compile(r"[bcdfghjklmnpqrstvwxz]{4,}")
 _SMALL_TALK_WORDS = 6
+_LONGEST = 400  # chars: a longer text is never only small talk, a number or a short list
 _LIST_ITEM_WORDS = 4
 
 
@@ -28,6 +29,8 @@ def not_a_prompt(text: str, blocks: list[Block]) -> bool:
     if any(b.fenced or b.kind is not ContentKind.PROSE for b in blocks):
         return False  # code, logs or data: material waiting for a task ([TASK?])
     stripped = text.strip()
+    if len(stripped) > _LONGEST:
+        return False
     if _BARE_NUMBER.fullmatch(stripped) or _BARE_ADDRESS.fullmatch(stripped):
         return True
     words = _WORD.findall(stripped.lower())

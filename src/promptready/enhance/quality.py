@@ -38,7 +38,7 @@ def readiness(
         return 0
     words = len(request.split())
     missing = {
-        "unclear": touch is Touch.LIGHT,
+        "unclear": touch is Touch.LIGHT or not request.strip(),
         "context": not has_material and words < _CONTEXT_WORDS,
         "audience": slots.audience is None and task in _READER_MATTERS,
         "format": not shaped and task in NEEDS_FORMAT,
