@@ -27,11 +27,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
+from tests.enhance.added_language import languages_added  # noqa: E402
 from tests.enhance.golden.cases import load_cases as load_own  # noqa: E402
 from tests.enhance.heldout.cases import UNTOUCHED, load_suites  # noqa: E402
 
-from promptready.enhance import Enhancement, enhance  # noqa: E402
-from promptready.enhance.lexicon import lexicon  # noqa: E402
+from promptready.enhance import enhance  # noqa: E402
 
 GOAL = 0.90
 SHORT = 120
@@ -55,36 +55,6 @@ for case in load_cases(GOLDEN_DIR.parent / sys.argv[3] / "cases"):
     rows.append([case.task == got.task.value, got.confidence])
 print(json.dumps(rows))
 """
-
-
-def added_lines(text: str, out: str) -> list[str]:
-    """Lines of the output that are not lines of the input: what the enhancer wrote."""
-    own = {line.strip() for line in text.split("\n")}
-    return [x for x in out.split("\n") if x.strip() and x.strip() not in own and "```" not in x]
-
-
-def languages_added(text: str, result: Enhancement) -> set[str]:
-    """The phrasebooks the output's added lines come from (a line shared by several counts for
-    none of them): more than one means the prompt mixes languages."""
-    books = lexicon().phrasebooks
-    owners: dict[str, set[str]] = {}
-    for code, book in books.items():
-        for string in book.added_strings():
-            for piece in re.split(r"\{\w+\}", string):
-                if len(piece.strip()) >= 4:
-                    owners.setdefault(piece.strip(), set()).add(code)
-    found: set[str] = set()
-    for line in added_lines(text, result.text):
-        bare = re.sub(r"^(?:## |- |\d+\. |</?)", "", line).rstrip(":>").strip()
-        langs = [
-            codes
-            for piece, codes in owners.items()
-            if len(codes) == 1
-            and piece in bare
-            and re.search(rf"(?<!\w){re.escape(piece)}(?!\w)", bare)
-        ]
-        found |= set().union(*langs) if langs else set()
-    return found
 
 
 def calibrate() -> None:

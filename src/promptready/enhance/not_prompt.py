@@ -26,21 +26,21 @@ _LIST_ITEM_WORDS = 4
 
 def not_a_prompt(text: str, blocks: list[Block]) -> bool:
     """Whether ``text`` (normalized, split into ``blocks``) asks nothing of anyone."""
-    if any(b.fenced or b.kind is not ContentKind.PROSE for b in blocks):
-        return False  # code, logs or data: material waiting for a task ([TASK?])
     stripped = text.strip()
     if len(stripped) > _LONGEST:
         return False
-    if _BARE_NUMBER.fullmatch(stripped) or _BARE_ADDRESS.fullmatch(stripped):
-        return True
     words = _WORD.findall(stripped.lower())
-    if "?" in stripped:
-        return False
+    lex = lexicon()
+    if words and len(words) <= _SMALL_TALK_WORDS and all(w in lex.small_talk for w in words):
+        return "?" not in stripped  # "hello :)", "ok cool thx"; "ok?" may ask something
+    if any(b.fenced or b.kind is not ContentKind.PROSE for b in blocks):
+        return False  # code, logs or data: material waiting for a task ([TASK?])
     if not words:
         return True  # punctuation and emoji
-    lex = lexicon()
-    if len(words) <= _SMALL_TALK_WORDS and all(w in lex.small_talk for w in words):
+    if _BARE_NUMBER.fullmatch(stripped) or _BARE_ADDRESS.fullmatch(stripped):
         return True
+    if "?" in stripped:
+        return False
     if len(words) <= 3 and all(_mashed(w) for w in words):
         return True
     return _list_without_ask(stripped, words)

@@ -77,3 +77,17 @@ def is_own_output(text: str) -> bool:
     if name in task_headings and rest.strip():
         return True
     return name in role_headings and body in roles and "\n\n" in rest
+
+
+_UNFILLED = re.compile(r"^- \[[A-Z][A-Z0-9 _/-]*\?\][^\n]*\n?", re.MULTILINE)
+
+
+def strip_unfilled(text: str) -> str:
+    """``text`` without the optional fill-ins left empty, and without their section once none
+    is left: what the popup copies when the user filled nothing in."""
+    stripped = _UNFILLED.sub("", text).rstrip("\n")
+    for book in lexicon().phrasebooks.values():
+        heading = book.headings["fill_in"]
+        for empty in (f"\n\n## {heading}\n\n", f"\n\n## {heading}", f"\n\n{heading}:"):
+            stripped = stripped.removesuffix(empty)
+    return stripped.removesuffix("\n\n<fill_in>\n</fill_in>")

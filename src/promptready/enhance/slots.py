@@ -67,7 +67,10 @@ _OUT_LANGUAGE = re.compile(
     r"\b(?:in|into|to|auf|en|em|in het)\s+(?P<lang>english|german|french|spanish|portuguese|italian|dutch|"
     r"japanese|chinese|korean|russian|polish|turkish|arabic|hindi|deutsch|englisch|französisch|"
     r"spanisch|anglais|allemand|espagnol|français|inglés|alemán|francés|español|inglês|alemão|"
-    r"inglese|tedesco|engels|duits|frans)\b",
+    r"inglese|tedesco|engels|duits|frans)\b"
+    # Scripts without word spaces name the language without a preposition: 英語に, 翻译成中文.
+    r"|(?P<named>英語|日本語|中国語|英文|中文|日文|韩语|английск\w*|русск\w*|angielsk\w*|"
+    r"polsk\w*|ingilizce|türkçe)",
 )
 _CONSTRAINT = re.compile(
     r"\b(?:must|should not|shouldn't|don't|do not|never|without|avoid|only|no more than|"
@@ -95,6 +98,13 @@ def _audience(text: str, low: str) -> str | None:
     return _first(_AUDIENCE, text, low, "who" if found.group("who") else "eli5")
 
 
+def _out_language(text: str, low: str) -> str | None:
+    found = _OUT_LANGUAGE.search(low)
+    if found is None:
+        return None
+    return _first(_OUT_LANGUAGE, text, low, "lang" if found.group("lang") else "named")
+
+
 def extract_slots(request_text: str) -> Slots:
     """What the request already says about goal, audience, tone, length, format and so on."""
     head = request_text[:WINDOW]
@@ -109,7 +119,7 @@ def extract_slots(request_text: str) -> Slots:
         tone=_first(_TONE, head, low, "tone"),
         length=_first(_LENGTH, head, low, "length"),
         format=_first(_FORMAT, head, low, "format"),
-        language=_first(_OUT_LANGUAGE, head, low, "lang"),
+        language=_out_language(head, low),
         constraints=tuple(c for c in clauses if _CONSTRAINT.search(c.lower()))[:5],
         examples=tuple(c for c in clauses if _EXAMPLE.search(c.lower()))[:3],
     )
