@@ -52,14 +52,15 @@ from promptready.enhance import enhance
 rows = []
 for case in load_cases(GOLDEN_DIR.parent / sys.argv[3] / "cases"):
     got = enhance(case.input).analysis
-    rows.append([case.task == got.task.value, got.confidence])
+    rows.append([case.id, case.task, got.task.value, got.confidence])
 print(json.dumps(rows))
 """
 
 
-def calibrate() -> None:
-    """Accuracy by confidence of blind guesses, each set scored by the enhancer before it."""
-    rows: list[tuple[bool, float]] = []
+def blind_predictions() -> dict[str, list[tuple[str, str, str, float]]]:
+    """Per blind set: (case id, label, guess, confidence) from the enhancer as it was just
+    before that set was used for tuning (``git archive`` of that commit into a temp folder)."""
+    found: dict[str, list[tuple[str, str, str, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, commit in TUNED_ON.items():
             folder = Path(tmp) / name
@@ -77,9 +78,17 @@ def calibrate() -> None:
                 check=True,
                 text=True,
             ).stdout
-            found = [(bool(r), float(c)) for r, c in json.loads(scored)]
-            print(f"{name:<8} blind {sum(r for r, _ in found) / len(found):.0%}")
-            rows += found
+            found[name] = [(i, t, g, float(c)) for i, t, g, c in json.loads(scored)]
+    return found
+
+
+def calibrate() -> None:
+    """Accuracy by confidence of blind guesses, each set scored by the enhancer before it."""
+    rows: list[tuple[bool, float]] = []
+    for name, found in blind_predictions().items():
+        right = [(label == guess, confidence) for _, label, guess, confidence in found]
+        print(f"{name:<8} blind {sum(r for r, _ in right) / len(right):.0%}")
+        rows += right
     print(f"\n{'threshold':>9} {'below':>6} {'right':>6} {'above':>6} {'right':>6} {'gain':>5}")
     for threshold in (0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7):
         below = [r for r, c in rows if c < threshold]
