@@ -31,6 +31,12 @@ _ITEMS = (
 )
 # "20 ideas", "3 short options", "in 5 bullets": a number, up to two words, a countable noun.
 _COUNT = re.compile(rf"\b(?P<count>(?:{_NUMBER})\s+(?:[\w-]+\s+){{0,2}}?(?:{_ITEMS}))\b")
+# What a list without a count is of, in the plural as written: "names for a coffee truck".
+_PLURAL_ITEMS = re.compile(
+    r"\b(?P<items>names|titles|headlines|taglines|slogans|questions|tips|hooks|captions|hashtags|"
+    r"jokes|topics|activities|namen|titel|fragen|noms|titres|nombres|títulos|nomes|nomi|titoli|"
+    r"domande|namen)\b"
+)
 # The deliverable is a list: "list the …", "action items", "todos", "a checklist".
 _LISTING = re.compile(
     r"^\W*(?:please |pls |just |can you |could you )?(?:list|enumerate|liste|lista|elenca|noem)\b"
@@ -94,6 +100,7 @@ class Ask:
     """What the request states about its deliverable."""
 
     count: str | None = None  # "20 ideas"
+    items: str | None = None  # "names": what a list is of, when no count says it
     listing: bool = False  # the deliverable is a list
     extras: str | None = None  # "owners" in "with owners": what each item carries
     parts: tuple[str, ...] = ()  # the ask cut at its joints; empty when it has one part
@@ -104,8 +111,10 @@ def read_ask(request: str, cues: str, task: TaskType) -> Ask:
     """The ask's count, list shape, per-item extras, parts and explain variant."""
     count = _COUNT.search(cues)
     extras = _PER_ITEM.search(cues)
+    items = None if count else _PLURAL_ITEMS.search(cues)
     return Ask(
         count=_span(request, cues, count, "count"),
+        items=_span(request, cues, items, "items"),
         listing=bool(_LISTING.search(cues)) or count is not None,
         extras=_span(request, cues, extras, "extras"),
         parts=split_parts(request),

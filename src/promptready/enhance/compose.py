@@ -135,7 +135,8 @@ def response_format(
     if len(ask.parts) >= 2:
         return formats["parts"], "format_ask"
     if task is TaskType.BRAINSTORM:
-        count = ask.count or formats["default_count"]
+        # "names for a coffee truck": ten of what was asked for, in the user's word.
+        count = ask.count or (f"10 {ask.items}" if ask.items else formats["default_count"])
         return formats["brainstorm"].format(count=count) + per_item, _reason(ask, slots)
     if ask.listing and task in _LIST_SHAPED:
         body = formats["list_count"].format(count=ask.count) if ask.count else formats["list"]

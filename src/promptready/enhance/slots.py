@@ -56,12 +56,16 @@ _LENGTH = re.compile(
     r"comprehensive|long|long-form|kurz|kürzer|knapp|ausführlich|court(?:e)?|bref|brève|corto|"
     r"breve|curto|kort|beknopt|half a page|tl;?dr)\b",
 )
+# The answer's form. A bare "table" or "json" may name the material ("my json config", "eine
+# Excel-Tabelle"), so those count only after a preposition ("as a table", "als Tabelle",
+# "en tableau"); words that only name an answer's form ("bullet points") count anywhere.
 _FORMAT = re.compile(
-    r"\b(?P<format>(?:as|in|into) (?:a )?(?:table|json|yaml|csv|markdown|list|bullet(?:ed)? list|"
-    r"numbered list|bullets|bullet points|outline|code block|html)|table|json|yaml|bullet points|"
-    r"bullets|numbered list|markdown|step[- ]by[- ]step|one[- ]liner|in one (?:line|sentence)|"
-    r"checklist|tabelle|tableau|tabla|tabela|tabella|lijst|stichpunkte|puces|viñetas|tópicos|"
-    r"elenco puntato|opsomming)\b",
+    r"\b(?P<format>(?:as|in|into|als|in einer?|en|en un|sous forme d[e']|como|em|in een|come|"
+    r"in forma di|in una?)\s+(?:a |an |une? |una? |eine? |een |um |uma )?(?:table|json|yaml|csv|"
+    r"markdown|list|bullet(?:ed)? list|numbered list|bullets|bullet points|outline|code block|"
+    r"html|tabelle|liste|tableau|tabla|lista|tabela|tabella|lijst|tabel)|bullet points|bullets|"
+    r"numbered list|step[- ]by[- ]step|one[- ]liner|in one (?:line|sentence)|checklist|"
+    r"stichpunkte|aufzählung|puces|viñetas|tópicos|elenco puntato|opsomming)\b",
 )
 _OUT_LANGUAGE = re.compile(
     r"\b(?:in|into|to|auf|en|em|in het)\s+(?P<lang>english|german|french|spanish|portuguese|italian|dutch|"
