@@ -95,3 +95,30 @@ def test_a_stated_length_replaces_the_sized_summary_default() -> None:
     text = "summarize this in 3 sentences:\n\n" + "The board met and agreed the budget. " * 5
     fmt = enhance(text).text.split("## Response format\n\n", 1)[1]
     assert fmt == "Keep to the length asked for: 3 sentences."
+
+
+def test_a_form_stated_for_one_part_still_gets_the_parts_format() -> None:
+    text = "translate to spanish and then summarize in 2 bullets: The board approved the budget."
+    assert "Answer each numbered part of the task in order" in enhance(text).text
+
+
+@pytest.mark.parametrize(
+    ("text", "length"),
+    [
+        ("Résume cet article en 5 lignes max", "5 lignes"),
+        ("Fass es in 3 Sätzen zusammen", "3 Sätzen"),
+    ],
+)
+def test_lengths_in_other_languages_replace_the_sized_default(text: str, length: str) -> None:
+    article = "La ville a annoncé mardi un nouveau réseau de pistes cyclables pour 2027."
+    assert length in enhance(f"{text}:\n\n{article}").text.rsplit("\n\n", 1)[-1]
+
+
+@pytest.mark.parametrize(
+    ("text", "form"),
+    [("my json config is broken, why", None), ("Ich habe eine Excel-Tabelle", None)],
+)
+def test_a_bare_format_word_about_the_material_is_not_the_answers_form(
+    text: str, form: str | None
+) -> None:
+    assert enhance(text).analysis.slots.format is form

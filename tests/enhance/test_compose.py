@@ -68,3 +68,14 @@ def test_the_reply_reader_is_the_sender_of_the_pasted_message() -> None:
         "From: Dana Whitfield\nSubject: Invoice\n\nHi,\n\nThe invoice is late.\n\nRegards,\nDana"
     )
     assert enhance(f"reply to this\n\n{letter}").analysis.slots.audience == "Dana Whitfield"
+
+
+def test_reworking_a_given_text_needs_no_reader_fill_in() -> None:
+    text = "shorten this and make it more formal: hey guys, the meeting moved to 3pm, pls be there"
+    assert enhance(text).analysis.placeholders == ()
+
+
+def test_a_list_without_a_count_is_ten_of_what_was_asked_for() -> None:
+    assert (
+        "A numbered list of 10 names" in enhance("names for a coffee truck in a mountain town").text
+    )

@@ -5,6 +5,7 @@ shape the response format instead), and at most two optional fill-ins for facts 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from promptready.enhance.ask import Ask
@@ -22,6 +23,13 @@ _SHORT_ASK_WORDS = 12
 COMPACT_CHARS = 120
 # Tasks whose default format is a shape that a listed deliverable replaces.
 _LIST_SHAPED = (TaskType.SUMMARIZE, TaskType.DATA_ANALYSIS, TaskType.WRITING, TaskType.QUESTION)
+# Asks to rework a text the user gives: it already has its reader.
+_EDIT = re.compile(
+    r"\b(?:shorten|rewrite|rephrase|reword|proofread|polish|correct|edit|improve|tighten|"
+    r"simplify|fix the|make (?:it|this)|kürze|umschreib\w*|korrigier\w*|verbesser\w*|"
+    r"raccourcis|réécris|corrige|acorta|reescrib\w*|corrig\w*|encurt\w*|reescrev\w*|"
+    r"accorcia|riscriv\w*|correggi|verkort|herschrijf|verbeter)\b"
+)
 # Tasks whose default format fixes a size that a stated length replaces.
 _SIZED = (TaskType.SUMMARIZE, TaskType.QUESTION)
 
@@ -128,12 +136,12 @@ def response_format(
     """The format section's body and the reason key, or None when the ask states its form
     (``compact``: the short wording of a task's default, for one-line asks)."""
     ask, task, slots = request.ask, request.task, request.slots
+    formats = {**book.formats, **book.compact} if compact else book.formats
+    if len(ask.parts) >= 2:
+        return formats["parts"], "format_ask"  # a stated form belongs to one of the parts
     if slots.format is not None:
         return None
-    formats = {**book.formats, **book.compact} if compact else book.formats
     per_item = (" " + formats["per_item"].format(extras=ask.extras)) if ask.extras else ""
-    if len(ask.parts) >= 2:
-        return formats["parts"], "format_ask"
     if task is TaskType.BRAINSTORM:
         # "names for a coffee truck": ten of what was asked for, in the user's word.
         count = ask.count or (f"10 {ask.items}" if ask.items else formats["default_count"])
@@ -155,8 +163,9 @@ def _reason(ask: Ask, slots: Slots) -> str:
 def _missing(request: Request, template: Template, book: Phrasebook) -> tuple[str, ...]:
     """The template's needs the text leaves unsaid, at most two."""
     # Pasted text to edit or answer already has its reader; only new text needs one named.
+    edits = bool(_EDIT.search(request.text.lower()))
     said = {
-        "audience": bool(request.material) or reader_named(request.text, request.slots),
+        "audience": bool(request.material) or edits or reader_named(request.text, request.slots),
         "tone": request.slots.tone is not None,
     }
     return tuple(k for k in template.needs if not said.get(k, True) and k in book.placeholders)[

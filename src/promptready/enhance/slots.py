@@ -50,7 +50,9 @@ _TONE = re.compile(
 _LENGTH = re.compile(
     r"\b(?P<length>(?:under|less than|at most|max(?:imum)?|no more than|about|around|exactly|up to)?\s*"
     r"\d+\s*(?:words?|sentences?|paragraphs?|bullet points?|bullets?|lines?|pages?|minutes?|"
-    r"characters?|chars?|wörter|sätze|mots|phrases|palabras|palavras|frases|parole|woorden|zinnen)|"
+    r"characters?|chars?|wörtern?|sätzen?|absätzen|mots|phrases|palabras|palavras|frases|parole|woorden|zinnen|"
+    r"zeilen|lignes|líneas|lineas|linhas|righe|regels|seiten|páginas|pagine|absätze|paragraphes|"
+    r"párrafos|parágrafos|paragrafi|minuten|minutos|minuti|punkte|puntos|pontos|punti|punten)|"
     r"(?:one|two|three|a few|a couple of|a single)[- ](?:paragraphs?|sentences?|pages?|lines?)|"
     r"short(?:er)?|brief|briefly|concise(?:ly)?|quick|tiny|not too long|detailed|in[- ]depth|"
     r"comprehensive|long|long-form|kurz|kürzer|knapp|ausführlich|court(?:e)?|bref|brève|corto|"
