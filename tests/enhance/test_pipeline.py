@@ -77,7 +77,7 @@ def test_material_with_backticks_gets_a_longer_fence() -> None:
 
 def test_a_missing_reader_becomes_an_optional_fill_in() -> None:
     result = enhance("write an article about composting")
-    assert "## Details to fill in (optional)\n\n- [AUDIENCE?] Who will read it" in result.text
+    assert "## Details to fill in (optional)\n\n- Who will read it: [AUDIENCE?]" in result.text
     assert result.analysis.placeholders == ("[AUDIENCE?]",)
 
 

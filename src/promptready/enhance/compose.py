@@ -23,6 +23,7 @@ _SHORT_ASK_WORDS = 12
 COMPACT_CHARS = 120
 # Tasks whose default format is a shape that a listed deliverable replaces.
 _LIST_SHAPED = (TaskType.SUMMARIZE, TaskType.DATA_ANALYSIS, TaskType.WRITING, TaskType.QUESTION)
+_TOKEN = re.compile(r"\[[A-Z][A-Z0-9 _/-]*\?\]")  # the part of a fill-in the popup replaces
 # Asks to rework a text the user gives: it already has its reader.
 _EDIT = re.compile(
     r"\b(?:shorten|rewrite|rephrase|reword|proofread|polish|correct|edit|improve|tighten|"
@@ -86,8 +87,13 @@ def compose(request: Request) -> tuple[list[Section], list[Change], tuple[str, .
                 body = "\n".join(f"- {book.placeholders[k]}" for k in placeholders)
                 sections.append(Section(key, body))
                 changes.append(Change(key, book.changes["fill_in"]))
-    tokens = tuple(book.placeholders[k].split(" ", 1)[0] for k in placeholders)
+    tokens = tuple(_token(book.placeholders[k]) for k in placeholders)
     return sections, changes, (("[TASK?]",) if not request.text else ()) + tokens
+
+
+def _token(fill_in: str) -> str:
+    found = _TOKEN.search(fill_in)
+    return found.group() if found else fill_in
 
 
 def _light(

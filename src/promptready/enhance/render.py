@@ -79,15 +79,19 @@ def is_own_output(text: str) -> bool:
     return name in role_headings and body in roles and "\n\n" in rest
 
 
-_UNFILLED = re.compile(r"^- \[[A-Z][A-Z0-9 _/-]*\?\][^\n]*\n?", re.MULTILINE)
+_UNFILLED = re.compile(r"^- [^\n]*\[[A-Z][A-Z0-9 _/-]*\?\][^\n]*$")
 
 
 def strip_unfilled(text: str) -> str:
     """``text`` without the optional fill-ins left empty, and without their section once none
     is left: what the popup copies when the user filled nothing in."""
-    stripped = _UNFILLED.sub("", text).rstrip("\n")
+    openers = {"<fill_in>\n"}
     for book in lexicon().phrasebooks.values():
-        heading = book.headings["fill_in"]
-        for empty in (f"\n\n## {heading}\n\n", f"\n\n## {heading}", f"\n\n{heading}:"):
-            stripped = stripped.removesuffix(empty)
-    return stripped.removesuffix("\n\n<fill_in>\n</fill_in>")
+        openers |= {f"## {book.headings['fill_in']}\n", f"{book.headings['fill_in']}:\n"}
+    start = max(text.rfind(f"\n\n{opener}") for opener in openers)
+    if start < 0:
+        return text
+    head, section = text[:start], text[start + 2 :]
+    lines = [x for x in section.split("\n") if not _UNFILLED.match(x)]
+    kept = [x for x in lines[1:] if x.strip() and x != "</fill_in>"]
+    return f"{head}\n\n" + "\n".join(lines) if kept else head
