@@ -75,9 +75,10 @@ def test_material_with_backticks_gets_a_longer_fence() -> None:
     assert "````" in out and "use ```code``` fences" in out
 
 
-def test_missing_facts_become_visible_placeholders() -> None:
-    out = enhance("write a blog post about composting").text
-    assert "[AUDIENCE?]" in out and "[TONE?]" in out and "[LENGTH?]" in out
+def test_a_missing_reader_becomes_an_optional_fill_in() -> None:
+    result = enhance("write an article about composting")
+    assert "## Details to fill in (optional)\n\n- Who will read it: [AUDIENCE?]" in result.text
+    assert result.analysis.placeholders == ("[AUDIENCE?]",)
 
 
 def test_facts_already_given_get_no_placeholder() -> None:
@@ -96,9 +97,10 @@ def test_given_format_replaces_the_default_format_section() -> None:
     assert "no-output-format" not in {h.rule for h in analysis.lint}
 
 
-def test_short_ask_stays_short() -> None:
+def test_short_ask_gets_the_compact_layout_of_task_and_format() -> None:
     out = enhance("what is a monad?").text
-    assert out.count("## ") == 3
+    assert out.startswith("## Task\n\nwhat is a monad?\n\n## Response format\n\n")
+    assert out.count("## ") == 2
 
 
 @pytest.mark.parametrize(
@@ -159,7 +161,7 @@ def test_several_tasks_become_numbered_steps() -> None:
 
 
 def test_markdown_text_and_xml_layouts() -> None:
-    text = "write a poem about rain"
+    text = "write a poem about rain\n\nWe were soaked on the walk home and laughed about it."
     assert enhance(text, OutputFormat.MARKDOWN).text.startswith("## Role\n\n")
     assert enhance(text, OutputFormat.TEXT).text.startswith("Role:\n")
     xml = enhance(text, OutputFormat.XML).text
@@ -194,8 +196,11 @@ def test_text_that_merely_starts_with_a_role_heading_is_still_enhanced() -> None
 
 
 def test_changes_explain_each_added_section() -> None:
-    result = enhance("write a poem about rain")
-    assert {c.section for c in result.changes} >= {"role", "format", "audience"}
+    result = enhance(
+        "write an article about rain gardens: what they are, what they cost to plant,"
+        " and which native plants survive both flooding and drought"
+    )
+    assert {c.section for c in result.changes} >= {"role", "format", "fill_in"}
     assert all(c.reason for c in result.changes)
 
 

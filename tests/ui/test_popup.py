@@ -160,7 +160,7 @@ def test_empty_input_is_a_message_and_no_result(popup: EnhancePopup, qloop: Loop
 
 
 def test_placeholders_are_filled_in_place(popup: EnhancePopup, qloop: Loop) -> None:
-    popup.input.setPlainText("email to my landlord about the broken heater")
+    popup.input.setPlainText("write an article about composting")
     qloop.run(enhance(popup))
     fields = popup.tabs.hints.fields
     assert fields, popup.tabs.text

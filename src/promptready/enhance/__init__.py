@@ -13,8 +13,10 @@ from promptready.enhance.model import (
     Severity,
     Slots,
     TaskType,
+    Touch,
 )
 from promptready.enhance.pipeline import enhance
+from promptready.enhance.render import strip_unfilled
 
 __all__ = [
     "Analysis",
@@ -26,5 +28,7 @@ __all__ = [
     "Severity",
     "Slots",
     "TaskType",
+    "Touch",
     "enhance",
+    "strip_unfilled",
 ]

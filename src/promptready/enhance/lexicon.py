@@ -9,18 +9,16 @@ from typing import Any
 
 from promptready.enhance.cues import Cue, CueMatcher, phrases_pattern
 from promptready.enhance.model import TaskType
+from promptready.enhance.phrasebook import Phrasebook, available_languages, load_phrasebook
 from promptready.errors import ResourceError
 from promptready.resources import read_toml
 
 
 @dataclass(frozen=True)
 class Template:
-    """How one task's prompt is laid out."""
+    """How one task's prompt is laid out (its sentences live in each language's phrasebook)."""
 
-    role: str
     sections: tuple[str, ...]
-    format: str
-    steps: tuple[str, ...] = ()
     needs: tuple[str, ...] = ()
 
 
@@ -39,9 +37,13 @@ class Lexicon:
     injection: re.Pattern[str]
     references: re.Pattern[str]
     languages: dict[str, frozenset[str]]
-    headings: dict[str, dict[str, str]]
+    small_talk: frozenset[str]  # greetings and acknowledgements: not a request on their own
     templates: dict[TaskType, Template]
-    guidance: dict[str, str]
+    phrasebooks: dict[str, Phrasebook]
+
+    def phrasebook(self, language: str) -> Phrasebook:
+        """The strings of ``language``, English where none are shipped for it."""
+        return self.phrasebooks.get(language, self.phrasebooks["en"])
 
 
 def _table(raw: dict[str, Any], name: str) -> dict[str, Any]:
@@ -72,15 +74,11 @@ def lexicon() -> Lexicon:
         }
         failure = re.compile("|".join(rules["failure"]), re.IGNORECASE)
         templates = {
-            TaskType(t): Template(
-                role=v["role"],
-                sections=tuple(v["sections"]),
-                format=v["format"],
-                steps=tuple(v.get("steps", ())),
-                needs=tuple(v.get("needs", ())),
-            )
+            TaskType(t): Template(sections=tuple(v["sections"]), needs=tuple(v.get("needs", ())))
             for t, v in _table(layout, "tasks").items()
         }
+        names = tuple(t.value for t in TaskType)
+        phrasebooks = {code: load_phrasebook(code, names) for code in available_languages()}
     except (KeyError, ValueError, TypeError, re.error) as exc:
         raise ResourceError(f"enhance data is invalid ({exc}); reinstall the app.") from None
     return Lexicon(
@@ -95,7 +93,7 @@ def lexicon() -> Lexicon:
         injection=phrases_pattern(_table(raw, "injection")["phrases"]),
         references=phrases_pattern(_table(raw, "references")["phrases"]),
         languages={k: frozenset(v) for k, v in _table(raw, "languages").items()},
-        headings=_table(layout, "headings"),
+        small_talk=frozenset(_table(raw, "small_talk")["words"]),
         templates=templates,
-        guidance=_table(layout, "guidance"),
+        phrasebooks=phrasebooks,
     )

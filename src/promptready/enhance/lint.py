@@ -1,7 +1,5 @@
-"""Conservative hints about the request, each with a stable id and a severity.
-
-quality = 100 - 30 per error - 15 per warning - 5 per info (floor 0): computed from the hits only.
-"""
+"""Conservative hints about the request, each with a stable id, a severity and a message in
+the request's language (from its phrasebook)."""
 
 from __future__ import annotations
 
@@ -9,10 +7,9 @@ import re
 
 from promptready.enhance.blocks import Block
 from promptready.enhance.lexicon import lexicon
-from promptready.enhance.model import LintHit, Severity, Slots, TaskType
+from promptready.enhance.model import LintHit, Severity, TaskType
 
 MAX_SHOWN = 5
-_PENALTY = {Severity.ERROR: 30, Severity.WARNING: 15, Severity.INFO: 5}
 _ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 _PLACEHOLDER = re.compile(
     r"(?<!\{)\{[A-Za-z_][\w ]*\}(?!\})|\[(?:[A-Z_ ]{3,}|insert [^\]]+|your [^\]]+)\]|<[A-Z_]{3,}>|\bTODO\b|\bTBD\b|\bXXX\b"
@@ -20,131 +17,53 @@ _PLACEHOLDER = re.compile(
 _SHORT = re.compile(r"\b(?:short|brief|concise|one[- ](?:sentence|line))\b")  # on lowercase cues
 _LONG = re.compile(r"\b(?:detailed|in[- ]depth|comprehensive|thorough|long)\b")
 _NUMBERED_LENGTH = re.compile(r"\b\d+\s*(?:words?|sentences?|paragraphs?|pages?)\b")
-_NEEDS_LENGTH = (TaskType.WRITING, TaskType.SUMMARIZE, TaskType.EMAIL, TaskType.BRAINSTORM)
+_SPACELESS = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]")
+NEEDS_LENGTH = (TaskType.WRITING, TaskType.SUMMARIZE, TaskType.EMAIL, TaskType.BRAINSTORM)
+NEEDS_FORMAT = frozenset(TaskType) - {TaskType.QUESTION, TaskType.TRANSLATE}
 
 
-def quality(hits: list[LintHit]) -> int:
-    """A score from the rule hits alone."""
-    return max(0, 100 - sum(_PENALTY[h.severity] for h in hits))
-
-
-def task_sentences(request: str) -> list[str]:
-    """Sentences of the request that start with a task verb (several of them: several tasks)."""
-    verbs = lexicon().verbs
-    parts = [p.strip() for p in re.split(r"(?<=[.!?])\s+|\n+", request) if p.strip()]
-    starts = []
-    for part in parts:
-        first = re.match(r"(?:also |then |and then |and |plus )?([^\W\d_]+)", part.lower())
-        if first and first.group(1) in verbs and first.group(1) not in _QUESTION_WORDS:
-            starts.append(part)
-    return starts
-
-
-_QUESTION_WORDS = frozenset(
-    {
-        "is",
-        "are",
-        "does",
-        "do",
-        "can",
-        "could",
-        "should",
-        "what",
-        "how",
-        "why",
-        "who",
-        "when",
-        "where",
-        "which",
-    }
-)
+def hint(rule: str, severity: Severity, language: str) -> LintHit:
+    """One hit with its message in ``language``."""
+    return LintHit(rule, severity, lexicon().phrasebook(language).lint[rule])
 
 
 def lint(
-    request: str, cues: str, material: list[Block], task: TaskType, slots: Slots
-) -> tuple[list[LintHit], list[str]]:
-    """All hits (most severe first) and, when several tasks were found, their sentences."""
+    request: str,
+    cues: str,
+    material: list[Block],
+    task: TaskType,
+    *,
+    parts: int,
+    bounded: bool,
+    shaped: bool,
+    language: str,
+) -> list[LintHit]:
+    """All hits, most severe first (``parts``: how many parts the ask has; ``bounded``: it
+    states a length or a count; ``shaped``: a format or a list)."""
     lex = lexicon()
-    hits: list[LintHit] = []
+    fired: list[tuple[str, Severity]] = []
     words = re.findall(r"[^\W\d_]+", cues)
-    if request and not (set(words) & lex.verbs) and "?" not in cues:
-        hits.append(
-            LintHit(
-                "no-task-verb",
-                Severity.WARNING,
-                "Say what to do with it (write, fix, summarize, explain...).",
-            )
-        )
+    # Words of space-less scripts (Japanese, Chinese) cannot be looked up one by one.
+    spaced = not _SPACELESS.search(cues)
+    if spaced and request and not (set(words) & lex.verbs) and "?" not in cues:
+        fired.append(("no-task-verb", Severity.WARNING))
     if not request and material:
-        hits.append(
-            LintHit(
-                "no-task-verb",
-                Severity.WARNING,
-                "Only material was pasted: say what should be done with it.",
-            )
-        )
-    if lex.vague.search(cues) or (request and len(words) < 3 and not material):
-        hits.append(
-            LintHit(
-                "vague-objective",
-                Severity.WARNING,
-                "The goal is vague: say what a good result looks like.",
-            )
-        )
+        fired.append(("material-only", Severity.WARNING))
+    if lex.vague.search(cues) or (spaced and request and len(words) < 3 and not material):
+        fired.append(("vague-objective", Severity.WARNING))
     if lex.references.search(cues) and not material:
-        hits.append(
-            LintHit(
-                "dangling-reference",
-                Severity.WARNING,
-                "The text refers to something not included; paste it in.",
-            )
-        )
+        fired.append(("dangling-reference", Severity.WARNING))
     if _PLACEHOLDER.search(request):
-        hits.append(
-            LintHit(
-                "unresolved-placeholder",
-                Severity.WARNING,
-                "Fill in the placeholders left in the text.",
-            )
-        )
-    for block in material:
-        if lex.injection.search(block.text.lower()):
-            hits.append(
-                LintHit(
-                    "injection-in-material",
-                    Severity.WARNING,
-                    "The pasted material contains instructions to the model; it is fenced as data.",
-                )
-            )
-            break
+        fired.append(("unresolved-placeholder", Severity.WARNING))
+    if any(lex.injection.search(block.text.lower()) for block in material):
+        fired.append(("injection-in-material", Severity.WARNING))
     if (_SHORT.search(cues) and _LONG.search(cues)) or len(set(_NUMBERED_LENGTH.findall(cues))) > 1:
-        hits.append(
-            LintHit(
-                "conflicting-length",
-                Severity.WARNING,
-                "The length asked for is contradictory; pick one.",
-            )
-        )
-    steps = task_sentences(request)
-    if len(steps) >= 2:
-        hits.append(
-            LintHit(
-                "several-tasks",
-                Severity.INFO,
-                "Several tasks in one: they are listed as numbered steps.",
-            )
-        )
-    if slots.format is None and task not in (TaskType.QUESTION, TaskType.TRANSLATE):
-        hits.append(
-            LintHit(
-                "no-output-format",
-                Severity.INFO,
-                "Say what form the answer should take; a default was added.",
-            )
-        )
-    if slots.length is None and task in _NEEDS_LENGTH:
-        hits.append(
-            LintHit("unbounded-length", Severity.INFO, "Say how long the result should be.")
-        )
-    hits.sort(key=lambda h: _ORDER[h.severity])
-    return hits, steps if len(steps) >= 2 else []
+        fired.append(("conflicting-length", Severity.WARNING))
+    if parts >= 2:
+        fired.append(("several-tasks", Severity.INFO))
+    if not shaped and task in NEEDS_FORMAT:
+        fired.append(("no-output-format", Severity.INFO))
+    if not bounded and task in NEEDS_LENGTH:
+        fired.append(("unbounded-length", Severity.INFO))
+    fired.sort(key=lambda f: _ORDER[f[1]])
+    return [hint(rule, severity, language) for rule, severity in fired]

@@ -36,6 +36,14 @@ class ContentKind(StrEnum):
     MIXED = "mixed"
 
 
+class Touch(StrEnum):
+    """How much the enhancer added: a full template, a light layout, or nothing."""
+
+    FULL = "full"  # role, task, material, steps, format, fill-ins
+    LIGHT = "light"  # the task was unclear: only the ask and the fenced material
+    NONE = "none"  # not a request (or our own output): returned as it is
+
+
 class Severity(StrEnum):
     INFO = "info"
     WARNING = "warning"
@@ -87,8 +95,10 @@ class Analysis:
     language: str  # ISO 639-1 code of the input's language, e.g. "en", "de"
     slots: Slots = field(default_factory=Slots)
     lint: tuple[LintHit, ...] = ()  # at most 5, most severe first
-    quality: int = 100  # 0-100, computed from the lint hits only
+    quality: int = 100  # 0-100: how ready the request was, from what it left unsaid
     already_enhanced: bool = False  # the input was our own output: returned unchanged
+    touch: Touch = Touch.FULL
+    placeholders: tuple[str, ...] = ()  # the optional fill-ins added, e.g. "[AUDIENCE?]"
 
 
 @dataclass(frozen=True)

@@ -1,40 +1,31 @@
 """The offline enhancer, step by step: normalize → split request from material → detect the
-language, task and slots → lint → choose the task's sections → fill what the text supports →
-render. Every sentence of the input appears in the output, unchanged."""
+language (from the request only), task and slots → read what the ask states → lint → choose the
+task's sections → fill what the text supports → render. Every sentence of the input appears in
+the output, unchanged; text that is not a request comes back as it is."""
 
 from __future__ import annotations
 
-import re
-
-from promptready.enhance.blocks import (
-    Block,
-    content_kind,
-    normalize,
-    split_blocks,
-)
+from promptready.enhance.ask import read_ask
+from promptready.enhance.blocks import content_kind, normalize, split_blocks
+from promptready.enhance.compose import Request, compose
 from promptready.enhance.language import detect_language
-from promptready.enhance.lexicon import Template, lexicon
-from promptready.enhance.lint import MAX_SHOWN, lint, quality
-from promptready.enhance.model import (
-    Analysis,
-    Change,
-    ContentKind,
-    Enhancement,
-    OutputFormat,
-    Slots,
-)
-from promptready.enhance.render import Section, fence, is_own_output, render
+from promptready.enhance.letter import has_letter, sender_of
+from promptready.enhance.lint import MAX_SHOWN, hint, lint
+from promptready.enhance.model import Analysis, Enhancement, OutputFormat, Severity, Touch
+from promptready.enhance.not_prompt import not_a_prompt
+from promptready.enhance.quality import readiness
+from promptready.enhance.render import is_own_output, render
 from promptready.enhance.request import request_and_material
 from promptready.enhance.slots import extract_slots
 from promptready.enhance.task import cue_text, detect_task
+from promptready.enhance.tiebreak import tie_break
 
-_SENTENCES = re.compile(r"(?<=[.!?])[ \t]+|\n+")
-# Slots whose absence is worth a visible placeholder, and the hint that goes with it.
-_PLACEHOLDER_HINTS = {
-    "audience": "Who will read it?",
-    "tone": "For example: friendly, formal, firm.",
-    "length": "For example: about 150 words, or 5 bullet points.",
-}
+# Below this confidence only the ask and the material are laid out. Chosen on the blind sets as
+# each was before the enhancer was tuned on it (sealed, vault, trove, cellar, attic: 500 cases;
+# `bench/task_accuracy.py --calibrate`): guesses under 0.55 were right 28% of the time (11/40),
+# those at or above it 84%; 0.55 maximises right-minus-wrong full templates. Under it the task is
+# the learned tie-breaker's (bench/tiebreak_eval.py: 79.4% -> 82.2% on the same unseen cases).
+CONFIDENT = 0.55
 
 
 def enhance(text: str, fmt: OutputFormat = OutputFormat.MARKDOWN) -> Enhancement:
@@ -44,84 +35,64 @@ def enhance(text: str, fmt: OutputFormat = OutputFormat.MARKDOWN) -> Enhancement
     request, material = request_and_material(blocks)
     request_text = "\n\n".join(b.text for b in request)
     cues = cue_text(request)
-    prose = [b.text for b in material if b.kind is ContentKind.PROSE and not b.fenced]
-    language = detect_language("\n\n".join([request_text, *prose]) if request_text else clean)
+    language = detect_language(request_text)
     task, confidence = detect_task(cues, material)
+    kind = content_kind(blocks)
     if is_own_output(clean):
-        analysis = Analysis(task, confidence, content_kind(blocks), language, already_enhanced=True)
+        analysis = Analysis(
+            task, confidence, kind, language, already_enhanced=True, touch=Touch.NONE
+        )
+        return Enhancement(text=clean, format=fmt, analysis=analysis)
+    if not_a_prompt(clean, blocks):
+        said = (hint("not-a-prompt", Severity.WARNING, language),)
+        analysis = Analysis(
+            task, confidence, kind, language, lint=said, quality=0, touch=Touch.NONE
+        )
         return Enhancement(text=clean, format=fmt, analysis=analysis)
 
+    if confidence < CONFIDENT and request_text:
+        task = tie_break(clean)  # the rules are unsure: the learned model names the task
     slots = extract_slots(request_text)
-    hits, steps = lint(request_text, cues, material, task, slots)
-    template = lexicon().templates[task]
-    sections, changes = _sections(template, request_text, steps, material, slots)
+    reply = has_letter(material)
+    if reply and slots.audience is None:
+        slots = slots.__class__(**{**slots.__dict__, "audience": sender_of(material)})
+    ask = read_ask(request_text, cues, task)
+    touch = Touch.FULL if confidence >= CONFIDENT or not request_text else Touch.LIGHT
+    bounded = slots.length is not None or ask.count is not None
+    shaped = slots.format is not None or ask.listing
+    hits = lint(
+        request_text,
+        cues,
+        material,
+        task,
+        parts=len(ask.parts),
+        bounded=bounded,
+        shaped=shaped,
+        language=language,
+    )
+    if touch is Touch.LIGHT:
+        hits.insert(0, hint("unsure-task", Severity.WARNING, language))
+    sections, changes, placeholders = compose(
+        Request(request_text, material, task, slots, ask, touch, language, reply)
+    )
     analysis = Analysis(
         task=task,
         confidence=confidence,
-        content=content_kind(blocks),
+        content=kind,
         language=language,
         slots=slots,
         lint=tuple(hits[:MAX_SHOWN]),
-        quality=quality(hits),
+        quality=readiness(
+            request_text,
+            bool(material),
+            task,
+            slots,
+            hits,
+            touch=touch,
+            shaped=shaped,
+            bounded=bounded,
+        ),
+        touch=touch,
+        placeholders=placeholders,
     )
     return Enhancement(render(sections, fmt, language), fmt, analysis, tuple(changes))
-
-
-def _task_body(request_text: str, steps: list[str], material: list[Block]) -> str:
-    if not request_text:
-        return "[TASK?] Say what to do with the material below."
-    if steps:
-        parts = [p.strip() for p in _SENTENCES.split(request_text) if p.strip()]
-        return "\n".join(f"{i}. {part}" for i, part in enumerate(parts, 1))
-    return request_text
-
-
-def _sections(
-    template: Template, request_text: str, steps: list[str], material: list[Block], slots: Slots
-) -> tuple[list[Section], list[Change]]:
-    guidance = lexicon().guidance
-    sections: list[Section] = []
-    changes: list[Change] = []
-    short_ask = len(request_text.split()) <= 12 and not material
-    keys = list(template.sections)
-    if "input" not in keys:
-        # Every task keeps what was pasted: a question about a recipe still shows the recipe.
-        keys.insert(keys.index("task") + 1 if "task" in keys else len(keys), "input")
-    for key in keys:
-        if key == "role":
-            sections.append(Section(key, template.role))
-            changes.append(Change("role", "A role sets the expertise and standard to answer with."))
-        elif key == "task":
-            sections.append(Section(key, _task_body(request_text, steps, material)))
-            if steps:
-                changes.append(Change("task", "Several tasks were asked for: numbered as steps."))
-        elif key == "input" and material:
-            sections.append(Section(key, "\n\n".join(fence(b) for b in material)))
-            changes.append(
-                Change(
-                    "input",
-                    "Pasted material is fenced off so it is read as data, not as instructions.",
-                )
-            )
-        elif key == "steps" and template.steps and not short_ask:
-            body = "\n".join(f"{i}. {step}" for i, step in enumerate(template.steps, 1))
-            sections.append(Section(key, body))
-            changes.append(
-                Change("steps", "Steps make the model work through the problem in order.")
-            )
-        elif key == "context" and len(request_text.split()) < 25 and not material:
-            sections.append(Section(key, guidance["context"]))
-            changes.append(
-                Change("context", "The request gives little background: a placeholder marks it.")
-            )
-        elif key in _PLACEHOLDER_HINTS and key in template.needs and getattr(slots, key) is None:
-            sections.append(Section(key, f"{guidance[key]} {_PLACEHOLDER_HINTS[key]}"))
-            changes.append(
-                Change(key, f"The text does not say the {key}: fill in the placeholder.")
-            )
-        elif key == "format" and slots.format is None:
-            sections.append(Section(key, template.format))
-            changes.append(
-                Change("format", "No output format was given: a default for this task was added.")
-            )
-    return sections, changes

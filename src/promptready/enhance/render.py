@@ -43,8 +43,7 @@ def fence(block: Block) -> str:
 
 def headings_for(language: str) -> dict[str, str]:
     """Section headings in the input's language (English when we have none for it)."""
-    all_headings = lexicon().headings
-    return all_headings.get(language, all_headings["en"])
+    return lexicon().phrasebook(language).headings
 
 
 def render(sections: list[Section], fmt: OutputFormat, language: str) -> str:
@@ -58,17 +57,41 @@ def render(sections: list[Section], fmt: OutputFormat, language: str) -> str:
 
 
 def is_own_output(text: str) -> bool:
-    """Whether ``text`` is a prompt this enhancer rendered: its first section is one of our
-    role headings holding one of our role sentences, in any of the three layouts."""
+    """Whether ``text`` is a prompt this enhancer rendered, in any language and layout: it opens
+    with one of our role headings holding one of our role sentences, or (the light layout) with
+    one of our task headings."""
+    books = lexicon().phrasebooks.values()
     first_line, _, rest = text.partition("\n")
-    roles = {t.role for t in lexicon().templates.values()}
-    role_headings = {h["role"] for h in lexicon().headings.values()}
-    if first_line == "<role>":
-        body = rest.partition("\n")[0]
-    elif first_line.startswith("## ") and first_line[3:] in role_headings:
-        body = rest.lstrip("\n").partition("\n")[0]
-    elif first_line.endswith(":") and first_line[:-1] in role_headings:
-        body = rest.partition("\n")[0]
+    roles = {role for book in books for role in book.roles.values()}
+    role_headings = {book.headings["role"] for book in books}
+    task_headings = {book.headings["task"] for book in books}
+    if first_line in ("<role>", "<task>"):
+        name, body = first_line[1:-1], rest.partition("\n")[0]
+        return name == "task" or (body in roles and "\n\n" in rest)
+    if first_line.startswith("## "):
+        name, body = first_line[3:], rest.lstrip("\n").partition("\n")[0]
+    elif first_line.endswith(":"):
+        name, body = first_line[:-1], rest.partition("\n")[0]
     else:
         return False
-    return body in roles and "\n\n" in rest
+    if name in task_headings and rest.strip():
+        return True
+    return name in role_headings and body in roles and "\n\n" in rest
+
+
+_UNFILLED = re.compile(r"^- [^\n]*\[[A-Z][A-Z0-9 _/-]*\?\][^\n]*$")
+
+
+def strip_unfilled(text: str) -> str:
+    """``text`` without the optional fill-ins left empty, and without their section once none
+    is left: what the popup copies when the user filled nothing in."""
+    openers = {"<fill_in>\n"}
+    for book in lexicon().phrasebooks.values():
+        openers |= {f"## {book.headings['fill_in']}\n", f"{book.headings['fill_in']}:\n"}
+    start = max(text.rfind(f"\n\n{opener}") for opener in openers)
+    if start < 0:
+        return text
+    head, section = text[:start], text[start + 2 :]
+    lines = [x for x in section.split("\n") if not _UNFILLED.match(x)]
+    kept = [x for x in lines[1:] if x.strip() and x != "</fill_in>"]
+    return f"{head}\n\n" + "\n".join(lines) if kept else head

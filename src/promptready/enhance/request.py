@@ -24,6 +24,16 @@ _POINTER = re.compile(
     r"ça|ci-dessous|suivant\w*|este|esta|estos|estas|esto|esse|essa|isso|seguinte|questo|questa|"
     r"seguente|deze|dit|hieronder|volgende)\b"
 )
+# Words that announce the user's own requirements (kept in the task, not fenced as data).
+_REQUIREMENT = re.compile(
+    r"\b(?:requirements?|constraints?|must|should|needs? to|make sure|rules|criteria|features|"
+    r"include|it has to|anforderungen|muss|soll|exigences|doit|requisitos|debe|deve|requisiti|"
+    r"eisen|moet)\b"
+)
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+\S")
+_REQUIREMENT_WORDS = 20
+# A comment line at the edge of pasted code ("# prints 2, should be 3") belongs to the code.
+_COMMENT = re.compile(r"^\s*(?:#(?!!)|//|--|/\*|\*|;|%|<!--|rem\b)", re.IGNORECASE)
 # Lines of pasted material: a chat or transcript line, a bullet, a table row.
 _MATERIAL_LINE = re.compile(
     r"^\s*(?:\[[\w:. ]{3,20}\]\s*\S|\d{1,2}:\d{2}\s|[-*•]\s|\d+[.)]\s|[\w .'-]{1,30}:\s|\|)"
@@ -57,9 +67,45 @@ def request_and_material(blocks: list[Block]) -> tuple[list[Block], list[Block]]
             asks = {first}
         elif closing:
             asks = {last}
+    asks |= {i + 1 for i in asks if i + 1 < len(blocks) and _requirements(blocks[i], blocks[i + 1])}
     request = [b for i, b in enumerate(blocks) if i in asks]
-    material = [b for i, b in enumerate(blocks) if i not in asks]
-    return request, material
+    return request, _whole_messages(blocks, asks)
+
+
+def _whole_messages(blocks: list[Block], asks: set[int]) -> list[Block]:
+    """The material, with adjacent prose paragraphs joined: one pasted message is one fence."""
+    runs: list[list[Block]] = []
+    for i, block in enumerate(blocks):
+        if i in asks:
+            continue
+        if runs and i - 1 not in asks and _loose_prose(block) and _loose_prose(blocks[i - 1]):
+            runs[-1].append(block)
+        else:
+            runs.append([block])
+    return [
+        run[0] if len(run) == 1 else Block("\n\n".join(b.text for b in run), ContentKind.PROSE)
+        for run in runs
+    ]
+
+
+def _loose_prose(block: Block) -> bool:
+    return block.kind is ContentKind.PROSE and not block.fenced
+
+
+def _requirements(ask: Block, bullets: Block) -> bool:
+    """A bullet list right under an ask that announces requirements ("requirements:", "it
+    must:") rather than pointing at pasted material: the user's own spec, kept in the task."""
+    lines = [x for x in bullets.text.split("\n") if x.strip()]
+    text = ask.text.lower()
+    return (
+        not ask.fenced
+        and bullets.kind is ContentKind.PROSE
+        and not bullets.fenced
+        and text.rstrip().endswith(":")
+        and bool(_REQUIREMENT.search(text))
+        and not _POINTER.search(text.rsplit("\n", 1)[-1])
+        and all(_BULLET.match(x) and len(x.split()) <= _REQUIREMENT_WORDS for x in lines)
+    )
 
 
 def _words(block: Block | str) -> int:
@@ -107,13 +153,15 @@ def _cut_edge_asks(blocks: list[Block]) -> list[Block]:
         rest, line = last.text.rsplit("\n", 1)
         # Prose above a line that points back at it ("make this like 3 lines") is pasted too.
         pointed = _words(rest) >= _ASK_WORDS and bool(_POINTER.search(line.lower()))
-        if _is_ask_line(line) and _closes(line) and (pointed or _pasted(rest)):
+        comment = _COMMENT.match(line) and classify(rest) is ContentKind.CODE
+        if _is_ask_line(line) and _closes(line) and (pointed or _pasted(rest)) and not comment:
             out[-1:] = [Block(rest, classify(rest)), Block(line, ContentKind.PROSE)]
     first = out[0]
     if not first.fenced and "\n" in first.text:
         line, rest = first.text.split("\n", 1)
         framing = _POINTER.search(line.lower()) or line.rstrip().endswith(("?", ":"))
-        if _is_ask_line(line) and framing and _pasted(rest):
+        comment = _COMMENT.match(line) and classify(rest) is ContentKind.CODE
+        if _is_ask_line(line) and framing and _pasted(rest) and not comment:
             out[:1] = [Block(line, ContentKind.PROSE), Block(rest, classify(rest))]
     return out
 

@@ -10,36 +10,73 @@ from promptready.enhance.blocks import SENTENCE_END
 from promptready.enhance.language import WINDOW
 from promptready.enhance.model import Slots
 
+_PEOPLE = (
+    r"manager|boss|team|teammates|colleagues?|co-?workers?|kids|children|beginners?|students?|"
+    r"customers?|clients?|investors?|developers?|devs|engineers?|executives?|stakeholders?|users?|"
+    r"readers?|landlord|landlady|tenants?|neighbou?rs?|recruiters?|hiring manager|interviewer|"
+    r"professor|teacher|principal|parents?|family|friends?|bff|followers|subscribers|audience|"
+    r"experts?|ceo|cto|board|general public|non-experts?|non-techies|mom|mum|mother|dad|father|"
+    r"grandma|grandmother|grandpa|grandfather|grandparents|wife|husband|partner|girlfriend|"
+    r"boyfriend|sister|brother|son|daughter|niece|nephew|aunt|uncle|cousin|roommates?|"
+    r"flatmates?|doctor|dentist|coach|class|hr|support|council|mayor|in-laws|crush|ex|toddler|"
+    r"tochter|sohn|chef|chefin|kinder|kollegen|kollegin|vermieter|vermieterin|mutter|vater|oma|"
+    r"opa|fille|fils|patron|patronne|enfants|collègues|propriétaire|mère|père|hija|hijo|jefe|"
+    r"jefa|niños|colegas|casero|madre|padre|filha|filho|chefe|crianças|senhorio|figlia|figlio|"
+    r"capo|bambini|colleghi|dochter|zoon|baas|kinderen|collega's|huisbaas|moeder|vader"
+)
 _AUDIENCE = re.compile(
-    r"\b(?:for|to|aimed at|targeted at|audience(?: is)?:?)\s+(?P<who>(?:my |our |a |an |the |non-technical |new |young )?"
-    r"(?:manager|boss|team|teammates|colleagues?|kids|children|beginners?|students?|customers?|clients?|"
-    r"investors?|developers?|engineers?|executives?|stakeholders?|users?|readers?|landlord|"
-    r"recruiters?|hiring manager|professor|teacher|parents?|family|friends?|followers|audience|"
-    r"experts?|ceo|cto|board|general public|non-experts?)s?)\b",
+    rf"\b(?:for|to|aimed at|targeted at|audience(?: is)?:?|für|pour|à|para|per|voor|aan)\s+"
+    rf"(?P<who>(?:(?:my|our|a|an|the|his|her|their|meine[nm]?|mein|unsere[nm]?|ma|mon|mes|nos|"
+    rf"mi|mis|nuestra|nuestro|meu|minha|meus|mia|mio|miei|mijn|onze|de|het|la|le|les|el|il|"
+    rf"o|die|der|den|dem)\s+)?(?:non-technical |new |young |little |\d{{1,2}}[- ]?(?:yo|y/o|"
+    rf"year[- ]old|jährige[nm]?|ans|años|anos|anni|jarige)s? |\d{{1,2}}-year-old )?"
+    rf"(?:{_PEOPLE})s?\b|(?:a |my |an )?\d{{1,2}}[- ]?(?:yo|y/o|year[- ]olds?))"
+    r"|(?P<eli5>\beli5\b|like i'?m (?:five|5|a child|a kid))",
 )
 _TONE = re.compile(
-    r"\b(?P<tone>polite(?: but firm)?|formal|informal|casual|friendly|professional|firm|warm|funny|"
-    r"humou?rous|serious|persuasive|enthusiastic|empathetic|neutral|assertive|playful|witty|"
-    r"diplomatic|apologetic|confident|upbeat|höflich|formell|locker|freundlich|poli|formel|amical|"
-    r"cortés|cordial|amable|educado|gentile|cordiale|beleefd|vriendelijk|zakelijk)\b",
+    r"\b(?P<tone>(?:not too |less |more |very |super |a bit )?(?:polite(?:ly)?(?: but firm(?:ly)?)?|"
+    r"formal(?:ly)?|informal(?:ly)?|casual(?:ly)?|friendly|professional(?:ly)?|firm(?:ly)?|"
+    r"warm(?:ly)?|funny|humou?rous(?:ly)?|serious(?:ly)?|persuasive(?:ly)?|enthusiastic(?:ally)?|"
+    r"empathetic(?:ally)?|neutral|assertive(?:ly)?|playful(?:ly)?|witty|diplomatic(?:ally)?|"
+    r"apologetic(?:ally)?|confident(?:ly)?|upbeat|nice(?:ly)?|kind(?:ly)?|gentl[ey]|blunt(?:ly)?|"
+    r"chill|relaxed|laid-back|cheeky|sassy|snarky|sarcastic(?:ally)?|heartfelt|respectful(?:ly)?|"
+    r"grateful|stern(?:ly)?|strict|light-?hearted|fun|silly|dramatic|romantic|sweet|cute|"
+    r"encouraging|supportive|passive[- ]aggressive|honest(?:ly)?|direct(?:ly)?|calm(?:ly)?|"
+    r"höflich|formell|locker|freundlich|sachlich|poli(?:e|ment)?|formel(?:le)?|amical(?:e)?|"
+    r"gentiment|cortés|cordial(?:e)?|amable(?:mente)?|educad[ao](?:mente)?|gentile|"
+    r"gentilmente|beleefd|vriendelijk|zakelijk|grzeczn\w*|uprzejm\w*|kibar|resmi)|"
+    r"in a (?:\w+ )?(?:tone|way|voice))\b",
 )
 _LENGTH = re.compile(
     r"\b(?P<length>(?:under|less than|at most|max(?:imum)?|no more than|about|around|exactly|up to)?\s*"
-    r"\d+\s*(?:words?|sentences?|paragraphs?|bullet points?|bullets?|points?|lines?|pages?|"
-    r"characters?|chars?|ideas?|items?|examples?|tweets?|wörter|sätze|mots|phrases|palabras|palavras|"
-    r"parole|woorden|punkte|puntos)|one[- ](?:paragraph|sentence|page|line)|short|brief|concise|"
-    r"detailed|in[- ]depth|comprehensive|long|kurz|ausführlich|court|bref|corto|breve|kort)\b",
+    r"\d+\s*(?:words?|sentences?|paragraphs?|bullet points?|bullets?|lines?|pages?|minutes?|"
+    r"characters?|chars?|wörtern?|sätzen?|absätzen|mots|phrases|palabras|palavras|frases|parole|woorden|zinnen|"
+    r"zeilen|lignes|líneas|lineas|linhas|righe|regels|seiten|páginas|pagine|absätze|paragraphes|"
+    r"párrafos|parágrafos|paragrafi|minuten|minutos|minuti|punkte|puntos|pontos|punti|punten)|"
+    r"(?:one|two|three|a few|a couple of|a single)[- ](?:paragraphs?|sentences?|pages?|lines?)|"
+    r"short(?:er)?|brief|briefly|concise(?:ly)?|quick|tiny|not too long|detailed|in[- ]depth|"
+    r"comprehensive|long|long-form|kurz|kürzer|knapp|ausführlich|court(?:e)?|bref|brève|corto|"
+    r"breve|curto|kort|beknopt|half a page|tl;?dr)\b",
 )
+# The answer's form. A bare "table" or "json" may name the material ("my json config", "eine
+# Excel-Tabelle"), so those count only after a preposition ("as a table", "als Tabelle",
+# "en tableau"); words that only name an answer's form ("bullet points") count anywhere.
 _FORMAT = re.compile(
-    r"\b(?P<format>(?:as|in|into) (?:a )?(?:table|json|yaml|csv|markdown|list|bullet(?:ed)? list|"
-    r"numbered list|bullets|bullet points|outline|code block|html)|table|json|yaml|bullet points|"
-    r"bullets|numbered list|markdown|step[- ]by[- ]step|tabelle|tableau|tabla|tabela|tabella|lijst)\b",
+    r"\b(?P<format>(?:as|in|into|als|in einer?|en|en un|sous forme d[e']|como|em|in een|come|"
+    r"in forma di|in una?)\s+(?:a |an |une? |una? |eine? |een |um |uma )?(?:table|json|yaml|csv|"
+    r"markdown|list|bullet(?:ed)? list|numbered list|bullets|bullet points|outline|code block|"
+    r"html|tabelle|liste|tableau|tabla|lista|tabela|tabella|lijst|tabel)|bullet points|bullets|"
+    r"numbered list|step[- ]by[- ]step|one[- ]liner|in one (?:line|sentence)|checklist|"
+    r"stichpunkte|aufzählung|puces|viñetas|tópicos|elenco puntato|opsomming)\b",
 )
 _OUT_LANGUAGE = re.compile(
     r"\b(?:in|into|to|auf|en|em|in het)\s+(?P<lang>english|german|french|spanish|portuguese|italian|dutch|"
     r"japanese|chinese|korean|russian|polish|turkish|arabic|hindi|deutsch|englisch|französisch|"
     r"spanisch|anglais|allemand|espagnol|français|inglés|alemán|francés|español|inglês|alemão|"
-    r"inglese|tedesco|engels|duits|frans)\b",
+    r"inglese|tedesco|engels|duits|frans)\b"
+    # Scripts without word spaces name the language without a preposition: 英語に, 翻译成中文.
+    r"|(?P<named>英語|日本語|中国語|英文|中文|日文|韩语|английск\w*|русск\w*|angielsk\w*|"
+    r"polsk\w*|ingilizce|türkçe)",
 )
 _CONSTRAINT = re.compile(
     r"\b(?:must|should not|shouldn't|don't|do not|never|without|avoid|only|no more than|"
@@ -60,6 +97,20 @@ def _first(pattern: re.Pattern[str], text: str, low: str, group: str) -> str | N
     return value.strip()
 
 
+def _audience(text: str, low: str) -> str | None:
+    found = _AUDIENCE.search(low)
+    if found is None:
+        return None
+    return _first(_AUDIENCE, text, low, "who" if found.group("who") else "eli5")
+
+
+def _out_language(text: str, low: str) -> str | None:
+    found = _OUT_LANGUAGE.search(low)
+    if found is None:
+        return None
+    return _first(_OUT_LANGUAGE, text, low, "lang" if found.group("lang") else "named")
+
+
 def extract_slots(request_text: str) -> Slots:
     """What the request already says about goal, audience, tone, length, format and so on."""
     head = request_text[:WINDOW]
@@ -70,11 +121,45 @@ def extract_slots(request_text: str) -> Slots:
     low = head.lower()
     return Slots(
         goal=goal,
-        audience=_first(_AUDIENCE, head, low, "who"),
+        audience=_audience(head, low),
         tone=_first(_TONE, head, low, "tone"),
         length=_first(_LENGTH, head, low, "length"),
         format=_first(_FORMAT, head, low, "format"),
-        language=_first(_OUT_LANGUAGE, head, low, "lang"),
+        language=_out_language(head, low),
         constraints=tuple(c for c in clauses if _CONSTRAINT.search(c.lower()))[:5],
         examples=tuple(c for c in clauses if _EXAMPLE.search(c.lower()))[:3],
     )
+
+
+# Where a text will be read, which names its readers: a channel, a platform, a notice.
+_CHANNEL = re.compile(
+    r"(?:^|\s)[#@][\w-]+|\b(?:slack|whatsapp|whats|teams|discord|telegram|signal|group chat|chat|"
+    r"linkedin|instagram|insta|twitter|tiktok|facebook|reddit|youtube|etsy|ebay|amazon|website|"
+    r"web|site|blog|newsletter|notice ?board|notice|chalkboard|flyer|poster|listing|readme|shop|"
+    r"store|menu|parish|church|school|office|staff|residents|neighbou?rs|members|guests|"
+    r"participants|attendees|group|channel|class|company|hr|team|speech|toast|wedding|"
+    r"vows|eulogy|cover letter|resignation|application|dating|profile|bio|card|"
+    r"schule|schulleitung|eltern|klasse|verein|gruppe|école|maîtresse|maître|classe|groupe|"
+    r"escuela|colegio|grupo|clase|escola|turma|scuola|classe|gruppo|fornitore|orientador|"
+    r"proprio|proprietário|cliente|clienta|kunde|kundin|lehrer\w*|professeur|profe|prof|"
+    r"nurse|coach|commission|committee|council|supervisor|recruiter|landlord|dentist|vet|"
+    r"fitnessstudio|gym|bank|insurance|airline|hotel|support|seller|buyer|vendor|supplier|"
+    r"contractor|plumber|agent|agency|tenant|roommate|flatmate)\b"
+)
+# A person named where a message is addressed: "to Sam", "with Daniel and Mei", "Hi Jess,".
+_NAMED = re.compile(
+    r"\b(?:to|for|with|from|tell|text|at|an|à|para|per|voor|aan|Hi|Hello|Dear|Hey|Hallo|Liebe|"
+    r"Lieber|Bonjour|Hola|Olá|Oi|Ciao|Beste|Herrn|Frau|Mr|Mrs|Ms|Dr)\.?\s+(?:[A-Z][\w'&.-]+)"
+)
+
+
+def reader_named(request: str, slots: Slots) -> bool:
+    """Whether the request says, one way or another, who will read the result."""
+    if slots.audience is not None:
+        return True
+    head = request[:WINDOW]
+    low = head.lower()
+    return bool(_CHANNEL.search(low) or _NAMED.search(head) or _AUDIENCE_ANYWHERE.search(low))
+
+
+_AUDIENCE_ANYWHERE = re.compile(rf"\b(?:{_PEOPLE})s?\b")

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 
 from promptready.enhance.blocks import SENTENCE_END, Block
-from promptready.enhance.language import WINDOW, language_of
+from promptready.enhance.language import WINDOW, vocabulary_language
+from promptready.enhance.letter import has_letter
 from promptready.enhance.lexicon import lexicon
 from promptready.enhance.model import ContentKind, TaskType
 
@@ -44,15 +45,6 @@ _LONG_TOKEN = re.compile(r"\S{16,}")
 _SYMBOLS = re.compile(r"[^\w\s]")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?![\w])")
 _INLINE_NUMBERS = 5
-# Header, greeting and sign-off lines of a pasted email or letter.
-_LETTER_LINE = re.compile(
-    r"^(?:(?:from|to|subject|sent|date|cc|von|an|betreff|de|para|objet|asunto|assunto|oggetto|"
-    r"onderwerp|van|aan):\s|(?:hi|hello|dear|hey|hallo|liebe|lieber|bonjour|hola|olá|ciao|beste|"
-    r"geachte)\b[^\n]{0,40},$|(?:best|regards|thanks|cheers|sincerely|kind regards|best regards|"
-    r"viele grüße|mit freundlichen grüßen|cordialement|saludos|atenciosamente|cordiali saluti|"
-    r"met vriendelijke groet)\b[^\n]{0,20}$)",
-    re.IGNORECASE | re.MULTILINE,
-)
 _OUTPUT_FAILURE = re.compile(
     r"^(?:fatal|error|panic)(?:\[\w+\])?:|^Traceback \(most recent|command not found"
     r"|No such file or directory|Permission denied|Segmentation fault|npm ERR!",
@@ -78,13 +70,13 @@ def _foreign_text(cues: str, material: list[Block]) -> bool:
     "english pls: «coucou! on se retrouve…»", "my avó sent me this, what does it say?"."""
     quoted = [q for q in _QUOTED.findall(cues) if len(q.split()) >= 4]
     quoted += _MEANING.findall(cues)  # "what does Kalbsbäckchen mit Kartoffelstampf mean"
-    own = language_of(_QUOTED.sub(" ", cues)) or "en"
+    own = vocabulary_language(_QUOTED.sub(" ", cues)) or "en"
     texts = quoted + [b.text for b in material if b.kind is ContentKind.PROSE]
     if not _OTHER_SCRIPT.search(cues) and any(
         len(_OTHER_SCRIPT.findall(t[:2000])) >= 0.3 * len(t[:2000].strip() or "x") for t in texts
     ):
         return True  # a Japanese receipt under "english pls"
-    return any((lang := language_of(t)) is not None and lang != own for t in texts)
+    return any((lang := vocabulary_language(t)) is not None and lang != own for t in texts)
 
 
 def _heads(cues: str) -> list[tuple[int, int]]:
@@ -140,7 +132,7 @@ def detect_task(cues: str, material: list[Block]) -> tuple[TaskType, float]:
     pasted = {b.kind for b in material}
     kinds = pasted | _inline_kinds(cues)
     failing = _failing(cues, material)
-    letter = _has_letter(material)
+    letter = has_letter(material)
     # "can i use oil instead of butter in this?" under a recipe is still a question.
     advice = kinds == {ContentKind.PROSE} and bool(_ADVICE.search(cues))
     if kinds and not advice:
@@ -249,12 +241,6 @@ def _is_schema(block: Block) -> bool:
     """Table definitions pasted as "orders(id, customer_id, total)": code is to be written."""
     lines = [line for line in block.text.split("\n") if line.strip()]
     return len(lines) >= 2 and sum(bool(_SCHEMA_LINE.match(x)) for x in lines) >= 0.5 * len(lines)
-
-
-def _has_letter(material: list[Block]) -> bool:
-    """Whether an email or letter was pasted (headers, a greeting, a sign-off)."""
-    prose = "\n".join(b.text[:20000] for b in material if b.kind is ContentKind.PROSE)
-    return len(_LETTER_LINE.findall(prose)) >= 2
 
 
 def _material_priors(
