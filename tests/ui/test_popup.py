@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -244,3 +245,63 @@ def test_history_keeps_searches_and_stars_enhancements(popup: EnhancePopup, qloo
     assert popup.history.items.count() == 1 and "★" in popup.history.items.item(0).text()
     popup.history.chosen.emit(popup.history.selected() or popup.context.history.search()[0])
     assert "German" in popup.input.toPlainText() and popup.tabs.text
+
+
+def test_enter_in_a_placeholder_field_fills_it_without_crashing(
+    popup: EnhancePopup, qloop: Loop
+) -> None:
+    popup.input.setPlainText("email to my landlord about the broken heater")
+    qloop.run(enhance(popup))
+    name, field = next(iter(popup.tabs.hints.fields.items()))
+    popup.tabs.setCurrentWidget(popup.tabs.hints)
+    field.setFocus()
+    field.setText("Mr Smith")
+    QTest.keyClick(field, Qt.Key.Key_Return)
+    qloop.run(asyncio.sleep(0.05))  # the replaced fields are deleted on the next loop turn
+    assert "Mr Smith" in popup.tabs.text and name not in popup.tabs.hints.fields
+
+
+def test_ctrl_enter_moves_focus_to_the_result_and_enter_then_copies(
+    popup: EnhancePopup, qloop: Loop
+) -> None:
+    QGuiApplication.clipboard().setText("something the user copied earlier")
+    popup.activateWindow()
+    popup.input.setFocus()
+
+    async def scenario() -> None:
+        QTest.keyClick(popup.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        await until(lambda: popup.last_result is not None)
+
+    qloop.run(scenario())
+    assert popup.focusWidget() is popup.tabs.output
+    QTest.keyClick(popup.focusWidget(), Qt.Key.Key_Return)
+    assert QGuiApplication.clipboard().text() == popup.tabs.text
+    assert not popup.isVisible()
+
+
+def test_tab_in_the_input_moves_focus_instead_of_typing_a_tab(
+    popup: EnhancePopup, qloop: Loop
+) -> None:
+    popup.activateWindow()
+    popup.input.setFocus()
+    QTest.keyClick(popup.input, Qt.Key.Key_Tab)
+    assert "\t" not in popup.input.toPlainText()
+    assert popup.focusWidget() is not popup.input
+
+
+def test_reopening_with_new_clipboard_text_clears_the_previous_result(
+    popup: EnhancePopup, qloop: Loop
+) -> None:
+    qloop.run(enhance(popup))
+    popup.hide()
+    QGuiApplication.clipboard().setText("translate this into German: good morning")
+    popup.prefill_from_clipboard()
+    assert popup.tabs.text == "" and popup.last_result is None
+    assert not popup.copy_button.isEnabled() and popup.status.text() == ""
+
+
+def test_reopening_with_the_same_text_keeps_the_result(popup: EnhancePopup, qloop: Loop) -> None:
+    QGuiApplication.clipboard().setText(ROUGH)
+    qloop.run(enhance(popup))
+    popup.prefill_from_clipboard()
+    assert popup.last_result is not None and popup.tabs.text

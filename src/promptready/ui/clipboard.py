@@ -42,10 +42,18 @@ class ClipboardEnhancer(QObject):
         super().__init__()
         self.context = context
         self._original: str | None = None
+        self._written: str | None = None
 
     @property
     def can_undo(self) -> bool:
-        return self._original is not None
+        """Only while the clipboard still holds what we wrote: Undo must never overwrite
+        something the user copied since."""
+        if self._original is None:
+            return False
+        if QGuiApplication.clipboard().text() != self._written:
+            self._original = self._written = None
+            return False
+        return True
 
     async def enhance(self) -> Outcome:
         """Enhance the clipboard's text in the current mode; the outcome is also emitted."""
@@ -53,7 +61,7 @@ class ClipboardEnhancer(QObject):
         original = clipboard.text()
         outcome = await self._enhance(original)
         if outcome.changed:
-            self._original = original
+            self._original, self._written = original, clipboard.text()
         self.finished.emit(outcome)
         return outcome
 
@@ -79,8 +87,9 @@ class ClipboardEnhancer(QObject):
 
     def undo(self) -> bool:
         """Put the original text back on the clipboard; False when there is nothing to undo."""
-        if self._original is None:
+        if not self.can_undo:
             return False
+        assert self._original is not None
         QGuiApplication.clipboard().setText(self._original)
-        self._original = None
+        self._original = self._written = None
         return True

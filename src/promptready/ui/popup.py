@@ -82,6 +82,7 @@ class EnhancePopup(QDialog):
             self.modes.addButton(button)
         self.modes.buttonClicked.connect(self._on_mode_clicked)
         self.input = QPlainTextEdit(placeholderText="Paste or type a rough prompt…")
+        self.input.setTabChangesFocus(True)
         self.input.installEventFilter(self)
         self.input.textChanged.connect(self._schedule_estimate)
         self.counter = QLabel()
@@ -99,6 +100,7 @@ class EnhancePopup(QDialog):
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.tabs = ResultTabs()
         self.tabs.output.installEventFilter(self)
+        self.tabs.output.setTabChangesFocus(True)
         self.copy_button = QPushButton("Copy and close")
         self.copy_button.setDefault(True)
         self.copy_button.setEnabled(False)
@@ -180,12 +182,26 @@ class EnhancePopup(QDialog):
             self.context.set_mode(self.mode)  # sync() follows through settings_changed
 
     def prefill_from_clipboard(self) -> None:
-        """Start from the clipboard's text, selected so typing replaces it."""
+        """Start from the clipboard's text, selected so typing replaces it.
+
+        New text clears the previous result, so "Copy and close" never copies a stale prompt.
+        """
         text = QGuiApplication.clipboard().text()
-        if text.strip() and text != self.tabs.text:
+        if text.strip() and text not in (self.tabs.text, self.input.toPlainText()):
             self.input.setPlainText(text)
-            self.input.selectAll()
+            self.reset_result()
+        self.input.selectAll()
         self.input.setFocus()
+
+    def reset_result(self) -> None:
+        """Forget the last result: nothing to copy until the next enhancement."""
+        if self.running:
+            self.cancel()
+        self.last_result = None
+        self.banner.clear()
+        self.tabs.begin(self.input.toPlainText())
+        self.status.setText("")
+        self.copy_button.setEnabled(False)
 
     # Live token count and cost, counted off the UI thread (the first count loads tiktoken).
 
@@ -262,6 +278,7 @@ class EnhancePopup(QDialog):
         how = f"AI ({result.ai.model})" if result.mode is Mode.AI and result.ai else "offline"
         self.status.setText(f"Done {how} in {result.timings.total_ms:.0f} ms.")
         self.copy_button.setEnabled(True)
+        self.tabs.output.setFocus()  # so Enter copies and closes
         if self.context.settings.desktop.keep_history:
             self.context.history.add(result.mode.value, preset.name, text, result.text)
             self.history.refresh()

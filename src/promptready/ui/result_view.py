@@ -55,8 +55,15 @@ class HintsTab(QWidget):
         self.set_placeholders(find_placeholders(text))
 
     def set_placeholders(self, names: list[str]) -> None:
+        # A field's own Enter handler can get here: deleting it now would free the widget
+        # Qt is still delivering the key to (a segfault), so old rows are deleted later.
         while self.form.rowCount():
-            self.form.removeRow(0)
+            row = self.form.takeRow(0)
+            for item in (row.labelItem, row.fieldItem):
+                widget = item.widget() if item is not None else None
+                if widget is not None:
+                    widget.hide()
+                    widget.deleteLater()
         self.fields = {}
         for name in names:
             field = QLineEdit(placeholderText=f"What should replace {name}?")
