@@ -77,7 +77,7 @@ class ProviderRegistry:
         """Every provider the user could use: presets plus custom ones."""
         found = dict(presets())
         for name, url in self.settings.custom_providers.items():
-            found[name] = custom_provider(name, url)
+            found[name] = custom_provider(name, url, self.settings.custom_models.get(name))
         return found
 
     def config(self, name: str) -> ProviderConfig:
