@@ -90,6 +90,7 @@ class Shell(QObject):
         return self._popup
 
     def open_popup(self) -> None:
+        self.context.reload_settings()  # in case the file watch missed a change
         popup = self.popup()
         popup.prefill_from_clipboard()
         bring_forward(popup)
@@ -102,6 +103,7 @@ class Shell(QObject):
         return self._settings
 
     def open_settings(self, tab: str = "") -> None:
+        self.context.reload_settings()
         window = self.settings_window()
         window.reload()
         window.show_tab(tab)
