@@ -138,8 +138,22 @@ def test_enhance_ai_mode_end_to_end(
     ai = dataclasses.replace(settings.ai, provider="mylab", model="fake-gpt")
     save_settings(dataclasses.replace(settings, ai=ai), path)
     capsys.readouterr()
+    upstream.script(Script(content="Write a haiku about green tea, in three short lines."))
     assert main(["enhance", "--mode", "ai", "write a haiku about tea"]) == 0
-    assert capsys.readouterr().out == "Rewritten prompt for fake-gpt\n"
+    assert capsys.readouterr().out == "Write a haiku about green tea, in three short lines.\n"
+
+
+@pytest.mark.usefixtures("stdin_key")
+def test_an_ai_answer_that_drops_the_users_words_gives_the_offline_prompt(
+    upstream: FakeUpstream, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys("set", "mylab", "--base-url", upstream.base_url, "--model", "fake-gpt")
+    capsys.readouterr()
+    upstream.script(Script(content="Rewritten prompt for fake-gpt"))
+    assert main(["enhance", "--mode", "ai", "write a haiku about tea"]) == 0
+    captured = capsys.readouterr()
+    assert "haiku about tea" in captured.out and "Rewritten" not in captured.out
+    assert "kept too little of what you wrote" in captured.err
 
 
 @pytest.mark.usefixtures("stdin_key")

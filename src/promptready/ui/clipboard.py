@@ -11,6 +11,7 @@ from promptready.engine import EnhanceResult, Mode
 from promptready.errors import InputError, PromptReadyError
 from promptready.ui.context import DesktopContext
 from promptready.ui.messages import problem_for, problem_for_fallback
+from promptready.ui.wording import count, with_article
 
 
 @dataclass(frozen=True)
@@ -23,13 +24,14 @@ class Outcome:
 
 
 def summarize(result: EnhanceResult) -> str:
-    """``Enhanced a code prompt offline: 5 sections, 2 hints.`` and the like."""
-    task = result.analysis.task.value.replace("_", " ")
-    how = f"with {result.ai.model}" if result.mode is Mode.AI and result.ai else "offline"
-    hints = len(result.analysis.lint)
+    """``Rewrote an email prompt with gpt-4o-mini.``, ``Enhanced a code prompt offline:
+    5 sections added, 1 hint.`` and the like: what actually happened."""
+    task = with_article(result.analysis.task.value.replace("_", " "))
+    if result.mode is Mode.AI and result.ai is not None:
+        return f"Rewrote {task} prompt with {result.ai.model}."
+    hints = count(len(result.analysis.lint), "hint")
     return (
-        f"Enhanced a {task} prompt {how}: {len(result.changes)} changes, "
-        f"{hints} hint{'s' if hints != 1 else ''}."
+        f"Enhanced {task} prompt offline: {count(len(result.changes), 'section')} added, {hints}."
     )
 
 

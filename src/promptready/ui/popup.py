@@ -8,7 +8,6 @@ next to the offline result.
 from __future__ import annotations
 
 import asyncio
-from decimal import Decimal
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QShortcut
@@ -37,22 +36,22 @@ from promptready.ui.icons import app_icon
 from promptready.ui.messages import Action, Problem, problem_for, problem_for_fallback
 from promptready.ui.result_view import ResultTabs
 from promptready.ui.tasks import spawn
+from promptready.ui.wording import count, dollars
 
 ESTIMATE_DELAY_MS = 250
 KEYS_HELP = "Ctrl+Enter enhance · Enter copy and close · Esc close"
 
 
 def describe_estimate(estimate: Estimate, target: AiTarget | None) -> str:
-    """``120 tokens · ≈ $0.000150 with openai/gpt-4o-mini`` and the like."""
-    counted = f"{estimate.text_tokens} tokens"
+    """``120 tokens · ≈ < $0.01 with openai/gpt-4o-mini`` and the like."""
+    counted = count(estimate.text_tokens, "token")
     if target is None:
         return f"{counted} · offline: free"
     if target.problem is not None:
         return f"{counted} · AI mode needs a provider key"
     if estimate.cost_usd is None:
-        return f"{counted} · {target.label} is not on the rate card"
-    cost = estimate.cost_usd.quantize(Decimal("0.000001"))
-    return f"{counted} · ≈ ${cost} with {target.label}"
+        return f"{counted} · {target.label} has no known price"
+    return f"{counted} · about {dollars(estimate.cost_usd)} with {target.label}"
 
 
 class EnhancePopup(QDialog):

@@ -16,6 +16,7 @@ from promptready.ui.clipboard import ClipboardEnhancer, Outcome
 from promptready.ui.context import DesktopContext
 from promptready.ui.hotkey import GlobalHotkey, hotkey_support
 from promptready.ui.tasks import spawn
+from promptready.ui.wording import for_the_gui
 
 if TYPE_CHECKING:
     from promptready.ui.popup import EnhancePopup
@@ -56,7 +57,7 @@ class Shell(QObject):
         context.settings_changed.connect(self.apply_hotkey)
 
     def notify(self, title: str, message: str, undoable: bool = False) -> None:
-        self.notified.emit(title, message, undoable)
+        self.notified.emit(title, for_the_gui(message), undoable)
 
     # Clipboard.
 
