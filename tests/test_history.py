@@ -43,3 +43,12 @@ def test_favourites_survive_pruning_and_clearing(
     assert [e.input for e in history.search()] == ["n3", "n2", "keep me"]
     assert history.clear() == 2
     assert [e.input for e in history.search(favourites_only=True)] == ["keep me"]
+
+
+def test_the_same_enhancement_twice_is_one_entry(history: History) -> None:
+    first = history.add("offline", "default", "write a haiku", "Write a haiku.")
+    again = history.add("offline", "default", "write a haiku", "Write a haiku.")
+    assert again == first and len(history.search()) == 1
+    history.add("offline", "default", "write a limerick", "Write a limerick.")
+    history.add("offline", "default", "write a haiku", "Write a haiku.")  # not the newest: kept
+    assert len(history.search()) == 3

@@ -228,6 +228,23 @@ class DesktopSettings:
         metadata=meta("Open the enhance popup with a global hotkey, where the platform allows."),
     )
     hotkey: str = field(default="Ctrl+Alt+P", metadata=meta("The global hotkey, e.g. Ctrl+Alt+P."))
+    selection_hotkey_enabled: bool = field(
+        default=True,
+        metadata=meta(
+            "Enhance the text selected in any app with a global hotkey, where the platform allows."
+        ),
+    )
+    selection_hotkey: str = field(
+        default="Ctrl+Alt+E",
+        metadata=meta("The hotkey that enhances the selection in place, e.g. Ctrl+Alt+E."),
+    )
+    selection_preview: bool = field(
+        default=True,
+        metadata=meta(
+            "Show the enhanced selection first (Enter pastes it, Esc keeps the original); "
+            "false: paste it at once."
+        ),
+    )
     start_at_login: bool = field(default=False, metadata=meta("Start PromptReady when you log in."))
     theme: str = field(
         default="system",

@@ -8,9 +8,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QGuiApplication
 
 from promptready.engine import EnhanceResult, Mode
-from promptready.errors import InputError, PromptReadyError
 from promptready.ui.context import DesktopContext
-from promptready.ui.messages import problem_for, problem_for_fallback
+from promptready.ui.runs import enhance_text
 from promptready.ui.wording import count, with_article
 
 
@@ -70,22 +69,16 @@ class ClipboardEnhancer(QObject):
     async def _enhance(self, original: str) -> Outcome:
         if not original.strip():
             return Outcome("The clipboard holds no text; copy some text first.", False)
-        engine = self.context.engine
-        problem: str | None = None
-        try:
-            result = await engine.enhance_async(original, self.context.mode())
-        except InputError as exc:
-            return Outcome(str(exc), False)
-        except PromptReadyError as exc:  # no key, locked keyring: the offline result instead
-            problem = problem_for(exc).text
-            result = await engine.enhance_async(original, Mode.OFFLINE)
-        if result.fallback_reason:
-            problem = problem_for_fallback(result.fallback_reason).text
-        if result.text == original:
-            return Outcome("The clipboard already holds an enhanced prompt.", False, problem)
-        QGuiApplication.clipboard().setText(result.text)
-        summary = summarize(result) + " Undo puts the original back."
-        return Outcome(summary if problem is None else f"{problem} {summary}", True, problem)
+        run = await enhance_text(self.context, original, "tray")
+        if run.result is None:
+            return Outcome(run.problem or "", False)
+        if run.result.text == original:
+            return Outcome("The clipboard already holds an enhanced prompt.", False, run.problem)
+        QGuiApplication.clipboard().setText(run.result.text)
+        summary = summarize(run.result) + " Undo puts the original back."
+        return Outcome(
+            summary if run.problem is None else f"{run.problem} {summary}", True, run.problem
+        )
 
     def undo(self) -> bool:
         """Put the original text back on the clipboard; False when there is nothing to undo."""
