@@ -138,8 +138,22 @@ def test_enhance_ai_mode_end_to_end(
     ai = dataclasses.replace(settings.ai, provider="mylab", model="fake-gpt")
     save_settings(dataclasses.replace(settings, ai=ai), path)
     capsys.readouterr()
+    upstream.script(Script(content="Write a haiku about green tea, in three short lines."))
     assert main(["enhance", "--mode", "ai", "write a haiku about tea"]) == 0
-    assert capsys.readouterr().out == "Rewritten prompt for fake-gpt\n"
+    assert capsys.readouterr().out == "Write a haiku about green tea, in three short lines.\n"
+
+
+@pytest.mark.usefixtures("stdin_key")
+def test_an_ai_answer_that_drops_the_users_words_gives_the_offline_prompt(
+    upstream: FakeUpstream, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys("set", "mylab", "--base-url", upstream.base_url, "--model", "fake-gpt")
+    capsys.readouterr()
+    upstream.script(Script(content="Rewritten prompt for fake-gpt"))
+    assert main(["enhance", "--mode", "ai", "write a haiku about tea"]) == 0
+    captured = capsys.readouterr()
+    assert "haiku about tea" in captured.out and "Rewritten" not in captured.out
+    assert "kept too little of what you wrote" in captured.err
 
 
 @pytest.mark.usefixtures("stdin_key")
@@ -165,3 +179,45 @@ def test_the_key_appears_in_no_output_log_or_ledger_row(
         everything += stored.read_bytes().decode("utf-8", "replace")
     assert upstream.seen[-1].headers["authorization"] == f"Bearer {KEY}"  # it was really used
     assert KEY not in everything
+
+
+@pytest.mark.usefixtures("stdin_key")
+def test_a_custom_provider_with_a_model_works_in_ai_mode_at_once(
+    upstream: FakeUpstream, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert keys("set", "mylab", "--base-url", upstream.base_url, "--model", "fake-gpt") == 0
+    assert load_settings(app_paths().settings_file).settings.ai.custom_models == {
+        "mylab": "fake-gpt"
+    }
+    capsys.readouterr()
+    assert main(["enhance", "--mode", "ai", "write a haiku about tea"]) == 0
+    assert upstream.seen[-1].body["model"] == "fake-gpt"
+
+
+@pytest.mark.usefixtures("stdin_key")
+def test_a_custom_provider_without_a_model_is_told_how_to_name_one(
+    upstream: FakeUpstream, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert keys("set", "mylab", "--base-url", upstream.base_url) == 0
+    assert "promptready keys set mylab --model MODEL" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("stdin_key")
+def test_test_lists_the_models_to_choose_from(
+    upstream: FakeUpstream, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys("set", "mylab", "--base-url", upstream.base_url)
+    capsys.readouterr()
+    keys("test", "mylab")
+    assert "Models: fake-gpt, gpt-4o-mini" in capsys.readouterr().out  # sorted
+
+
+@pytest.mark.usefixtures("stdin_key")
+def test_removing_a_custom_provider_forgets_its_url_and_model(
+    upstream: FakeUpstream, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys("set", "mylab", "--base-url", upstream.base_url, "--model", "fake-gpt")
+    assert keys("remove", "mylab") == 0
+    ai = load_settings(app_paths().settings_file).settings.ai
+    assert ai.custom_providers == {} and ai.custom_models == {}
+    assert "Removed the custom provider mylab and its key." in capsys.readouterr().out

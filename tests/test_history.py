@@ -65,3 +65,12 @@ def test_the_history_file_and_its_wal_are_private_from_the_start() -> None:
         "history.sqlite3-wal": 0o600,
     }
     assert stat.S_IMODE(store.path.parent.stat().st_mode) == 0o700
+
+
+def test_the_same_enhancement_twice_is_one_entry(history: History) -> None:
+    first = history.add("offline", "default", "write a haiku", "Write a haiku.")
+    again = history.add("offline", "default", "write a haiku", "Write a haiku.")
+    assert again == first and len(history.search()) == 1
+    history.add("offline", "default", "write a limerick", "Write a limerick.")
+    history.add("offline", "default", "write a haiku", "Write a haiku.")  # not the newest: kept
+    assert len(history.search()) == 3

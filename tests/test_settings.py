@@ -6,6 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from promptready.setting_edits import (
+    forget_custom_provider,
+    merge_settings,
+    set_setting,
+    with_custom_provider,
+)
 from promptready.settings import (
     Settings,
     describe_settings,
@@ -125,3 +131,39 @@ def test_bad_price_override_names_the_key(tmp_path: Path) -> None:
     )
     problems = load_settings(path).problems
     assert any("pricing.models.openai/gpt-4o.input" in p for p in problems), problems
+
+
+def test_the_file_has_a_comment_for_every_setting() -> None:
+    text = settings_to_toml(Settings())
+    for key, _, _, help_text in describe_settings():
+        name = key.split(".")[1]
+        assert f"# {help_text}\n{name} = " in text
+
+
+@pytest.mark.parametrize("cap", ["lots", "-5", "NaN", 20])
+def test_a_bad_monthly_cap_falls_back_to_no_cap_and_is_reported(cap: object) -> None:
+    settings, problems = parse_settings({"gateway": {"monthly_cap_usd": cap}})
+    assert settings.gateway.monthly_cap_usd == ""
+    assert len(problems) == 1 and "gateway.monthly_cap_usd" in problems[0]
+
+
+def test_a_custom_model_needs_a_name() -> None:
+    settings, problems = parse_settings({"ai": {"custom_models": {"mylab": " "}}})
+    assert settings.ai.custom_models == {} and "ai.custom_models.mylab" in problems[0]
+
+
+def test_merge_keeps_what_the_window_did_not_change() -> None:
+    shown = Settings()
+    saved = set_setting(shown, "desktop.theme", "dark")
+    on_disk = set_setting(shown, "ai.custom_providers", '{ mylab = "http://127.0.0.1:9/v1" }')
+    merged = merge_settings(shown, saved, on_disk)
+    assert merged.desktop.theme == "dark"
+    assert merged.ai.custom_providers == {"mylab": "http://127.0.0.1:9/v1"}
+
+
+def test_forgetting_a_custom_provider_clears_it_as_the_default() -> None:
+    settings = with_custom_provider(Settings(), "mylab", "http://127.0.0.1:9/v1/", "qwen")
+    settings = set_setting(settings, "ai.provider", "mylab")
+    assert settings.ai.custom_providers == {"mylab": "http://127.0.0.1:9/v1"}
+    forgotten = forget_custom_provider(settings, "mylab")
+    assert forgotten.ai == Settings().ai

@@ -361,6 +361,18 @@ class Engine:
                 fallback_reason="The model judged this text not to be a prompt; "
                 "here is the offline result.",
             )
+        from promptready.enhance.ai_check import check_rewrite
+
+        unfaithful = check_rewrite(request.text, cleaned, offline.analysis)
+        if unfaithful is not None:
+            return _result(
+                offline,
+                Mode.OFFLINE,
+                Timings(total_ms, offline_ms, ttft),
+                ai=details,
+                fallback_reason=f"The AI answer was not used: {unfaithful}. "
+                "Here is the offline result.",
+            )
         return EnhanceResult(
             text=cleaned,
             mode=Mode.AI,

@@ -70,10 +70,20 @@ class History:
         self.conn.close()
 
     def add(self, mode: str, preset: str, text: str, output: str) -> int:
-        """Record one enhancement; returns its id. Old non-favourites beyond KEEP are dropped."""
+        """Record one enhancement; returns its id. The same enhancement again moves the newest
+        entry to now instead of adding a duplicate; old non-favourites beyond KEEP are dropped."""
+        now = datetime.now(UTC).isoformat()
+        newest = self.conn.execute(
+            "SELECT id FROM entries WHERE id = (SELECT MAX(id) FROM entries) "
+            "AND mode = ? AND preset = ? AND input = ? AND output = ?",
+            (mode, preset, text, output),
+        ).fetchone()
+        if newest is not None:
+            self.conn.execute("UPDATE entries SET ts = ? WHERE id = ?", (now, newest[0]))
+            return int(newest[0])
         cursor = self.conn.execute(
             "INSERT INTO entries (ts, mode, preset, input, output) VALUES (?, ?, ?, ?, ?)",
-            (datetime.now(UTC).isoformat(), mode, preset, text, output),
+            (now, mode, preset, text, output),
         )
         self.conn.execute(
             "DELETE FROM entries WHERE favourite = 0 AND id NOT IN "

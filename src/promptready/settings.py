@@ -8,6 +8,7 @@ A bad value never stops the app: it falls back to the default and the problem is
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -89,6 +90,23 @@ def _parse_custom_providers(key: str, raw: object) -> dict[str, str]:
     return found
 
 
+def _parse_custom_models(key: str, raw: object) -> dict[str, str]:
+    """``{name = "model"}``: the model each custom provider uses when none is named."""
+    from promptready.secrets import SecretsError, check_provider_name
+
+    if not isinstance(raw, dict):
+        raise ConfigError(f'{key} must be a table of name = "model"')
+    found: dict[str, str] = {}
+    for name, model in raw.items():
+        if not isinstance(model, str) or not model.strip():
+            raise ConfigError(f"{key}.{name} must be a model name in quotes")
+        try:
+            found[check_provider_name(name)] = model.strip()
+        except SecretsError as exc:
+            raise ConfigError(f"{key}.{name}: {exc}") from None
+    return found
+
+
 @dataclass(frozen=True)
 class AISettings:
     provider: str = field(
@@ -139,6 +157,28 @@ class AISettings:
             "Custom OpenAI-compatible providers: name = base URL.", parse=_parse_custom_providers
         ),
     )
+    custom_models: dict[str, str] = field(
+        default_factory=dict,
+        metadata=meta(
+            "The model each custom provider uses when none is named: name = model.",
+            parse=_parse_custom_models,
+        ),
+    )
+
+
+def _parse_usd_cap(key: str, raw: object) -> str:
+    """Empty (no cap) or an amount of USD, zero or more, kept as exact text."""
+    if not isinstance(raw, str):
+        raise ConfigError(f'{key} must be an amount in quotes, e.g. "20", not {raw!r}')
+    if not raw.strip():
+        return ""
+    try:
+        amount = Decimal(raw.strip())
+    except ArithmeticError:
+        raise ConfigError(f'{key} must be an amount in USD such as "20", not {raw!r}') from None
+    if not amount.is_finite() or amount < 0:
+        raise ConfigError(f"{key} must be zero or more, not {raw!r}")
+    return raw.strip()
 
 
 @dataclass(frozen=True)
@@ -166,7 +206,11 @@ class GatewaySettings:
     )
     monthly_cap_usd: str = field(
         default="",
-        metadata=meta("Stop all local API calls once this month's spend reaches this many USD."),
+        metadata=meta(
+            "Stop all local API calls once this month's spend reaches this many USD "
+            '(e.g. "20"); empty: no cap.',
+            parse=_parse_usd_cap,
+        ),
     )
 
 
@@ -207,6 +251,23 @@ class DesktopSettings:
         metadata=meta("Open the enhance popup with a global hotkey, where the platform allows."),
     )
     hotkey: str = field(default="Ctrl+Alt+P", metadata=meta("The global hotkey, e.g. Ctrl+Alt+P."))
+    selection_hotkey_enabled: bool = field(
+        default=True,
+        metadata=meta(
+            "Enhance the text selected in any app with a global hotkey, where the platform allows."
+        ),
+    )
+    selection_hotkey: str = field(
+        default="Ctrl+Alt+E",
+        metadata=meta("The hotkey that enhances the selection in place, e.g. Ctrl+Alt+E."),
+    )
+    selection_preview: bool = field(
+        default=True,
+        metadata=meta(
+            "Show the enhanced selection first (Enter pastes it, Esc keeps the original); "
+            "false: paste it at once."
+        ),
+    )
     start_at_login: bool = field(default=False, metadata=meta("Start PromptReady when you log in."))
     theme: str = field(
         default="system",
@@ -239,7 +300,7 @@ class LoadedSettings:
     path: Path | None = None
 
 
-def _check_value(key: str, value: object, kind: type, spec: Mapping[str, Any]) -> object:
+def check_value(key: str, value: object, kind: type, spec: Mapping[str, Any]) -> object:
     """Return ``value`` if it fits the declaration; raise ConfigError naming ``key`` otherwise."""
     parse = spec.get("parse")
     if parse is not None:
@@ -281,7 +342,7 @@ def _build_section(name: str, cls: type[T], raw: object, problems: list[str]) ->
         kind = hints[key]
         kind = tuple if getattr(kind, "__origin__", None) is tuple else kind
         try:
-            values[key] = _check_value(dotted, value, kind, fields[key].metadata)
+            values[key] = check_value(dotted, value, kind, fields[key].metadata)
         except ConfigError as exc:
             problems.append(f"{exc}; using the default {getattr(cls(), key)!r}")
     return cls(**values)
@@ -320,19 +381,49 @@ def load_settings(path: Path) -> LoadedSettings:
     return LoadedSettings(settings, tuple(f"{path.name}: {p}" for p in problems), path)
 
 
+HEADER = (
+    "# PromptReady settings. Each setting has a comment saying what it means.\n"
+    "# Change them here, in Settings, or with `promptready config set KEY VALUE`;\n"
+    "# a bad value falls back to its default and is reported.\n"
+)
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def settings_to_toml(settings: Settings) -> str:
-    """Render settings as TOML, the inverse of ``parse_settings``."""
-    raw = {
-        name: {k: _plain(v) for k, v in dataclasses.asdict(section).items()}
-        for name, section in (
-            (f.name, getattr(settings, f.name)) for f in dataclasses.fields(settings)
-        )
-    }
-    return tomli_w.dumps(raw)
+    """Render settings as commented TOML, the inverse of ``parse_settings``."""
+    lines = [HEADER]
+    for section in dataclasses.fields(settings):
+        lines.append(f"[{section.name}]")
+        values = getattr(settings, section.name)
+        for f in dataclasses.fields(values):
+            lines.append(f"# {_help_line(f.metadata)}")
+            lines.append(f"{f.name} = {toml_value(getattr(values, f.name))}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _help_line(spec: Mapping[str, Any]) -> str:
+    help_text = str(spec.get("help", ""))
+    if spec.get("choices"):
+        help_text += f" One of: {', '.join(spec['choices'])}."
+    return help_text
+
+
+def toml_value(value: object) -> str:
+    """One value in TOML syntax, tables inline (so each setting stays one commented line)."""
+    value = _plain(value)
+    if isinstance(value, dict):
+        inner = ", ".join(f"{_toml_key(k)} = {toml_value(v)}" for k, v in value.items())
+        return f"{{ {inner} }}" if inner else "{}"
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return tomli_w.dumps({"v": value}).strip()[len("v = ") :]
 
 
 def _plain(value: object) -> object:
     """TOML-ready form: tuples as lists, Decimals as strings (money never becomes a float)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _plain(dataclasses.asdict(value))
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
@@ -340,6 +431,10 @@ def _plain(value: object) -> object:
     if isinstance(value, Decimal):
         return str(value)
     return value
+
+
+def _toml_key(key: str) -> str:
+    return key if _BARE_KEY.fullmatch(key) else toml_value(key)
 
 
 def save_settings(settings: Settings, path: Path) -> None:

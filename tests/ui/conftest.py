@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import select
+import shutil
+import subprocess
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
@@ -12,6 +16,7 @@ import keyring
 import pytest
 import qasync
 from keyring.backends.fail import Keyring as FailKeyring
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication
 
 from promptready.paths import app_paths
@@ -51,7 +56,10 @@ def qloop(qapp: QApplication) -> Iterator[Loop]:
     try:
         yield Loop(loop)
     finally:
-        loop.run_until_complete(asyncio.sleep(0))  # let finished tasks report
+        loop.run_until_complete(asyncio.sleep(0.01))  # let finished tasks report
+        # Widgets a test scheduled for deletion go now, while everything they refer to is
+        # alive; left for a later test's event processing they can crash it.
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         loop.close()
         asyncio.set_event_loop(None)
 
@@ -102,3 +110,33 @@ def locked_keyring() -> Iterator[None]:
         yield
     finally:
         keyring.core._keyring_backend = None  # the next test resolves its own
+
+
+@pytest.fixture(scope="module")
+def x_display() -> Iterator[str]:
+    """A private Xvfb; ``-displayfd`` picks a free display and reports it once it accepts
+    connections. DISPLAY points at it for the module's tests."""
+    missing = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"needs {' and '.join(missing)} (apt-get install xvfb xdotool)")
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_end), "-nolisten", "tcp", "-noreset"],
+        pass_fds=(write_end,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_end)
+    try:
+        ready, _, _ = select.select([read_end], [], [], 10)
+        number = os.read(read_end, 16).decode().strip() if ready else ""
+        if not number:
+            raise AssertionError("Xvfb did not start within 10 s")
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("DISPLAY", f":{number}")
+            patch.delenv("WAYLAND_DISPLAY", raising=False)
+            yield f":{number}"
+    finally:
+        os.close(read_end)
+        server.terminate()
+        server.wait(10)

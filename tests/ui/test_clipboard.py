@@ -64,3 +64,10 @@ def test_each_enhancement_is_one_ledger_row(context: DesktopContext, qloop: Loop
     qloop.run(ClipboardEnhancer(context).enhance())
     (row,) = context.ledger.last(5)
     assert row["source"] == "popup" and row["mode"] == "offline" and row["prompt_text"] is None
+
+
+def test_a_tray_run_is_kept_in_history(context: DesktopContext, qloop: Loop) -> None:
+    QGuiApplication.clipboard().setText(ROUGH)
+    qloop.run(ClipboardEnhancer(context).enhance())
+    entries = context.history.search()
+    assert [(e.input, e.preset) for e in entries] == [(ROUGH, "tray")]

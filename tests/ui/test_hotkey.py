@@ -4,11 +4,7 @@ real X server (Xvfb, keys sent by xdotool through XTEST, heard by pynput through
 from __future__ import annotations
 
 import dataclasses
-import os
-import select
-import shutil
 import subprocess
-from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import QTimer, SignalInstance
@@ -99,36 +95,6 @@ def test_a_wanted_hotkey_that_cannot_run_is_explained_once(context: DesktopConte
 
 
 # A real X server.
-
-
-@pytest.fixture(scope="module")
-def x_display() -> Iterator[str]:
-    """A private Xvfb; ``-displayfd`` picks a free display and reports it once it accepts
-    connections. DISPLAY points at it for the module's tests."""
-    missing = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
-    if missing:
-        pytest.skip(f"needs {' and '.join(missing)} (apt-get install xvfb xdotool)")
-    read_end, write_end = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_end), "-nolisten", "tcp", "-noreset"],
-        pass_fds=(write_end,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_end)
-    try:
-        ready, _, _ = select.select([read_end], [], [], 10)
-        number = os.read(read_end, 16).decode().strip() if ready else ""
-        if not number:
-            raise AssertionError("Xvfb did not start within 10 s")
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv("DISPLAY", f":{number}")
-            patch.delenv("WAYLAND_DISPLAY", raising=False)
-            yield f":{number}"
-    finally:
-        os.close(read_end)
-        server.terminate()
-        server.wait(10)
 
 
 def press(keys: str) -> None:

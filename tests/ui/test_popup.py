@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -56,7 +57,7 @@ def test_offline_enhance_shows_result_changes_why_and_hints(
     assert "renames photos by date" in popup.tabs.text
     assert "+" in popup.tabs.diff.toPlainText()
     assert popup.tabs.why.toPlainText().strip()
-    assert "Quality before enhancing" in popup.tabs.hints.hints.text()
+    assert "Quality of what you wrote" in popup.tabs.hints.hints.text()
     assert popup.copy_button.isEnabled() and not popup.banner.isVisible()
 
 
@@ -213,10 +214,10 @@ def test_offline_only_shows_no_ai_controls(qloop: Loop, context: DesktopContext)
 def test_live_count_shows_tokens_and_cost_for_the_ai_model(
     ai_popup: EnhancePopup, qloop: Loop
 ) -> None:
-    qloop.run(until(lambda: "≈ $" in ai_popup.counter.text()))
+    qloop.run(until(lambda: "about " in ai_popup.counter.text()))
     assert "tokens" in ai_popup.counter.text() and "fake/gpt-4o-mini" in ai_popup.counter.text()
     ai_popup.input.setPlainText("hi")
-    qloop.run(until(lambda: ai_popup.counter.text().startswith("1 tokens")))
+    qloop.run(until(lambda: ai_popup.counter.text().startswith("1 token ·")))
 
 
 def test_offline_count_is_free(popup: EnhancePopup, qloop: Loop) -> None:
@@ -244,3 +245,97 @@ def test_history_keeps_searches_and_stars_enhancements(popup: EnhancePopup, qloo
     assert popup.history.items.count() == 1 and "★" in popup.history.items.item(0).text()
     popup.history.chosen.emit(popup.history.selected() or popup.context.history.search()[0])
     assert "German" in popup.input.toPlainText() and popup.tabs.text
+
+
+def test_enter_in_a_placeholder_field_fills_it_without_crashing(
+    popup: EnhancePopup, qloop: Loop
+) -> None:
+    popup.input.setPlainText("email to my landlord about the broken heater")
+    qloop.run(enhance(popup))
+    name, field = next(iter(popup.tabs.hints.fields.items()))
+    popup.tabs.setCurrentWidget(popup.tabs.hints)
+    field.setFocus()
+    field.setText("Mr Smith")
+    QTest.keyClick(field, Qt.Key.Key_Return)
+    qloop.run(asyncio.sleep(0.05))  # the replaced fields are deleted on the next loop turn
+    assert "Mr Smith" in popup.tabs.text and name not in popup.tabs.hints.fields
+
+
+def test_ctrl_enter_moves_focus_to_the_result_and_enter_then_copies(
+    popup: EnhancePopup, qloop: Loop
+) -> None:
+    QGuiApplication.clipboard().setText("something the user copied earlier")
+    popup.activateWindow()
+    popup.input.setFocus()
+
+    async def scenario() -> None:
+        QTest.keyClick(popup.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        await until(lambda: popup.last_result is not None)
+
+    qloop.run(scenario())
+    assert popup.focusWidget() is popup.tabs.output
+    QTest.keyClick(popup.focusWidget(), Qt.Key.Key_Return)
+    assert QGuiApplication.clipboard().text() == popup.tabs.text
+    assert not popup.isVisible()
+
+
+def test_tab_in_the_input_moves_focus_instead_of_typing_a_tab(
+    popup: EnhancePopup, qloop: Loop
+) -> None:
+    popup.activateWindow()
+    popup.input.setFocus()
+    QTest.keyClick(popup.input, Qt.Key.Key_Tab)
+    assert "\t" not in popup.input.toPlainText()
+    assert popup.focusWidget() is not popup.input
+
+
+def test_reopening_with_new_clipboard_text_clears_the_previous_result(
+    popup: EnhancePopup, qloop: Loop
+) -> None:
+    qloop.run(enhance(popup))
+    popup.hide()
+    QGuiApplication.clipboard().setText("translate this into German: good morning")
+    popup.prefill_from_clipboard()
+    assert popup.tabs.text == "" and popup.last_result is None
+    assert not popup.copy_button.isEnabled() and popup.status.text() == ""
+
+
+def test_reopening_with_the_same_text_keeps_the_result(popup: EnhancePopup, qloop: Loop) -> None:
+    QGuiApplication.clipboard().setText(ROUGH)
+    qloop.run(enhance(popup))
+    popup.prefill_from_clipboard()
+    assert popup.last_result is not None and popup.tabs.text
+
+
+def test_an_ai_answer_that_drops_the_users_text_falls_back_and_says_why(
+    ai_popup: EnhancePopup, upstream: FakeUpstream, qloop: Loop
+) -> None:
+    upstream.script(Script(content="Rewritten prompt for gpt-4o-mini"))
+    qloop.run(enhance(ai_popup))
+    assert ai_popup.last_result is not None and ai_popup.last_result.mode is Mode.OFFLINE
+    assert "kept too little of what you wrote" in ai_popup.banner.label.text()
+    assert "renames photos by date" in ai_popup.tabs.text
+    assert "kept too little" in ai_popup.tabs.why.toPlainText()
+
+
+def test_why_describes_the_ai_rewrite_in_ai_mode(
+    ai_popup: EnhancePopup, upstream: FakeUpstream, qloop: Loop
+) -> None:
+    upstream.script(Script(content="Write a Python script that renames photos by date."))
+    qloop.run(enhance(ai_popup))
+    why = ai_popup.tabs.why.toPlainText()
+    assert "gpt-4o-mini rewrote your code prompt" in why
+    assert "sections" not in why
+
+
+def test_a_custom_provider_without_a_model_says_where_to_choose_one(
+    qloop: Loop, upstream: FakeUpstream, ai_context: DesktopContext
+) -> None:
+    import dataclasses
+
+    ai = dataclasses.replace(ai_context.settings.ai, model="")
+    ai_context.save_settings(dataclasses.replace(ai_context.settings, ai=ai))
+    for popup in make_popup(ai_context):
+        qloop.run(enhance(popup))
+        text = popup.banner.label.text()
+        assert "Choose the model fake should use" in text and "`" not in text

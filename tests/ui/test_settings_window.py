@@ -64,11 +64,13 @@ def test_a_blank_key_is_refused_with_a_reason(window: SettingsWindow) -> None:
     assert SecretStore().get_key("openai") is None
 
 
-def test_removing_a_key(window: SettingsWindow) -> None:
+def test_removing_a_key_after_saying_yes(window: SettingsWindow) -> None:
     window.keys.select("groq")
     window.keys.key.setText(KEY)
     window.keys.save_button.click()
     window.keys.remove_button.click()
+    assert window.keys.confirm is not None
+    window.keys.confirm.button(window.keys.confirm.StandardButton.Yes).click()
     assert SecretStore().get_key("groq") is None
     assert "Removed the groq key" in window.keys.verdict.text()
 
@@ -88,7 +90,7 @@ def test_test_button_reports_a_working_key(
 ) -> None:
     window = custom_provider_window(upstream, context)
     window.keys.test_button.click()
-    qloop.run(until(window.keys.test_button.isEnabled))
+    qloop.run(until(lambda: not window.keys.testing))
     assert window.keys.verdict.text() == "valid: The fake key works (2 models)."
     assert upstream.seen[-1].headers["authorization"] == f"Bearer {KEY}"
 
@@ -99,7 +101,7 @@ def test_test_button_reports_a_rejected_key(
     upstream.valid_keys = frozenset({"another"})
     window = custom_provider_window(upstream, context)
     window.keys.test_button.click()
-    qloop.run(until(window.keys.test_button.isEnabled))
+    qloop.run(until(lambda: not window.keys.testing))
     assert window.keys.verdict.text() == "invalid key: fake rejected the key; paste it again."
 
 
@@ -108,7 +110,7 @@ def test_testing_a_provider_without_a_key_says_how_to_add_one(
 ) -> None:
     window.keys.select("openai")
     window.keys.test_button.click()
-    qloop.run(until(window.keys.test_button.isEnabled))
+    qloop.run(until(lambda: not window.keys.testing))
     assert "No key for openai" in window.keys.verdict.text()
 
 
@@ -235,3 +237,140 @@ def test_builtin_presets_are_read_only_and_clonable(window: SettingsWindow) -> N
     assert window.context.presets.get("plain-copy").tone == "warm"
     tab.delete_button.click()
     assert "plain-copy" not in {p.name for p in window.context.presets.all()}
+
+
+def test_save_keeps_a_custom_provider_added_on_the_command_line_meanwhile(
+    window: SettingsWindow,
+) -> None:
+    from promptready.cli import main
+
+    assert (
+        main(["config", "set", "ai.custom_providers", '{ mylab = "http://127.0.0.1:9/v1" }']) == 0
+    )
+    window.general.theme.setCurrentIndex(window.general.theme.findData("dark"))
+    window.save()
+    saved = load_settings(app_paths().settings_file).settings
+    assert saved.ai.custom_providers == {"mylab": "http://127.0.0.1:9/v1"}
+    assert saved.desktop.theme == "dark"
+
+
+def test_save_keeps_settings_the_window_does_not_show(window: SettingsWindow) -> None:
+    from promptready.cli import main
+
+    main(["config", "set", "ai.routing", "cheapest"])
+    main(["config", "set", "gateway.max_body_mb", "4"])
+    window.save()
+    saved = load_settings(app_paths().settings_file).settings
+    assert saved.ai.routing == "cheapest" and saved.gateway.max_body_mb == 4
+
+
+def test_a_change_made_on_the_command_line_reaches_the_running_app(
+    context: DesktopContext, qloop: Loop
+) -> None:
+    from promptready.cli import main
+
+    context.watch_settings()
+    changed: list[bool] = []
+    context.settings_changed.connect(lambda: changed.append(True))
+    assert (
+        main(["config", "set", "ai.custom_providers", '{ mylab = "http://127.0.0.1:9/v1" }']) == 0
+    )
+    qloop.run(until(lambda: changed))
+    assert "mylab" in context.engine.registry.configs()
+    main(["config", "set", "desktop.offline_only", "true"])
+    qloop.run(until(lambda: context.offline_only))
+
+
+def test_a_custom_provider_is_added_with_a_model_picked_from_its_list(
+    window: SettingsWindow, upstream: FakeUpstream, qloop: Loop
+) -> None:
+    window.keys.add_button.click()
+    dialog = window.keys.dialog
+    assert dialog is not None and dialog.isVisible()
+    dialog.name.setText("mylab")
+    dialog.base_url.setText(upstream.base_url)
+    dialog.key.setText(KEY)
+    dialog.test_button.click()
+    qloop.run(until(lambda: dialog.model.count() == 2))
+    assert "works (2 models)" in dialog.verdict.text()
+    assert upstream.seen[-1].headers["authorization"] == f"Bearer {KEY}"
+    dialog.model.setCurrentIndex(dialog.model.findText("fake-gpt"))
+    dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
+    ai = load_settings(app_paths().settings_file).settings.ai
+    assert ai.custom_providers == {"mylab": upstream.base_url}
+    assert ai.custom_models == {"mylab": "fake-gpt"}
+    assert SecretStore().get_key("mylab").reveal() == KEY  # type: ignore[union-attr]
+    assert window.keys.current_provider() == "mylab"
+    assert window.keys.context.engine.registry.parse("mylab").model == "fake-gpt"
+
+
+@pytest.mark.parametrize(
+    ("name", "url", "words"),
+    [
+        ("openai", "https://example.test/v1", "built-in provider"),
+        ("mylab", "ftp://example.test", "not a usable base URL"),
+        ("bad name", "https://example.test/v1", "not a valid provider name"),
+    ],
+)
+def test_a_bad_custom_provider_is_refused_with_a_reason(
+    window: SettingsWindow, name: str, url: str, words: str
+) -> None:
+    window.keys.add_button.click()
+    dialog = window.keys.dialog
+    assert dialog is not None
+    dialog.name.setText(name)
+    dialog.base_url.setText(url)
+    dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
+    assert words in dialog.verdict.text() and dialog.isVisible()
+    assert load_settings(app_paths().settings_file).settings.ai.custom_providers == {}
+
+
+def test_a_custom_provider_is_edited_keeping_its_key(
+    upstream: FakeUpstream, context: DesktopContext
+) -> None:
+    window = custom_provider_window(upstream, context)
+    window.keys.edit_button.click()
+    dialog = window.keys.dialog
+    assert dialog is not None and dialog.base_url.text() == upstream.base_url
+    dialog.base_url.setText("http://127.0.0.1:9/v1")
+    dialog.model.setEditText("other-model")
+    dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
+    ai = load_settings(app_paths().settings_file).settings.ai
+    assert ai.custom_providers == {"fake": "http://127.0.0.1:9/v1"}
+    assert ai.custom_models == {"fake": "other-model"}
+    assert SecretStore().get_key("fake") is not None
+
+
+def test_remove_asks_first_and_cancel_keeps_the_key(window: SettingsWindow) -> None:
+    window.keys.select("groq")
+    window.keys.key.setText(KEY)
+    window.keys.save_button.click()
+    window.keys.remove_button.click()
+    confirm = window.keys.confirm
+    assert confirm is not None and confirm.isVisible() and "groq" in confirm.text()
+    confirm.button(confirm.StandardButton.Cancel).click()
+    assert SecretStore().get_key("groq") is not None
+
+
+def test_removing_a_custom_provider_forgets_it(
+    upstream: FakeUpstream, context: DesktopContext
+) -> None:
+    window = custom_provider_window(upstream, context)
+    window.keys.remove_button.click()
+    assert window.keys.confirm is not None
+    window.keys.confirm.button(window.keys.confirm.StandardButton.Yes).click()
+    assert load_settings(app_paths().settings_file).settings.ai.custom_providers == {}
+    assert SecretStore().get_key("fake") is None
+    assert "fake" not in context.engine.registry.configs()
+
+
+def test_test_keeps_the_focus_on_its_button(
+    upstream: FakeUpstream, context: DesktopContext, qloop: Loop
+) -> None:
+    window = custom_provider_window(upstream, context)
+    window.show()
+    window.activateWindow()
+    window.keys.test_button.setFocus()
+    window.keys.test_button.click()
+    qloop.run(until(lambda: not window.keys.testing))
+    assert window.focusWidget() is window.keys.test_button

@@ -135,3 +135,15 @@ def test_local_api_port_in_use_is_reported(shell: Shell, qloop: Loop) -> None:
     busy.close()
     assert messages[0].startswith("Local API not started:")
     assert f"Could not listen on 127.0.0.1:{port}" in messages[0]
+
+
+def test_undo_is_withdrawn_once_the_user_copies_something_else(shell: Shell, qloop: Loop) -> None:
+    QGuiApplication.clipboard().setText(ROUGH)
+    shell.enhance_clipboard()
+    qloop.run(until(lambda: shell.clipboard.can_undo))
+    QGuiApplication.clipboard().setText("a link the user copied afterwards")
+    menu = QMenu()
+    fill_menu(menu, shell)
+    assert not any(a.text().startswith("Undo") for a in menu.actions())
+    shell.undo_clipboard()
+    assert QGuiApplication.clipboard().text() == "a link the user copied afterwards"

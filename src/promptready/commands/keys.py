@@ -36,6 +36,10 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--base-url",
         help="OpenAI-compatible base URL, for a custom provider (e.g. https://host/v1)",
     )
+    set_parser.add_argument(
+        "--model",
+        help="the model to use with this provider when none is named (e.g. llama3.1)",
+    )
     set_parser.set_defaults(func=run_set)
 
     list_parser = actions.add_parser("list", help="list providers with a stored key")
@@ -45,7 +49,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     test_parser.add_argument("provider", metavar="PROVIDER")
     test_parser.set_defaults(func=run_test)
 
-    remove_parser = actions.add_parser("remove", help="delete the stored key for PROVIDER")
+    remove_parser = actions.add_parser(
+        "remove", help="delete the stored key for PROVIDER (and a custom provider's settings)"
+    )
     remove_parser.add_argument("provider", metavar="PROVIDER")
     remove_parser.set_defaults(func=run_remove)
 
@@ -61,7 +67,7 @@ def read_key() -> str:
 
 
 def run_set(args: argparse.Namespace) -> int:
-    """Store a key, and the base URL of a custom provider in settings."""
+    """Store a key, and a custom provider's base URL and model in settings."""
     from promptready.paths import app_paths
     from promptready.providers.presets import presets
     from promptready.secrets import ApiKey, SecretStore, check_provider_name
@@ -70,7 +76,8 @@ def run_set(args: argparse.Namespace) -> int:
     name = check_provider_name(args.provider)
     paths = app_paths()
     loaded = load_settings(paths.settings_file)
-    custom = dict(loaded.settings.ai.custom_providers)
+    ai = loaded.settings.ai
+    custom, models = dict(ai.custom_providers), dict(ai.custom_models)
     if args.base_url is not None:
         if name in presets():
             raise ConfigError(
@@ -80,15 +87,24 @@ def run_set(args: argparse.Namespace) -> int:
     elif name not in presets() and name not in custom:
         raise ConfigError(
             f"{name} is not a built-in provider; add it with "
-            f"`promptready keys set {name} --base-url URL`."
+            f"`promptready keys set {name} --base-url URL --model MODEL`."
         )
+    if args.model is not None:
+        if not args.model.strip():
+            raise ConfigError("--model needs a model name, e.g. --model llama3.1.")
+        models[name] = args.model.strip()
     key = ApiKey(read_key())
     store = SecretStore()
     store.set_key(name, key)
-    if custom != loaded.settings.ai.custom_providers:
-        ai = dataclasses.replace(loaded.settings.ai, custom_providers=custom)
-        save_settings(dataclasses.replace(loaded.settings, ai=ai), paths.settings_file)
+    changed = dataclasses.replace(ai, custom_providers=custom, custom_models=models)
+    if changed != ai:
+        save_settings(dataclasses.replace(loaded.settings, ai=changed), paths.settings_file)
     print(f"Saved the {name} key ({key.masked()}). Check it with `promptready keys test {name}`.")
+    if name in custom and name not in models:
+        print(
+            f"Say which model {name} should use: `promptready keys set {name} --model MODEL` "
+            f"(`promptready keys test {name}` lists them)."
+        )
     warning = store.info().warning
     if warning:
         print(f"promptready: warning: {warning}", file=sys.stderr)
@@ -130,17 +146,29 @@ def run_test(args: argparse.Namespace) -> int:
         finally:
             await registry.close()
         print(f"{verdict.verdict.value}: {verdict.message}")
+        if verdict.models:
+            print("Models: " + ", ".join(verdict.models))
         return 0 if verdict.ok else 1
 
     return asyncio.run(check())
 
 
 def run_remove(args: argparse.Namespace) -> int:
-    """Delete a stored key."""
+    """Delete a stored key; for a custom provider, its base URL and model too."""
+    from promptready.paths import app_paths
     from promptready.secrets import SecretStore, check_provider_name
+    from promptready.setting_edits import forget_custom_provider
+    from promptready.settings import load_settings, save_settings
 
     name = check_provider_name(args.provider)
-    if SecretStore().delete_key(name):
+    removed = SecretStore().delete_key(name)
+    paths = app_paths()
+    settings = load_settings(paths.settings_file).settings
+    if name in settings.ai.custom_providers:
+        save_settings(forget_custom_provider(settings, name), paths.settings_file)
+        print(f"Removed the custom provider {name}" + (" and its key." if removed else "."))
+        return 0
+    if removed:
         print(f"Removed the {name} key.")
         return 0
     print(f"There was no {name} key to remove.")

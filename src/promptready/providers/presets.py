@@ -47,6 +47,12 @@ def presets() -> dict[str, ProviderConfig]:
     return found
 
 
-def custom_provider(name: str, base_url: str) -> ProviderConfig:
-    """A user-added OpenAI-compatible provider."""
-    return ProviderConfig(name=name, title=name, base_url=check_base_url(base_url), custom=True)
+def custom_provider(name: str, base_url: str, default_model: str | None = None) -> ProviderConfig:
+    """A user-added OpenAI-compatible provider (``default_model`` from ``ai.custom_models``)."""
+    return ProviderConfig(
+        name=name,
+        title=name,
+        base_url=check_base_url(base_url),
+        default_model=default_model,
+        custom=True,
+    )

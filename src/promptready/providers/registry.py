@@ -90,7 +90,7 @@ class ProviderRegistry:
         """Every provider the user could use: presets, custom ones and added ones."""
         found = dict(presets())
         for name, url in self.settings.custom_providers.items():
-            found[name] = custom_provider(name, url)
+            found[name] = custom_provider(name, url, self.settings.custom_models.get(name))
         for name, provider in self._added.items():
             found[name] = provider.config
         return found

@@ -64,6 +64,7 @@ def run_desktop(argv: Sequence[str] = ()) -> int:
     with loop:
         QTimer.singleShot(0, shell.start_local_api)  # after the icon is up
         QTimer.singleShot(0, shell.apply_hotkey)
+        QTimer.singleShot(0, context.watch_settings)
         loop.run_until_complete(shell.closed.wait())
     instance.release()
     reporter.uninstall()

@@ -8,9 +8,9 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QGuiApplication
 
 from promptready.engine import EnhanceResult, Mode
-from promptready.errors import InputError, PromptReadyError
 from promptready.ui.context import DesktopContext
-from promptready.ui.messages import problem_for, problem_for_fallback
+from promptready.ui.runs import enhance_text
+from promptready.ui.wording import count, with_article
 
 
 @dataclass(frozen=True)
@@ -23,13 +23,14 @@ class Outcome:
 
 
 def summarize(result: EnhanceResult) -> str:
-    """``Enhanced a code prompt offline: 5 sections, 2 hints.`` and the like."""
-    task = result.analysis.task.value.replace("_", " ")
-    how = f"with {result.ai.model}" if result.mode is Mode.AI and result.ai else "offline"
-    hints = len(result.analysis.lint)
+    """``Rewrote an email prompt with gpt-4o-mini.``, ``Enhanced a code prompt offline:
+    5 sections added, 1 hint.`` and the like: what actually happened."""
+    task = with_article(result.analysis.task.value.replace("_", " "))
+    if result.mode is Mode.AI and result.ai is not None:
+        return f"Rewrote {task} prompt with {result.ai.model}."
+    hints = count(len(result.analysis.lint), "hint")
     return (
-        f"Enhanced a {task} prompt {how}: {len(result.changes)} changes, "
-        f"{hints} hint{'s' if hints != 1 else ''}."
+        f"Enhanced {task} prompt offline: {count(len(result.changes), 'section')} added, {hints}."
     )
 
 
@@ -42,10 +43,18 @@ class ClipboardEnhancer(QObject):
         super().__init__()
         self.context = context
         self._original: str | None = None
+        self._written: str | None = None
 
     @property
     def can_undo(self) -> bool:
-        return self._original is not None
+        """Only while the clipboard still holds what we wrote: Undo must never overwrite
+        something the user copied since."""
+        if self._original is None:
+            return False
+        if QGuiApplication.clipboard().text() != self._written:
+            self._original = self._written = None
+            return False
+        return True
 
     async def enhance(self) -> Outcome:
         """Enhance the clipboard's text in the current mode; the outcome is also emitted."""
@@ -53,34 +62,29 @@ class ClipboardEnhancer(QObject):
         original = clipboard.text()
         outcome = await self._enhance(original)
         if outcome.changed:
-            self._original = original
+            self._original, self._written = original, clipboard.text()
         self.finished.emit(outcome)
         return outcome
 
     async def _enhance(self, original: str) -> Outcome:
         if not original.strip():
             return Outcome("The clipboard holds no text; copy some text first.", False)
-        engine = self.context.engine
-        problem: str | None = None
-        try:
-            result = await engine.enhance_async(original, self.context.mode())
-        except InputError as exc:
-            return Outcome(str(exc), False)
-        except PromptReadyError as exc:  # no key, locked keyring: the offline result instead
-            problem = problem_for(exc).text
-            result = await engine.enhance_async(original, Mode.OFFLINE)
-        if result.fallback_reason:
-            problem = problem_for_fallback(result.fallback_reason).text
-        if result.text == original:
-            return Outcome("The clipboard already holds an enhanced prompt.", False, problem)
-        QGuiApplication.clipboard().setText(result.text)
-        summary = summarize(result) + " Undo puts the original back."
-        return Outcome(summary if problem is None else f"{problem} {summary}", True, problem)
+        run = await enhance_text(self.context, original, "tray")
+        if run.result is None:
+            return Outcome(run.problem or "", False)
+        if run.result.text == original:
+            return Outcome("The clipboard already holds an enhanced prompt.", False, run.problem)
+        QGuiApplication.clipboard().setText(run.result.text)
+        summary = summarize(run.result) + " Undo puts the original back."
+        return Outcome(
+            summary if run.problem is None else f"{run.problem} {summary}", True, run.problem
+        )
 
     def undo(self) -> bool:
         """Put the original text back on the clipboard; False when there is nothing to undo."""
-        if self._original is None:
+        if not self.can_undo:
             return False
+        assert self._original is not None
         QGuiApplication.clipboard().setText(self._original)
-        self._original = None
+        self._original = self._written = None
         return True

@@ -7,7 +7,7 @@ import asyncio
 import dataclasses
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
 from promptready.engine import Engine, Mode, parse_mode
 from promptready.paths import AppPaths, app_paths
@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from promptready.ledger.store import Ledger
     from promptready.local_api import LocalApi
     from promptready.providers.validate import KeyCheck
+    from promptready.secrets import ApiKey
+
+RELOAD_DELAY_MS = 150  # an editor's save is several file events; reload once after the last
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +55,9 @@ class DesktopContext(QObject):
         self._local_api: LocalApi | None = None
         self._retired: list[Engine] = []
         self.engine = self._new_engine()
+        self._reload_timer = QTimer(self, singleShot=True, interval=RELOAD_DELAY_MS)
+        self._reload_timer.timeout.connect(self.reload_settings)
+        self._watcher: QFileSystemWatcher | None = None
 
     @classmethod
     def load(cls) -> DesktopContext:
@@ -114,8 +120,36 @@ class DesktopContext(QObject):
 
     def save_settings(self, settings: Settings) -> None:
         """Write settings and apply them: a new engine, the ledger's privacy, login start."""
-        old, self.settings = self.settings, settings
         save_settings(settings, self.paths.settings_file)
+        self._apply(settings)
+
+    def watch_settings(self) -> None:
+        """Apply changes made to settings.toml outside the app (``promptready config set``,
+        ``keys set``, an editor) while it runs."""
+        if self._watcher is not None:
+            return
+        folder = self.paths.settings_file.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        # Writers replace the file (a new inode), so the folder is watched, not only the file.
+        self._watcher = QFileSystemWatcher([str(folder)], self)
+        self._watcher.directoryChanged.connect(lambda _: self._reload_timer.start())
+        self._watcher.fileChanged.connect(lambda _: self._reload_timer.start())
+        if self.paths.settings_file.exists():
+            self._watcher.addPath(str(self.paths.settings_file))
+
+    def reload_settings(self) -> bool:
+        """Read settings.toml again; apply it (True) when it differs from what the app holds."""
+        loaded = load_settings(self.paths.settings_file)
+        if self._watcher is not None and self.paths.settings_file.exists():
+            self._watcher.addPath(str(self.paths.settings_file))  # re-added after a replace
+        self.problems = loaded.problems
+        if loaded.settings == self.settings:
+            return False
+        self._apply(loaded.settings)
+        return True
+
+    def _apply(self, settings: Settings) -> None:
+        old, self.settings = self.settings, settings
         if self._ledger is not None:
             self._ledger.store_prompts = settings.privacy.store_prompts
         if old.desktop.start_at_login != settings.desktop.start_at_login:
@@ -160,6 +194,25 @@ class DesktopContext(QObject):
         engine = Engine(self.settings)
         try:
             return await check_stored_key(engine.registry, provider)
+        finally:
+            await engine.close()
+
+    async def test_provider(self, name: str, base_url: str, key: ApiKey | None) -> KeyCheck:
+        """The verdict on a custom provider not saved yet (or on its stored key when ``key`` is
+        None), with the models it offers."""
+        from promptready.providers.openai_compat import OpenAICompatProvider
+        from promptready.providers.presets import custom_provider
+        from promptready.providers.validate import check_key
+        from promptready.secrets import SecretStore
+
+        engine = Engine(self.settings)
+        try:
+            if key is None:
+                key = SecretStore().get_key(name)
+            provider = OpenAICompatProvider(
+                custom_provider(name, base_url), key, engine.registry.http
+            )
+            return await check_key(provider)
         finally:
             await engine.close()
 

@@ -4,7 +4,7 @@ buttons, the reason in one sentence, and notifications as a status line with Und
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
@@ -76,6 +76,8 @@ class FallbackWindow(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.status)
         shell.notified.connect(self._show_message)
+        # Copying something else ends what Undo could restore.
+        QGuiApplication.clipboard().dataChanged.connect(self._sync_undo)
         shell.context.settings_changed.connect(self.sync)
         self.sync()
 
@@ -99,6 +101,9 @@ class FallbackWindow(QWidget):
     def _show_message(self, title: str, message: str, undoable: bool) -> None:
         self.status.setText(f"{title}. {message}")
         self.undo.setEnabled(undoable or self.shell.clipboard.can_undo)
+
+    def _sync_undo(self) -> None:
+        self.undo.setEnabled(self.shell.clipboard.can_undo)
 
     def _undo(self) -> None:
         self.shell.undo_clipboard()

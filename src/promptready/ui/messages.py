@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
 from promptready.errors import ConfigError, InputError, NotConfiguredError, PromptReadyError
+from promptready.ui.wording import for_the_gui
+
+_WHICH_MODEL = re.compile(r"Say which (?P<provider>\S+) model to use")
 
 
 class Action(StrEnum):
@@ -31,6 +35,13 @@ def problem_for(error: BaseException) -> Problem:
     from promptready.secrets import SecretsError
 
     if isinstance(error, NotConfiguredError):
+        which = _WHICH_MODEL.match(str(error))
+        if which:
+            return Problem(
+                f"Choose the model {which['provider']} should use (Settings → AI keys, Edit); "
+                "this is the offline result.",
+                Action.ADD_KEY,
+            )
         return Problem(
             "AI mode needs a provider key, so this is the offline result.", Action.ADD_KEY
         )
@@ -41,11 +52,11 @@ def problem_for(error: BaseException) -> Problem:
             Action.RETRY,
         )
     if isinstance(error, InputError):
-        return Problem(str(error), Action.NONE)
+        return Problem(for_the_gui(str(error)), Action.NONE)
     if isinstance(error, ConfigError):
-        return Problem(str(error), Action.OPEN_SETTINGS)
+        return Problem(for_the_gui(str(error)), Action.OPEN_SETTINGS)
     if isinstance(error, PromptReadyError):
-        return Problem(str(error), Action.RETRY)
+        return Problem(for_the_gui(str(error)), Action.RETRY)
     return Problem(
         f"Something unexpected went wrong ({type(error).__name__}); this is the offline result.",
         Action.RETRY,
@@ -56,5 +67,5 @@ def problem_for_fallback(reason: str) -> Problem:
     """The message for an AI call that fell back to the offline result."""
     lowered = reason.lower()
     if "key" in lowered and ("reject" in lowered or "401" in lowered or "403" in lowered):
-        return Problem(reason, Action.CHECK_KEY)
-    return Problem(reason, Action.RETRY)
+        return Problem(for_the_gui(reason), Action.CHECK_KEY)
+    return Problem(for_the_gui(reason), Action.RETRY)

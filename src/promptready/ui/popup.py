@@ -8,7 +8,6 @@ next to the offline result.
 from __future__ import annotations
 
 import asyncio
-from decimal import Decimal
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QShortcut
@@ -37,22 +36,22 @@ from promptready.ui.icons import app_icon
 from promptready.ui.messages import Action, Problem, problem_for, problem_for_fallback
 from promptready.ui.result_view import ResultTabs
 from promptready.ui.tasks import spawn
+from promptready.ui.wording import count, dollars
 
 ESTIMATE_DELAY_MS = 250
 KEYS_HELP = "Ctrl+Enter enhance · Enter copy and close · Esc close"
 
 
 def describe_estimate(estimate: Estimate, target: AiTarget | None) -> str:
-    """``120 tokens · ≈ $0.000150 with openai/gpt-4o-mini`` and the like."""
-    counted = f"{estimate.text_tokens} tokens"
+    """``120 tokens · ≈ < $0.01 with openai/gpt-4o-mini`` and the like."""
+    counted = count(estimate.text_tokens, "token")
     if target is None:
         return f"{counted} · offline: free"
     if target.problem is not None:
         return f"{counted} · AI mode needs a provider key"
     if estimate.cost_usd is None:
-        return f"{counted} · {target.label} is not on the rate card"
-    cost = estimate.cost_usd.quantize(Decimal("0.000001"))
-    return f"{counted} · ≈ ${cost} with {target.label}"
+        return f"{counted} · {target.label} has no known price"
+    return f"{counted} · about {dollars(estimate.cost_usd)} with {target.label}"
 
 
 class EnhancePopup(QDialog):
@@ -82,6 +81,7 @@ class EnhancePopup(QDialog):
             self.modes.addButton(button)
         self.modes.buttonClicked.connect(self._on_mode_clicked)
         self.input = QPlainTextEdit(placeholderText="Paste or type a rough prompt…")
+        self.input.setTabChangesFocus(True)
         self.input.installEventFilter(self)
         self.input.textChanged.connect(self._schedule_estimate)
         self.counter = QLabel()
@@ -99,6 +99,7 @@ class EnhancePopup(QDialog):
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.tabs = ResultTabs()
         self.tabs.output.installEventFilter(self)
+        self.tabs.output.setTabChangesFocus(True)
         self.copy_button = QPushButton("Copy and close")
         self.copy_button.setDefault(True)
         self.copy_button.setEnabled(False)
@@ -180,12 +181,26 @@ class EnhancePopup(QDialog):
             self.context.set_mode(self.mode)  # sync() follows through settings_changed
 
     def prefill_from_clipboard(self) -> None:
-        """Start from the clipboard's text, selected so typing replaces it."""
+        """Start from the clipboard's text, selected so typing replaces it.
+
+        New text clears the previous result, so "Copy and close" never copies a stale prompt.
+        """
         text = QGuiApplication.clipboard().text()
-        if text.strip() and text != self.tabs.text:
+        if text.strip() and text not in (self.tabs.text, self.input.toPlainText()):
             self.input.setPlainText(text)
-            self.input.selectAll()
+            self.reset_result()
+        self.input.selectAll()
         self.input.setFocus()
+
+    def reset_result(self) -> None:
+        """Forget the last result: nothing to copy until the next enhancement."""
+        if self.running:
+            self.cancel()
+        self.last_result = None
+        self.banner.clear()
+        self.tabs.begin(self.input.toPlainText())
+        self.status.setText("")
+        self.copy_button.setEnabled(False)
 
     # Live token count and cost, counted off the UI thread (the first count loads tiktoken).
 
@@ -262,6 +277,7 @@ class EnhancePopup(QDialog):
         how = f"AI ({result.ai.model})" if result.mode is Mode.AI and result.ai else "offline"
         self.status.setText(f"Done {how} in {result.timings.total_ms:.0f} ms.")
         self.copy_button.setEnabled(True)
+        self.tabs.output.setFocus()  # so Enter copies and closes
         if self.context.settings.desktop.keep_history:
             self.context.history.add(result.mode.value, preset.name, text, result.text)
             self.history.refresh()

@@ -19,11 +19,32 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from promptready.engine import EnhanceResult
+from promptready.engine import EnhanceResult, Mode
 from promptready.ui.diff import diff_html
 from promptready.ui.placeholders import fill_placeholders, find_placeholders
 
 SEVERITY_MARK = {"error": "⛔", "warning": "⚠", "info": "ℹ"}
+
+
+def why_html(result: EnhanceResult) -> str:
+    """What actually happened: the model's rewrite, the offline result and why, or the sections
+    the offline enhancer added."""
+    analysis = result.analysis
+    task = html.escape(analysis.task.value.replace("_", " "))
+    if result.mode is Mode.AI and result.ai is not None:
+        return (
+            f"<p>{html.escape(result.ai.model)} rewrote your {task} prompt. PromptReady checked "
+            "that it kept what you pasted, your names and numbers, and enough of your words.</p>"
+            f"<p>Hints it was given: a {task} task in language "
+            f"“{html.escape(analysis.language)}”.</p>"
+        )
+    reasons = "".join(
+        f"<li><b>{html.escape(c.section)}</b>: {html.escape(c.reason)}</li>" for c in result.changes
+    )
+    offline = f"<ul>{reasons}</ul>" if reasons else "<p>No sections were added.</p>"
+    if result.fallback_reason:
+        return f"<p>{html.escape(result.fallback_reason)}</p><p>The offline result:</p>{offline}"
+    return offline
 
 
 class HintsTab(QWidget):
@@ -50,13 +71,20 @@ class HintsTab(QWidget):
             f"{SEVERITY_MARK.get(hit.severity.value, '•')} {html.escape(hit.message)}"
             for hit in result.analysis.lint
         ]
-        quality = f"Quality before enhancing: {result.analysis.quality}/100"
+        quality = f"Quality of what you wrote: {result.analysis.quality}/100"
         self.hints.setText("<br>".join([quality, *lines]) if lines else quality)
         self.set_placeholders(find_placeholders(text))
 
     def set_placeholders(self, names: list[str]) -> None:
+        # A field's own Enter handler can get here: deleting it now would free the widget
+        # Qt is still delivering the key to (a segfault), so old rows are deleted later.
         while self.form.rowCount():
-            self.form.removeRow(0)
+            row = self.form.takeRow(0)
+            for item in (row.labelItem, row.fieldItem):
+                widget = item.widget() if item is not None else None
+                if widget is not None:
+                    widget.hide()
+                    widget.deleteLater()
         self.fields = {}
         for name in names:
             field = QLineEdit(placeholderText=f"What should replace {name}?")
@@ -111,11 +139,7 @@ class ResultTabs(QTabWidget):
     def show_result(self, result: EnhanceResult) -> None:
         """The final text (replacing any streamed draft) and everything about it."""
         self.show_text(result.text)
-        reasons = "".join(
-            f"<li><b>{html.escape(c.section)}</b>: {html.escape(c.reason)}</li>"
-            for c in result.changes
-        )
-        self.why.setHtml(f"<ul>{reasons}</ul>" if reasons else "<p>No sections were added.</p>")
+        self.why.setHtml(why_html(result))
         self.hints.show_result(result, result.text)
         count = len(result.analysis.lint)
         self.setTabText(3, f"Hints ({count})" if count else "Hints")

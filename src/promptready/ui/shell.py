@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
@@ -15,7 +16,9 @@ from promptready.errors import PromptReadyError
 from promptready.ui.clipboard import ClipboardEnhancer, Outcome
 from promptready.ui.context import DesktopContext
 from promptready.ui.hotkey import GlobalHotkey, hotkey_support
+from promptready.ui.selection import SelectionEnhancer
 from promptready.ui.tasks import spawn
+from promptready.ui.wording import for_the_gui
 
 if TYPE_CHECKING:
     from promptready.ui.popup import EnhancePopup
@@ -52,11 +55,15 @@ class Shell(QObject):
         self.hotkey: GlobalHotkey | None = None
         self.hotkey_problem: str | None = None
         self._hotkey_wanted = ""
+        self.selection = SelectionEnhancer(context)
+        self.selection_hotkey: GlobalHotkey | None = None
+        self.selection_problem: str | None = None
+        self._selection_wanted = ""
         context.settings_changed.connect(self._apply_local_api)
         context.settings_changed.connect(self.apply_hotkey)
 
     def notify(self, title: str, message: str, undoable: bool = False) -> None:
-        self.notified.emit(title, message, undoable)
+        self.notified.emit(title, for_the_gui(message), undoable)
 
     # Clipboard.
 
@@ -90,6 +97,7 @@ class Shell(QObject):
         return self._popup
 
     def open_popup(self) -> None:
+        self.context.reload_settings()  # in case the file watch missed a change
         popup = self.popup()
         popup.prefill_from_clipboard()
         bring_forward(popup)
@@ -102,6 +110,7 @@ class Shell(QObject):
         return self._settings
 
     def open_settings(self, tab: str = "") -> None:
+        self.context.reload_settings()
         window = self.settings_window()
         window.reload()
         window.show_tab(tab)
@@ -147,37 +156,70 @@ class Shell(QObject):
             self.notify("Local API not started", str(exc))
         self.local_api_changed.emit()
 
-    # The global hotkey (off by default) opens the popup, like the tray's "Open PromptReady".
+    # Global hotkeys: one opens the popup (off by default), one enhances the selection in place.
 
     def apply_hotkey(self) -> None:
-        """Start, restart or stop the hotkey to match the settings; say why when it cannot run."""
+        """Start, restart or stop the hotkeys to match the settings; say why one cannot run."""
         desktop = self.context.settings.desktop
         wanted = desktop.hotkey if desktop.hotkey_enabled else ""
-        if wanted == self._hotkey_wanted:
-            return
-        self.stop_hotkey()
-        self._hotkey_wanted = wanted
-        self.hotkey_problem = None
+        if wanted != self._hotkey_wanted:
+            self.stop_hotkey()
+            self._hotkey_wanted = wanted
+            self.hotkey, self.hotkey_problem = self._start_hotkey(wanted, self.open_popup)
+        wanted = desktop.selection_hotkey if desktop.selection_hotkey_enabled else ""
+        if wanted != self._selection_wanted:
+            self.stop_selection_hotkey()
+            self._selection_wanted = wanted
+            self.selection_hotkey, self.selection_problem = self._start_hotkey(
+                wanted, self.enhance_selection, quiet=True
+            )
+
+    def _start_hotkey(
+        self, wanted: str, action: Callable[[], None], quiet: bool = False
+    ) -> tuple[GlobalHotkey | None, str | None]:
+        """A running hotkey for ``wanted`` (or none), and why not. The selection hotkey is on by
+        default, so where the platform has none (``quiet``) it does not notify at every start."""
         if not wanted:
-            return
+            return None, None
         try:
             support = hotkey_support()
             if not support.available:
+                if quiet:
+                    return None, support.reason
                 raise PromptReadyError(support.reason)
             hotkey = GlobalHotkey(wanted)
-            hotkey.triggered.connect(self.open_popup)
+            hotkey.triggered.connect(action)
             hotkey.start()
         except PromptReadyError as exc:
-            self.hotkey_problem = str(exc)
             self.notify("Hotkey not started", str(exc))
-            return
-        self.hotkey = hotkey
+            return None, str(exc)
+        return hotkey, None
 
     def stop_hotkey(self) -> None:
         hotkey, self.hotkey = self.hotkey, None
         self._hotkey_wanted = ""
         if hotkey is not None:
             hotkey.stop()
+
+    def stop_selection_hotkey(self) -> None:
+        hotkey, self.selection_hotkey = self.selection_hotkey, None
+        self._selection_wanted = ""
+        if hotkey is not None:
+            hotkey.stop()
+
+    def enhance_selection(self) -> None:
+        """Enhance the text selected in the focused app and paste it back (the hotkey's job)."""
+        if not self.busy:
+            self.busy = True
+            spawn(self._enhance_selection())
+
+    async def _enhance_selection(self) -> None:
+        try:
+            outcome = await self.selection.run()
+        finally:
+            self.busy = False
+        title = "Selection enhanced" if outcome.changed else "Selection unchanged"
+        self.notify(title, outcome.summary)
 
     # Quit: windows close, the gateway drains, the ledger and HTTP sessions close.
 
@@ -187,6 +229,7 @@ class Shell(QObject):
     async def _quit(self) -> None:
         self.quitting.emit()
         self.stop_hotkey()
+        self.stop_selection_hotkey()
         for window in (self._popup, self._settings, self._usage):
             if window is not None:
                 window.close()

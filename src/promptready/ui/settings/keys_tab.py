@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -21,8 +22,10 @@ from PySide6.QtWidgets import (
 
 from promptready.errors import PromptReadyError
 from promptready.secrets import ApiKey, SecretStore
+from promptready.setting_edits import forget_custom_provider, with_custom_provider
 from promptready.settings import Settings
 from promptready.ui.context import DesktopContext
+from promptready.ui.settings.custom_provider import CustomProviderDialog
 from promptready.ui.settings.tab import SettingsTab
 from promptready.ui.tasks import spawn
 
@@ -46,9 +49,12 @@ class KeysTab(SettingsTab):
         self.save_button = QPushButton("Save key")
         self.save_button.clicked.connect(self.save_key)
         self.remove_button = QPushButton("Remove")
-        self.remove_button.clicked.connect(self.remove_key)
+        self.remove_button.clicked.connect(self.ask_remove)
         self.test_button = QPushButton("Test")
         self.test_button.clicked.connect(self.test_key)
+        self.dialog: CustomProviderDialog | None = None
+        self.confirm: QMessageBox | None = None
+        self._testing = False
         self.verdict = QLabel(wordWrap=True)
         self.verdict.setTextFormat(Qt.TextFormat.PlainText)
         self.warning = QLabel(wordWrap=True)
@@ -56,7 +62,18 @@ class KeysTab(SettingsTab):
         self.provider = QComboBox()
         self.model = QLineEdit(placeholderText="the provider's default model")
         self.enhance_model = QLineEdit(placeholderText="the default model")
+        self._lay_out()
 
+    @property
+    def testing(self) -> bool:
+        """A key test is running."""
+        return self._testing
+
+    def _lay_out(self) -> None:
+        self.add_button = QPushButton("Add provider…")
+        self.add_button.clicked.connect(self.add_provider)
+        self.edit_button = QPushButton("Edit…")
+        self.edit_button.clicked.connect(self.edit_provider)
         self.key_box = key_box = QGroupBox("Key")
         key_layout = QVBoxLayout(key_box)
         key_layout.addWidget(self.key)
@@ -68,7 +85,14 @@ class KeysTab(SettingsTab):
         key_layout.addWidget(self.verdict)
         key_layout.addStretch()
         top = QHBoxLayout()
-        top.addWidget(self.providers, 5)
+        left = QVBoxLayout()
+        left.addWidget(self.providers, 1)
+        custom_row = QHBoxLayout()
+        custom_row.addWidget(self.add_button)
+        custom_row.addWidget(self.edit_button)
+        custom_row.addStretch()
+        left.addLayout(custom_row)
+        top.addLayout(left, 5)
         top.addWidget(key_box, 4)
         models = QGroupBox("Models")
         form = QFormLayout(models)
@@ -140,6 +164,7 @@ class KeysTab(SettingsTab):
         item = self.providers.currentItem()
         title = item.text(0) if item is not None else ""
         self.key_box.setTitle(f"{title} key" if title else "Key")
+        self.edit_button.setEnabled(self.current_provider() in self._custom())
         self.key.clear()
         self.key.setPlaceholderText(f"Paste a new {title} key" if title else "")
         self.verdict.clear()
@@ -158,20 +183,94 @@ class KeysTab(SettingsTab):
         self.refresh_keys()
         self.verdict.setText(f"Saved the {name} key ({key.masked()}). Test it to be sure.")
 
-    def remove_key(self) -> None:
+    def _custom(self) -> dict[str, str]:
+        return self.context.settings.ai.custom_providers
+
+    def ask_remove(self) -> None:
+        """Ask before deleting anything: a key cannot be shown again, only pasted again."""
         name = self.current_provider()
+        if not name:
+            return
+        what = (
+            f"the custom provider {name} and its key"
+            if name in self._custom()
+            else f"the {name} key from your keyring"
+        )
+        self.confirm = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Remove?",
+            f"Remove {what}?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        self.confirm.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        self.confirm.accepted.connect(lambda: self.remove_key(name))
+        self.confirm.open()
+
+    def remove_key(self, name: str) -> None:
+        """Delete the key for ``name``; a custom provider goes from the settings too."""
         try:
             removed = self.store.delete_key(name)
         except PromptReadyError as exc:
             self.verdict.setText(str(exc))
             return
+        if name in self._custom():
+            self.context.reload_settings()
+            self.context.save_settings(forget_custom_provider(self.context.settings, name))
+            self.load(self.context.settings)
+            self.verdict.setText(f"Removed the provider {name}.")
+            return
         self.context.refresh_engine()
         self.refresh_keys()
         self.verdict.setText(f"Removed the {name} key." if removed else f"There was no {name} key.")
 
-    def test_key(self) -> None:
+    def add_provider(self) -> None:
+        self._open_dialog(CustomProviderDialog(self.context))
+
+    def edit_provider(self) -> None:
         name = self.current_provider()
-        self.test_button.setEnabled(False)
+        if name not in self._custom():
+            return
+        self._open_dialog(
+            CustomProviderDialog(
+                self.context,
+                name,
+                self._custom()[name],
+                self.context.settings.ai.custom_models.get(name, ""),
+                has_key=self.store.get_key(name) is not None,
+            )
+        )
+
+    def _open_dialog(self, dialog: CustomProviderDialog) -> None:
+        self.dialog = dialog
+        dialog.accepted.connect(lambda: self._save_provider(dialog))
+        dialog.open()
+
+    def _save_provider(self, dialog: CustomProviderDialog) -> None:
+        """Store the dialog's provider at once, like a key (the window's Save is not needed)."""
+        try:
+            name, url = dialog.checked_fields()
+            key = dialog.entered_key()
+            if key is not None:
+                self.store.set_key(name, key)
+            self.context.reload_settings()
+            self.context.save_settings(
+                with_custom_provider(self.context.settings, name, url, dialog.model.currentText())
+            )
+        except (PromptReadyError, OSError) as exc:
+            self.verdict.setText(f"Could not save the provider: {exc}")
+            return
+        self.load(self.context.settings)
+        self.select(name)
+        self.verdict.setText(f"Saved the provider {name}.")
+
+    def test_key(self) -> None:
+        # The button stays enabled (a disabled button gives the focus away); a flag ignores
+        # presses while a test runs.
+        if self._testing:
+            return
+        name = self.current_provider()
+        self._testing = True
         self.verdict.setText(f"Testing the {name} key…")
         spawn(self._test(name))
 
@@ -182,4 +281,4 @@ class KeysTab(SettingsTab):
         except PromptReadyError as exc:
             self.verdict.setText(str(exc))
         finally:
-            self.test_button.setEnabled(True)
+            self._testing = False

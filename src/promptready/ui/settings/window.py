@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from promptready.errors import PromptReadyError
+from promptready.setting_edits import merge_settings
 from promptready.ui.context import DesktopContext
 from promptready.ui.icons import app_icon
 from promptready.ui.settings.general_tab import GeneralTab
@@ -69,8 +70,9 @@ class SettingsWindow(QDialog):
 
     def reload(self) -> None:
         """Show the settings as they are now."""
+        self.shown = self.context.settings
         for tab in self.pages.values():
-            tab.load(self.context.settings)
+            tab.load(self.shown)
         self.message.clear()
 
     def show_tab(self, key: str) -> None:
@@ -78,14 +80,19 @@ class SettingsWindow(QDialog):
             self.tabs.setCurrentWidget(self.pages[key])
 
     def save(self) -> None:
-        settings = self.context.settings
+        """Write what the tabs changed onto the file as it is now: nothing the window does not
+        show, and nothing changed elsewhere since it opened, is lost."""
+        edited = self.shown
         for tab in self.pages.values():
-            settings = tab.apply(settings)
+            edited = tab.apply(edited)
         try:
+            self.context.reload_settings()
+            settings = merge_settings(self.shown, edited, self.context.settings)
             self.context.save_settings(settings)
         except (PromptReadyError, OSError) as exc:
             self.message.setText(f"Could not save the settings ({exc}); check the config folder.")
             return
+        self.shown = settings
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_theme(app, settings.desktop.theme)
