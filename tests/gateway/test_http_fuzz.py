@@ -13,12 +13,14 @@ from tests.gateway.hostile import FUZZ_CONFIG, FUZZ_LIMITS, fuzz
 from tests.gateway.raw import live_gateway
 
 EXAMPLES = 300
+# A fixed seed: the share of well-formed requests (checked last) must not depend on the draw.
+SEED = 7
 
 
 @pytest.mark.slow
 def test_no_request_gets_a_5xx_or_no_answer(upstream: FakeUpstream, tmp_path: Path) -> None:
     with live_gateway(upstream, tmp_path, FUZZ_CONFIG, FUZZ_LIMITS) as live:
-        tally = fuzz(live.port, live.token, EXAMPLES)
+        tally = fuzz(live.port, live.token, EXAMPLES, SEED)
     assert tally.sent == EXAMPLES
     assert tally.failures == []
     assert tally.logged == []
