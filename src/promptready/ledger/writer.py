@@ -172,6 +172,15 @@ class BatchWriter:
             return spend.today.get(app, 0), spend.month.get(app, 0), spend.month_total
 
     @property
+    def store_prompts(self) -> bool:
+        """Whether prompt text is written (the user's privacy setting, changeable live)."""
+        return self._ledger.store_prompts
+
+    @store_prompts.setter
+    def store_prompts(self, keep: bool) -> None:
+        self._ledger.store_prompts = keep
+
+    @property
     def closed(self) -> bool:
         """Whether ``close`` ran (no more submits)."""
         return self._closed
