@@ -116,9 +116,14 @@ def test_lengths_in_other_languages_replace_the_sized_default(text: str, length:
 
 @pytest.mark.parametrize(
     ("text", "form"),
-    [("my json config is broken, why", None), ("Ich habe eine Excel-Tabelle", None)],
+    [
+        ("my json config is broken, why", None),
+        ("Ich habe eine Excel-Tabelle", None),
+        ("the codes were exported in csv from the old system", None),
+        ("the data is exported as json, give it back as a table", "as a table"),
+    ],
 )
 def test_a_bare_format_word_about_the_material_is_not_the_answers_form(
     text: str, form: str | None
 ) -> None:
-    assert enhance(text).analysis.slots.format is form
+    assert enhance(text).analysis.slots.format == form

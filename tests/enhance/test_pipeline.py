@@ -240,3 +240,8 @@ def test_pasted_material_is_kept_whatever_the_task() -> None:
     out = enhance(f"{recipe}\n\ncan i use oil instead of butter in this? how much").text
     assert "75g butter, melted" in out
     assert "3 ripe bananas, mashed" in out
+
+
+def test_text_that_opens_with_a_task_heading_but_has_other_headings_is_enhanced() -> None:
+    text = "## Task\n\nwrite a poem about rain\n\n## Notes\n\nmy daughter loves puddles"
+    assert not enhance(text).analysis.already_enhanced

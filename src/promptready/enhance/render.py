@@ -56,6 +56,9 @@ def render(sections: list[Section], fmt: OutputFormat, language: str) -> str:
     return "\n\n".join(f"## {names[s.key]}\n\n{s.body}" for s in sections)
 
 
+_MARKDOWN_HEADING = re.compile(r"(?:^|\n\n)## ([^\n]+)")
+
+
 def is_own_output(text: str) -> bool:
     """Whether ``text`` is a prompt this enhancer rendered, in any language and layout: it opens
     with one of our role headings holding one of our role sentences, or (the light layout) with
@@ -75,7 +78,9 @@ def is_own_output(text: str) -> bool:
     else:
         return False
     if name in task_headings and rest.strip():
-        return True
+        # The light and compact layouts open with the task: every other heading must be ours.
+        names = set(_MARKDOWN_HEADING.findall(text)) if first_line.startswith("## ") else set()
+        return any(names <= set(book.headings.values()) for book in books)
     return name in role_headings and body in roles and "\n\n" in rest
 
 

@@ -104,6 +104,21 @@ def _audience(text: str, low: str) -> str | None:
     return _first(_AUDIENCE, text, low, "who" if found.group("who") else "eli5")
 
 
+# "exported in csv", "comes as json": the form the material has, not the answer's.
+_MATERIAL_FORM = re.compile(
+    r"\b(?:export\w*|saved|stored|comes?|came|arrives?|dumped|vieram|viene|vienen|kommt|"
+    r"kommen|gespeichert|sauvegard\w*|salvad\w*|salvat\w*|opgeslagen)\s+(?:\w+\s+){0,3}$"
+)
+
+
+def _answer_format(text: str, low: str) -> str | None:
+    for found in _FORMAT.finditer(low):
+        if not _MATERIAL_FORM.search(low, max(0, found.start() - 60), found.start()):
+            start, end = found.span("format")
+            return (text[start:end] if len(text) == len(low) else found.group("format")).strip()
+    return None
+
+
 def _out_language(text: str, low: str) -> str | None:
     found = _OUT_LANGUAGE.search(low)
     if found is None:
@@ -124,7 +139,7 @@ def extract_slots(request_text: str) -> Slots:
         audience=_audience(head, low),
         tone=_first(_TONE, head, low, "tone"),
         length=_first(_LENGTH, head, low, "length"),
-        format=_first(_FORMAT, head, low, "format"),
+        format=_answer_format(head, low),
         language=_out_language(head, low),
         constraints=tuple(c for c in clauses if _CONSTRAINT.search(c.lower()))[:5],
         examples=tuple(c for c in clauses if _EXAMPLE.search(c.lower()))[:3],
