@@ -114,6 +114,7 @@ class CrashReporter:
     _saved: list[object] = field(default_factory=list)
     _faults: IO[str] | None = None
     _handler: logging.Handler | None = None
+    _faults_were_on: bool = False
 
     def install(self) -> CrashReporter:
         """Take over ``sys.excepthook``, ``threading.excepthook``, error logs and faulthandler."""
@@ -127,6 +128,7 @@ class CrashReporter:
         self._handler = _ErrorLogHandler(self)
         logging.getLogger().addHandler(self._handler)
         self._faults = self.log.open_for_faults()
+        self._faults_were_on = faulthandler.is_enabled()
         faulthandler.enable(self._faults, all_threads=True)
         return self
 
@@ -140,6 +142,9 @@ class CrashReporter:
             self._handler = None
         if self._faults is not None:
             faulthandler.disable()
+            if self._faults_were_on and sys.__stderr__ is not None:
+                # Whoever had it on before (pytest, python -X faulthandler) keeps it on.
+                faulthandler.enable(sys.__stderr__, all_threads=True)
             self._faults.close()
             self._faults = None
 

@@ -250,7 +250,7 @@ def test_history_keeps_searches_and_stars_enhancements(popup: EnhancePopup, qloo
 def test_enter_in_a_placeholder_field_fills_it_without_crashing(
     popup: EnhancePopup, qloop: Loop
 ) -> None:
-    popup.input.setPlainText("email to my landlord about the broken heater")
+    popup.input.setPlainText("write an article about composting")  # names no reader: a fill-in
     qloop.run(enhance(popup))
     name, field = next(iter(popup.tabs.hints.fields.items()))
     popup.tabs.setCurrentWidget(popup.tabs.hints)
