@@ -23,11 +23,13 @@ from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
-import asyncpg
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from promptready.cloud.clock import Clock
-from promptready.cloud.db import migrate
+from promptready.cloud.db import migrate, parse_database_url
 from promptready.cloud.store import Store, StoreSettings
 
 POSTGRES = os.environ.get("PROMPTREADY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
@@ -48,11 +50,13 @@ def test_settings(**overrides: object) -> StoreSettings:
 
 
 async def _admin(sql: str) -> None:
-    conn = await asyncpg.connect(f"{POSTGRES}/postgres", timeout=5)
+    db = parse_database_url(f"{POSTGRES}/postgres")
+    engine = create_async_engine(db.url, isolation_level="AUTOCOMMIT", connect_args={"timeout": 5})
     try:
-        await conn.execute(sql)
+        async with engine.connect() as conn:
+            await conn.execute(text(sql))
     finally:
-        await conn.close()
+        await engine.dispose()
 
 
 @contextmanager
@@ -61,7 +65,7 @@ def postgres_database() -> Iterator[str]:
     name = f"pr_test_{uuid.uuid4().hex[:16]}"
     try:
         asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncpg.PostgresError) as error:
+    except (OSError, DBAPIError) as error:
         pytest.skip(f"PostgreSQL at {POSTGRES} is not available: {type(error).__name__}")
     try:
         yield f"{POSTGRES}/{name}"
