@@ -919,6 +919,16 @@ class Store:
             ).first()
             if hold is None:
                 return await self._resolved_view(conn, hold_id)
+            # Locks are taken in admit's order everywhere: spend shard, then wallet.
+            await conn.execute(
+                breaker.RESOLVE,
+                {
+                    "p_week": hold.week,
+                    "p_shard": hold.shard,
+                    "p_reserved": hold.cost_micro,
+                    "p_committed": to_micro(usage.cost_usd),
+                },
+            )
             row = (await conn.execute(_wallet_query(hold.device_id, lock=True))).one()
             state = WalletState.from_row(row)
             charged = wallet.chargeable(
@@ -930,15 +940,6 @@ class Store:
             after, moves = wallet.debit(state, charged, now, reason)
             await self._record(conn, hold.device_id, moves, f"{hold_id}", now)
             await self._store_state(conn, hold.device_id, after, unreserve=int(hold.credits))
-            await conn.execute(
-                breaker.RESOLVE,
-                {
-                    "p_week": hold.week,
-                    "p_shard": hold.shard,
-                    "p_reserved": hold.cost_micro,
-                    "p_committed": to_micro(usage.cost_usd),
-                },
-            )
             await conn.execute(
                 INSERT_EVENT,
                 {
@@ -1005,9 +1006,6 @@ class Store:
         if hold is None:
             return False
         await conn.execute(
-            wallet.UNRESERVE, {"p_device": hold.device_id, "p_credits": hold.credits}
-        )
-        await conn.execute(
             breaker.RESOLVE,
             {
                 "p_week": hold.week,
@@ -1015,6 +1013,9 @@ class Store:
                 "p_reserved": hold.cost_micro,
                 "p_committed": 0,
             },
+        )
+        await conn.execute(
+            wallet.UNRESERVE, {"p_device": hold.device_id, "p_credits": hold.credits}
         )
         if hold.idem_key is not None:
             await conn.execute(IDEM_FORGET, {"p_device": hold.device_id, "p_key": hold.idem_key})
