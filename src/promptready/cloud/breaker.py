@@ -90,12 +90,16 @@ def _fits(rows: FromClause) -> ColumnElement[bool]:
 
 
 def _total() -> ColumnElement[int]:
+    """SQL for RETURNING: the week's spend including this reservation. The other shards are
+    summed in a subquery and the updated row read directly, because a subquery sees the row
+    before the update on PostgreSQL and after it on SQLite."""
     rows = weekly_spend.alias("week_total")
-    return (
+    others = (
         select(func.coalesce(func.sum(_used(rows)), 0))
-        .where(rows.c.week == _WEEK)
+        .where(rows.c.week == _WEEK, rows.c.shard != weekly_spend.c.shard)
         .scalar_subquery()
     )
+    return others + _used(weekly_spend)
 
 
 def _reserve(shard: ColumnElement[int]) -> Update:
