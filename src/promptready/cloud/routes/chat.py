@@ -151,24 +151,23 @@ class _Call:
             raise relay.exception()  # type: ignore[misc]
 
     async def _relay(self, first: Chunk | None, chunks: AsyncIterator[Chunk], send: Send) -> None:
+        """Forward the stream; settle before the last byte goes out (or on any cancellation:
+        CancelledError and GeneratorExit pass through the ``finally``)."""
         outcome = "cancelled"
         try:
-            if first is not None:
-                await self._forward(first, send)
-                async for chunk in chunks:
-                    await self._forward(chunk, send)
-            outcome = "ok"
-            await send({"type": "http.response.body", "body": _DONE, "more_body": False})
-        except UpstreamError as error:
-            outcome = "error"
-            await send({"type": "http.response.body", "body": self._error_chunk(str(error))})
-        except (asyncio.CancelledError, GeneratorExit):
-            outcome = "cancelled"
-            raise
+            try:
+                if first is not None:
+                    await self._forward(first, send)
+                    async for chunk in chunks:
+                        await self._forward(chunk, send)
+                outcome, tail = "ok", _DONE
+            except UpstreamError as error:
+                outcome, tail = "error", self._error_chunk(str(error))
         finally:
             with contextlib.suppress(Exception):
                 await chunks.aclose()  # type: ignore[attr-defined]
             await self._finish(outcome)
+        await send({"type": "http.response.body", "body": tail, "more_body": False})
 
     async def _forward(self, chunk: Chunk, send: Send) -> None:
         usage = chunk.usage
