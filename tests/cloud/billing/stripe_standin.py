@@ -336,9 +336,9 @@ class StripeStandin:
             return self._off_session(params)
         if method == "GET" and route[:1] == ["payment_intents"] and len(route) == 2:
             return self._get(route[1], "pi")
-        if method == "GET" and route in (["charges"], ["refunds"]):
-            prefix = "ch" if route == ["charges"] else "re"
-            return self._list(path, self.of_type(prefix)[::-1], params)
+        lists = {"charges": "ch", "refunds": "re", "invoices": "in", "disputes": "dp"}
+        if method == "GET" and len(route) == 1 and route[0] in lists:
+            return self._list(path, self.of_type(lists[route[0]])[::-1], params)
         raise _missing(path)
 
     # Objects
@@ -477,6 +477,7 @@ class StripeStandin:
         return self._new(
             "in",
             "invoice",
+            payment_intent=intent["id"],
             amount_paid=sub["_amount"],
             currency=sub["_currency"],
             customer=sub["customer"],

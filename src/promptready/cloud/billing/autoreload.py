@@ -124,7 +124,9 @@ async def _claim(
     deps: BillingDeps, conn: AsyncConnection, device_id: uuid.UUID, now: int
 ) -> _Claim | None:
     """The reload to charge now, or None: off, no card, one already open, capped, backing off."""
-    found = await records.account(conn, device_id)
+    # The account's row lock makes concurrent crossings of one wallet take turns, so the
+    # second sees the first's open reload (READ COMMITTED alone would let both insert one).
+    found = await records.account(conn, device_id, lock=True)
     if found is None or not found.auto_reload or found.customer is None:
         return None
     rows = (

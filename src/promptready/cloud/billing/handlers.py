@@ -210,7 +210,7 @@ async def on_invoice_paid(ctx: Context, event: Event) -> Outcome:
             credits=credits,
             amount=invoice.amount_paid,
             currency=invoice.currency,
-            payment_intent=None,
+            payment_intent=invoice.payment_intent,
             created_at=ctx.now,
         ),
     )

@@ -87,11 +87,13 @@ async def record_event(conn: AsyncConnection, event_id: str, type_: str, now: in
 # Accounts
 
 
-async def account(conn: AsyncConnection, device_id: uuid.UUID) -> Account | None:
-    """The device's billing row, None before its first billing action."""
-    row = (
-        await conn.execute(select(tables.accounts).where(tables.accounts.c.device_id == device_id))
-    ).first()
+async def account(
+    conn: AsyncConnection, device_id: uuid.UUID, *, lock: bool = False
+) -> Account | None:
+    """The device's billing row, None before its first billing action; ``lock`` holds its row
+    lock until the transaction ends (PostgreSQL; SQLite's write transaction already excludes)."""
+    query = select(tables.accounts).where(tables.accounts.c.device_id == device_id)
+    row = (await conn.execute(query.with_for_update() if lock else query)).first()
     return None if row is None else Account(**row._asdict())
 
 

@@ -24,9 +24,13 @@ from promptready.cloud.billing.stripe_objects import (
     META_RELOAD,
     Charge,
     CheckoutSession,
+    Dispute,
+    Invoice,
     PaymentIntent,
     Refund,
     parse_charge,
+    parse_dispute,
+    parse_invoice,
     parse_payment_intent,
     parse_refund,
     parse_session,
@@ -202,6 +206,18 @@ class StripeApi:
         page = await self._client.v1.refunds.list_async({"created": {"gte": since}, "limit": 100})
         async for item in page.auto_paging_iter():
             yield parse_refund(item.to_dict())
+
+    async def invoices(self, since: int) -> AsyncIterator[Invoice]:
+        """Every invoice created at or after ``since``."""
+        page = await self._client.v1.invoices.list_async({"created": {"gte": since}, "limit": 100})
+        async for item in page.auto_paging_iter():
+            yield parse_invoice(item.to_dict())
+
+    async def disputes(self, since: int) -> AsyncIterator[Dispute]:
+        """Every dispute created at or after ``since``."""
+        page = await self._client.v1.disputes.list_async({"created": {"gte": since}, "limit": 100})
+        async for item in page.auto_paging_iter():
+            yield parse_dispute(item.to_dict())
 
     async def payment_intent(self, intent_id: str) -> PaymentIntent:
         """A PaymentIntent as Stripe has it now."""

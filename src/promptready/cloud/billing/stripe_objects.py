@@ -90,8 +90,10 @@ class Invoice:
     id: str
     amount_paid: int
     currency: str
+    status: str
     customer: str | None
     subscription: str | None
+    payment_intent: str | None
     device_id: uuid.UUID | None
     created: int
 
@@ -116,6 +118,7 @@ class Dispute:
     payment_intent: str | None
     amount: int
     status: str
+    created: int
 
 
 @dataclass(frozen=True)
@@ -218,8 +221,10 @@ def parse_invoice(obj: Mapping[str, Any]) -> Invoice:
         id=_required_str(obj, "id"),
         amount_paid=_required_int(obj, "amount_paid"),
         currency=_required_str(obj, "currency").lower(),
+        status=_optional_str(obj, "status") or "",
         customer=_ref(obj, "customer"),
         subscription=_ref(obj, "subscription") or _ref(details, "subscription"),
+        payment_intent=_ref(obj, "payment_intent"),
         device_id=_uuid(meta.get(META_DEVICE)),
         created=_optional_int(obj, "created") or 0,
     )
@@ -252,6 +257,7 @@ def parse_dispute(obj: Mapping[str, Any]) -> Dispute:
         payment_intent=_ref(obj, "payment_intent"),
         amount=_required_int(obj, "amount"),
         status=_optional_str(obj, "status") or "",
+        created=_optional_int(obj, "created") or 0,
     )
 
 
