@@ -121,9 +121,9 @@ async def main() -> None:
         finally:
             await _admin(args.postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
-        migrate(url)
-        await _scenario("sqlite", url, args.seconds)
+        sqlite = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
+        migrate(sqlite)
+        await _scenario("sqlite", sqlite, args.seconds)
 
 
 if __name__ == "__main__":
