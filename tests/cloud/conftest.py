@@ -20,7 +20,6 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -30,23 +29,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from promptready.cloud.clock import Clock
 from promptready.cloud.db import migrate, parse_database_url
-from promptready.cloud.store import Store, StoreSettings
+from promptready.cloud.store import Store
+from tests.cloud.wallets import store_settings
 
 POSTGRES = os.environ.get("PROMPTREADY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
-USAGE_KEY = b"test-usage-hashing-key-32-bytes!"
-
-
-def test_settings(**overrides: object) -> StoreSettings:
-    """Store settings for tests: a $100 cap, no device rate limit unless asked for."""
-    values: dict[str, object] = {
-        "weekly_cap_usd": Decimal(100),
-        "usage_key": USAGE_KEY,
-        "device_rps": 0.0,
-        "registrations_per_hour": 0,
-        "spend_shards": 4,
-    }
-    values.update(overrides)
-    return StoreSettings(**values)  # type: ignore[arg-type]
 
 
 async def _admin(sql: str) -> None:
@@ -112,7 +98,7 @@ async def make_store(migrated_url: str) -> AsyncIterator[StoreFactory]:
     opened: list[Store] = []
 
     async def factory(clock: Clock | None = None, **overrides: object) -> Store:
-        store = await Store.open(migrated_url, test_settings(**overrides), clock)
+        store = await Store.open(migrated_url, store_settings(**overrides), clock)
         opened.append(store)
         return store
 

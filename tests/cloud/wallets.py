@@ -1,11 +1,19 @@
-"""Small builders the store tests share: a registered device with credits, a usage record."""
+"""Builders the store tests share: settings, a registered device with credits, usage records."""
 
 from __future__ import annotations
 
 import uuid
 from decimal import Decimal
 
-from promptready.cloud.store import Admission, Bucket, CreditsView, LedgerKind, Store, UsageRecord
+from promptready.cloud.store import (
+    Admission,
+    Bucket,
+    CreditsView,
+    LedgerKind,
+    Store,
+    StoreSettings,
+    UsageRecord,
+)
 
 
 async def new_device(store: Store, purchased: int = 0, client: str = "203.0.113.7") -> uuid.UUID:
@@ -23,6 +31,22 @@ async def new_device(store: Store, purchased: int = 0, client: str = "203.0.113.
             reason="test purchase",
         )
     return device_id
+
+
+USAGE_KEY = b"test-usage-hashing-key-32-bytes!"
+
+
+def store_settings(**overrides: object) -> StoreSettings:
+    """Store settings for tests: a $100 cap, no device rate limit unless asked for."""
+    values: dict[str, object] = {
+        "weekly_cap_usd": Decimal(100),
+        "usage_key": USAGE_KEY,
+        "device_rps": 0.0,
+        "registrations_per_hour": 0,
+        "spend_shards": 4,
+    }
+    values.update(overrides)
+    return StoreSettings(**values)  # type: ignore[arg-type]
 
 
 def usage(credits: int, cost_usd: str = "0.001", status: str = "ok") -> UsageRecord:
