@@ -14,7 +14,6 @@ import pytest
 
 from promptready.cloud.db import migrate
 from promptready.cloud.store import Store
-from tests.cloud.conftest import test_settings as store_settings
 from tests.cloud.http.conftest import (
     Cloud,
     Device,
@@ -25,6 +24,7 @@ from tests.cloud.http.conftest import (
     register,
     start_server,
 )
+from tests.cloud.wallets import store_settings
 from tests.fakes.upstream import FakeUpstream, Script
 
 PARALLEL = 200
