@@ -17,6 +17,7 @@ from promptready.cloud.auth import TokenService
 from promptready.cloud.billing.deps import BillingDeps, build_billing
 from promptready.cloud.billing.routes import billing_routes
 from promptready.cloud.clock import FixedClock
+from promptready.cloud.cohorts import assign_cohort
 from promptready.cloud.config import load
 from promptready.cloud.metrics import Metrics
 from promptready.cloud.routes.costs import Pricer
@@ -98,9 +99,11 @@ class Api:
     billing: BillingDeps
     standin: StripeStandin
 
-    async def device(self) -> uuid.UUID:
-        """A newly registered device."""
+    async def device(self, cohort: str | None = None) -> uuid.UUID:
+        """A newly registered device (in ``cohort`` when given)."""
         device_id = uuid.uuid4()
+        while cohort and assign_cohort(device_id, self.billing.app.config.cohorts).name != cohort:
+            device_id = uuid.uuid4()
         await self.billing.store.register_device(device_id, b"\x00" * 32, f"test-{device_id}")
         return device_id
 

@@ -221,11 +221,15 @@ async def test_event_types_billing_does_not_handle_answer_200_and_are_ignored(ap
     assert await purchased(api, device) == 0
 
 
-async def test_a_refund_for_an_unknown_charge_is_flagged_not_an_error(api: Api) -> None:
-    _, session, _events = await paid(api)
-    refund = api.standin.refund(api.standin.charge_of(session)["id"])[0]  # never granted
-    answer = await api.deliver(refund)
-    assert answer.json()["outcome"] == "review"
+async def test_a_refund_before_its_purchase_is_refused_until_stripe_retries(api: Api) -> None:
+    device, session, events = await paid(api)
+    refund = api.standin.refund(api.standin.charge_of(session)["id"])[0]
+    early = await api.deliver(refund)
+    assert early.status_code == 409
+    assert early.json()["error"]["code"] == "payment_not_yet_known"
+    await api.deliver(events[0])
+    assert (await api.deliver(refund)).json()["outcome"] == "applied"  # Stripe's retry
+    assert await purchased(api, device) == 0
 
 
 async def test_an_unreadable_object_is_flagged_once(api: Api) -> None:

@@ -30,6 +30,14 @@ from promptready.cloud.store import Bucket, LedgerKind
 Handler = Callable[[Context, Event], Awaitable[Outcome]]
 
 
+class PaymentNotYetKnownError(Exception):
+    """A refund or dispute for a payment billing has not recorded: Stripe does not keep events
+    in order, so the event is refused (nothing kept) and Stripe's retry applies it later."""
+
+    def __init__(self, charge_id: str) -> None:
+        super().__init__(f"the charge {charge_id} matches no payment recorded yet")
+
+
 def refund_share(credits: int, amount: int, refunded: int) -> int:
     """Credits that ``refunded`` of ``amount`` stands for, rounded half up; deltas between two
     cumulative levels telescope, so partial refunds always add up to the full pack."""
@@ -46,13 +54,7 @@ async def on_session_paid(ctx: Context, event: Event) -> Outcome:
         return await fulfil_pack(ctx, session)
     if session.device_id is None or ctx.facts.device is None:
         return await ctx.flag(session.id, "the Pro session names no registered device")
-    await records.update_account(
-        ctx.conn,
-        session.device_id,
-        customer=session.customer,
-        subscription=session.subscription,
-        pro_ends_at=None,
-    )
+    await _link_subscription(ctx, session.device_id, session.customer, session.subscription)
     return Outcome.APPLIED
 
 
@@ -100,7 +102,7 @@ async def on_refund(ctx: Context, event: Event) -> Outcome:
     charge = parse_charge(event.obj)
     paid = await _payment(ctx, charge.payment_intent)
     if paid is None:
-        return await ctx.flag(charge.id, "the refunded charge matches no granted payment")
+        raise PaymentNotYetKnownError(charge.id)
     key = f"refund:{charge.id}:{charge.amount_refunded}"
     if await records.clawback_exists(ctx.conn, key):
         return Outcome.REPLAYED
@@ -129,7 +131,7 @@ async def on_dispute_created(ctx: Context, event: Event) -> Outcome:
     dispute = parse_dispute(event.obj)
     paid = await _payment(ctx, dispute.payment_intent)
     if paid is None:
-        return await ctx.flag(dispute.id, "the disputed charge matches no granted payment")
+        raise PaymentNotYetKnownError(dispute.charge)
     await ctx.deps.store.set_frozen(paid.device_id, True, conn=ctx.conn)
     await ctx.notify(
         paid.device_id,
@@ -144,7 +146,7 @@ async def on_dispute_closed(ctx: Context, event: Event) -> Outcome:
     dispute = parse_dispute(event.obj)
     paid = await _payment(ctx, dispute.payment_intent)
     if paid is None:
-        return await ctx.flag(dispute.id, "the disputed charge matches no granted payment")
+        raise PaymentNotYetKnownError(dispute.charge)
     if dispute.status == "won":
         await ctx.deps.store.set_frozen(paid.device_id, False, conn=ctx.conn)
         return Outcome.APPLIED
@@ -215,13 +217,7 @@ async def on_invoice_paid(ctx: Context, event: Event) -> Outcome:
         ),
     )
     await ctx.deps.store.set_plan(device_id, "pro", conn=ctx.conn)
-    await records.update_account(
-        ctx.conn,
-        device_id,
-        customer=invoice.customer,
-        subscription=invoice.subscription,
-        pro_ends_at=None,
-    )
+    await _link_subscription(ctx, device_id, invoice.customer, invoice.subscription)
     return Outcome.APPLIED
 
 
@@ -232,7 +228,7 @@ async def on_subscription_deleted(ctx: Context, event: Event) -> Outcome:
     if device_id is None or ctx.facts.device is None:
         return await ctx.flag(sub.id, "the subscription names no registered device")
     ends = max(ctx.now, sub.current_period_end or 0)
-    await records.update_account(ctx.conn, device_id, subscription=None, pro_ends_at=ends)
+    await records.update_account(ctx.conn, device_id, subscription=sub.id, pro_ends_at=ends)
     if ends <= ctx.now:
         await end_plan(ctx, device_id)
     else:
@@ -245,6 +241,21 @@ async def end_plan(ctx: Context, device_id: uuid.UUID) -> None:
     """Back to the free plan (the credits already granted stay)."""
     await ctx.deps.store.set_plan(device_id, "free", conn=ctx.conn)
     await records.update_account(ctx.conn, device_id, pro_ends_at=None)
+
+
+async def _link_subscription(
+    ctx: Context, device_id: uuid.UUID, customer: str | None, subscription: str | None
+) -> None:
+    """Remember the device's subscription; a new one clears a planned end, while a late event
+    of the subscription already ended keeps it (Stripe does not keep events in order)."""
+    found = await records.account(ctx.conn, device_id)
+    ended = found is not None and found.pro_ends_at is not None
+    if ended and found is not None and found.subscription == subscription:
+        await records.update_account(ctx.conn, device_id, customer=customer)
+        return
+    await records.update_account(
+        ctx.conn, device_id, customer=customer, subscription=subscription, pro_ends_at=None
+    )
 
 
 async def _payment(ctx: Context, intent: str | None) -> records.Payment | None:

@@ -28,7 +28,12 @@ from promptready.cloud.billing.catalog import pro_plan as card_pro_plan
 from promptready.cloud.billing.context import Outcome
 from promptready.cloud.billing.deps import BillingDeps
 from promptready.cloud.billing.fulfil import fulfil_polled
-from promptready.cloud.billing.webhook import BadEventError, SignatureError, end_lapsed_plans
+from promptready.cloud.billing.webhook import (
+    BadEventError,
+    PaymentNotYetKnownError,
+    SignatureError,
+    end_lapsed_plans,
+)
 from promptready.cloud.billing.webhook import receive as receive_webhook
 from promptready.cloud.errors import ApiError, bad_request, not_found
 from promptready.cloud.routes.wire import (
@@ -286,6 +291,11 @@ class Webhook:
         except (SignatureError, BadEventError) as refused:
             counter.labels("refused").inc()
             raise bad_request(f"The webhook was refused: {refused}.", "webhook_refused") from None
+        except PaymentNotYetKnownError as early:
+            counter.labels("deferred").inc()
+            raise ApiError(
+                409, f"Retry later: {early}.", "payment_not_yet_known", retry=True
+            ) from None
         except Exception:
             counter.labels("failed").inc()
             raise

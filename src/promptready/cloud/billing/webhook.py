@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from promptready.cloud.billing import records
 from promptready.cloud.billing.context import Context, Facts, Outcome, facts_for
 from promptready.cloud.billing.deps import BillingDeps
-from promptready.cloud.billing.handlers import HANDLERS, end_plan
+from promptready.cloud.billing.handlers import HANDLERS, PaymentNotYetKnownError, end_plan
 from promptready.cloud.billing.signature import SignatureError, verify
 from promptready.cloud.billing.stripe_objects import (
     Event,
@@ -116,4 +116,10 @@ async def _unreadable(deps: BillingDeps, event: Event, reason: str) -> Outcome:
     return await records.once(deps.store, work)
 
 
-__all__ = ["BadEventError", "SignatureError", "end_lapsed_plans", "receive"]
+__all__ = [
+    "BadEventError",
+    "PaymentNotYetKnownError",
+    "SignatureError",
+    "end_lapsed_plans",
+    "receive",
+]
