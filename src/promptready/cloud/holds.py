@@ -53,6 +53,7 @@ RESOLVE = (
         holds.c.week,
         holds.c.shard,
         holds.c.idem_key,
+        holds.c.device_hash,
     )
 )
 
@@ -69,11 +70,17 @@ IDEM_LOOKUP = select(
     idempotency.c.hold_id, idempotency.c.status, idempotency.c.body, idempotency.c.content_type
 ).where(idempotency.c.device_id == bindparam("p_device"), idempotency.c.key == bindparam("p_key"))
 
+# Answer and forget touch the key only while it still belongs to this hold: a duplicate that
+# lost the race for the key must not erase the winner's.
+_OWNED = (
+    (idempotency.c.device_id == bindparam("p_device"))
+    & (idempotency.c.key == bindparam("p_key"))
+    & (idempotency.c.hold_id == bindparam("p_hold"))
+)
+
 IDEM_ANSWER = (
     update(idempotency)
-    .where(
-        idempotency.c.device_id == bindparam("p_device"), idempotency.c.key == bindparam("p_key")
-    )
+    .where(_OWNED)
     .values(
         status=bindparam("p_status"),
         body=bindparam("p_body"),
@@ -81,6 +88,4 @@ IDEM_ANSWER = (
     )
 )
 
-IDEM_FORGET = delete(idempotency).where(
-    idempotency.c.device_id == bindparam("p_device"), idempotency.c.key == bindparam("p_key")
-)
+IDEM_FORGET = delete(idempotency).where(_OWNED)

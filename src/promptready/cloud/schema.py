@@ -85,7 +85,8 @@ ledger = Table(
 )
 
 # One row per hold; state goes open -> settled | released | expired exactly once. week and
-# shard say which weekly-spend row the estimate was reserved on.
+# shard say which weekly-spend row the estimate was reserved on; device_hash is what the usage
+# event will carry (computed at admit, so settling needs no second look-up).
 holds = Table(
     "holds",
     metadata,
@@ -97,6 +98,7 @@ holds = Table(
     Column("shard", Integer, nullable=False),
     Column("state", String(8), nullable=False),
     Column("idem_key", String(200)),
+    Column("device_hash", String(64), nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=False),
     Index("ix_holds_device_state", "device_id", "state"),

@@ -816,6 +816,7 @@ class Store:
                     shard=reservation.shard,
                     state=HoldState.OPEN.value,
                     idem_key=idempotency_key,
+                    device_hash=self._hasher.device_hash(device_id),
                     created_at=int(now.timestamp()),
                     expires_at=int(now.timestamp()) + self._settings.hold_ttl_s,
                 )
@@ -943,7 +944,7 @@ class Store:
             await conn.execute(
                 INSERT_EVENT,
                 {
-                    "device_hash": self._hasher.device_hash(hold.device_id),
+                    "device_hash": hold.device_hash,
                     "week": hold.week,
                     "cohort": usage.cohort,
                     "model": usage.model,
@@ -957,7 +958,7 @@ class Store:
                 },
             )
             if hold.idem_key is not None:
-                await self._answer_key(conn, hold.device_id, hold.idem_key, response)
+                await self._answer_key(conn, hold.device_id, hold.idem_key, hold_id, response)
             reserved = int(row.reserved) - int(hold.credits)
         return CreditsView(
             device_id=hold.device_id,
@@ -971,16 +972,21 @@ class Store:
         )
 
     async def _answer_key(
-        self, conn: AsyncConnection, device_id: uuid.UUID, key: str, response: Replay | None
+        self,
+        conn: AsyncConnection,
+        device_id: uuid.UUID,
+        key: str,
+        hold_id: str,
+        response: Replay | None,
     ) -> None:
+        owner = {"p_device": device_id, "p_key": key, "p_hold": hold_id}
         if response is None:
-            await conn.execute(IDEM_FORGET, {"p_device": device_id, "p_key": key})
+            await conn.execute(IDEM_FORGET, owner)
             return
         await conn.execute(
             IDEM_ANSWER,
             {
-                "p_device": device_id,
-                "p_key": key,
+                **owner,
                 "p_status": response.status,
                 "p_body": response.body,
                 "p_type": response.content_type,
@@ -1018,7 +1024,9 @@ class Store:
             wallet.UNRESERVE, {"p_device": hold.device_id, "p_credits": hold.credits}
         )
         if hold.idem_key is not None:
-            await conn.execute(IDEM_FORGET, {"p_device": hold.device_id, "p_key": hold.idem_key})
+            await conn.execute(
+                IDEM_FORGET, {"p_device": hold.device_id, "p_key": hold.idem_key, "p_hold": hold_id}
+            )
         return True
 
     async def expire_holds(self) -> int:
