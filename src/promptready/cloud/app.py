@@ -140,6 +140,7 @@ def create_app(
         holder["deps"] = deps
         app.router.routes.extend(routes(deps))
         expiry = asyncio.create_task(_expire_holds(deps, expire_every_s))
+        logs.get().info("ready")
         try:
             yield
         finally:

@@ -33,7 +33,6 @@ ALLOWED = frozenset(
         "expired",
         "url",
         "workers",
-        "pid",
         "error",
     }
 )
@@ -53,6 +52,7 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "event": record.getMessage(),
+            "pid": record.process,
         }
         given = getattr(record, _FIELDS, None)
         if isinstance(given, dict):
