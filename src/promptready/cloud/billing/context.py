@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from promptready.cloud.billing import records
 from promptready.cloud.billing.deps import BillingDeps
-from promptready.cloud.store import Bucket, Device, DeviceUnknown
+from promptready.cloud.store import Device
 
 
 class Outcome(enum.StrEnum):
@@ -30,7 +30,6 @@ class Facts:
     (the store's own calls take their own connection, which must not wait on ours)."""
 
     device: Device | None
-    subscription_credits: int = 0
 
 
 @dataclass(frozen=True)
@@ -53,15 +52,6 @@ class Context:
         await records.notify(self.conn, device_id, kind, message, self.now)
 
 
-async def facts_for(deps: BillingDeps, device_id: uuid.UUID | None, *, buckets: bool) -> Facts:
-    """The device as the store has it, with its subscription bucket when ``buckets``."""
-    if device_id is None:
-        return Facts(None)
-    device = await deps.store.device(device_id)
-    if device is None or not buckets:
-        return Facts(device)
-    try:
-        view = await deps.store.credits(device_id)
-    except DeviceUnknown:
-        return Facts(None)
-    return Facts(device, view.buckets.get(Bucket.SUBSCRIPTION, 0))
+async def facts_for(deps: BillingDeps, device_id: uuid.UUID | None) -> Facts:
+    """The device as the store has it (None when unknown)."""
+    return Facts(None if device_id is None else await deps.store.device(device_id))

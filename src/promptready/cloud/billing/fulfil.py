@@ -84,7 +84,7 @@ async def fulfil_pack(ctx: Context, session: CheckoutSession) -> Outcome:
 async def fulfil_polled(deps: BillingDeps, session: CheckoutSession) -> Outcome:
     """The success page's confirmation: the same fulfilment as the webhook, for a session just
     read from Stripe. A mismatch is not flagged here (the webhook flags it once)."""
-    facts = await facts_for(deps, session.device_id, buckets=False)
+    facts = await facts_for(deps, session.device_id)
 
     async def work(conn: AsyncConnection) -> Outcome:
         ctx = Context(deps, conn, facts, deps.now(), f"poll:{session.id}")

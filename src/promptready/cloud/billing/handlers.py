@@ -11,6 +11,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+from sqlalchemy import select
+
+from promptready.cloud import schema
 from promptready.cloud.billing import autoreload, records
 from promptready.cloud.billing.catalog import plan_price, pro_plan, rollover_cap
 from promptready.cloud.billing.context import Context, Outcome
@@ -190,7 +193,14 @@ async def on_invoice_paid(ctx: Context, event: Event) -> Outcome:
             f"the invoice paid {invoice.amount_paid} {invoice.currency}, Pro costs "
             f"{price.amount} {price.currency}",
         )
-    room = rollover_cap(plan) - ctx.facts.subscription_credits
+    # Read under the wallet's row lock, so concurrent invoices of one wallet take turns and
+    # the rollover cap holds (SQLite's write transaction already excludes).
+    held = await ctx.conn.scalar(
+        select(schema.wallets.c.subscription)
+        .where(schema.wallets.c.device_id == device_id)
+        .with_for_update()
+    )
+    room = rollover_cap(plan) - int(held or 0)
     credits = max(0, min(plan.credits_month, room))
     if credits:
         await ctx.deps.store.grant(

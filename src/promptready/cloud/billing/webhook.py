@@ -79,7 +79,7 @@ async def end_lapsed_plans(deps: BillingDeps) -> int:
 async def _facts(deps: BillingDeps, event: Event) -> Facts:
     """The store's view of the device the event names (read before the transaction opens)."""
     device_id = await _named_device(deps, event)
-    return await facts_for(deps, device_id, buckets=event.type == "invoice.paid")
+    return await facts_for(deps, device_id)
 
 
 async def _named_device(deps: BillingDeps, event: Event) -> uuid.UUID | None:
