@@ -28,7 +28,6 @@ from promptready.cloud.clock import FixedClock
 from tests.cloud.billing.conftest import Api
 from tests.cloud.billing.scenario import spend
 
-
 MAX_WAIT = 301  # past the longest backoff
 
 
@@ -42,7 +41,7 @@ class FakeIngest:
         ingest = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
             def do_POST(self) -> None:
