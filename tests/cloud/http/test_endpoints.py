@@ -274,3 +274,17 @@ async def test_registering_a_device_twice_from_two_instances_gives_one_device(
         one = await a.post("/api/v1/auth/device", content=payload)
         two = await b.post("/api/v1/auth/device", content=payload)
     assert sorted([one.status_code, two.status_code]) == [201, 409]
+
+
+async def test_billing_routes_are_mounted_when_stripe_is_configured(
+    start_cloud: StartCloud,
+) -> None:
+    off = start_cloud()
+    on = start_cloud(billing={"STRIPE_API_KEY": "sk_test_x", "STRIPE_WEBHOOK_SECRET": "whsec_test"})
+    async with off.client() as client:
+        assert (await client.post("/api/v1/billing/webhook", content=b"{}")).status_code == 404
+    async with on.client() as client:
+        unsigned = await client.post("/api/v1/billing/webhook", content=b"{}")
+        anonymous = await client.get("/api/v1/billing/status")
+    assert unsigned.status_code == 400  # billing's own answer: not provably from Stripe
+    assert anonymous.status_code == 401
