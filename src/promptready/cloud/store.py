@@ -16,6 +16,13 @@ Deviations from the contract (cloud-contract.md):
 - ``grant(..., expires_at=...)`` sets the subscription bucket's expiry (other buckets ignore it);
   lapsed subscription credits are written off (``EXPIRY``) lazily, like the free top-up.
 - ``settle``/``release`` of a hold id that never existed raise ``HoldUnknown``.
+- ``StoreSettings.durable_hot_path`` (default False): on PostgreSQL the one-statement admit and
+  settle commit with ``synchronous_commit=off`` (measured here: a WAL flush costs ~2.4 ms, 20x a
+  round trip). A database server crash may then forget the last few hundred milliseconds of
+  admits and settles, as a consistent prefix: a forgotten settle leaves its hold open until it
+  expires (the request goes uncharged), never a double charge or a balance that disagrees with
+  the ledger. Grants, revokes, purchases and everything else commit synchronously. True makes
+  the hot path durable too.
 - ``settle(..., response=None)`` forgets the request's idempotency key, so a retry runs again;
   pass ``response`` to make retries replay the stored answer.
 """
@@ -127,6 +134,7 @@ class StoreSettings:
     registrations_per_hour: int = 20
     spend_shards: int = 16
     overdraft_credits: int = 50
+    durable_hot_path: bool = False
 
 
 @dataclass(frozen=True)
@@ -393,7 +401,9 @@ class Store:
         self._hold = wallet.hold_statement(rate_limited=self._device_rate is not None)
         # PostgreSQL runs the happy path of admit and settle as single autocommit statements.
         self._fast = (
-            engine.execution_options(isolation_level="AUTOCOMMIT")
+            create_engine(db, synchronous_commit=config.durable_hot_path).execution_options(
+                isolation_level="AUTOCOMMIT"
+            )
             if db.dialect is Dialect.POSTGRESQL
             else None
         )
@@ -420,11 +430,15 @@ class Store:
         """Connect (pooled) to ``url``; the schema is not touched until ``ensure_schema``."""
         db = parse_database_url(url)
         free = load_rate_card().plans["free"].credits_month
-        return cls(create_engine(db), db, settings, clock or SystemClock(), free)
+        # On PostgreSQL the hot path has its own pool; this one serves the rest.
+        pool = 4 if db.dialect is Dialect.POSTGRESQL else 16
+        return cls(create_engine(db, pool_size=pool), db, settings, clock or SystemClock(), free)
 
     async def close(self) -> None:
-        """Dispose of the pool."""
+        """Dispose of the pools."""
         await self._engine.dispose()
+        if self._fast is not None:
+            await self._fast.dispose()
 
     async def ensure_schema(self) -> None:
         """Run the migrations when the database is empty (``serve`` calls this)."""
