@@ -19,9 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from promptready.cloud import logs
 from promptready.cloud.auth import TokenService
-from promptready.cloud.billing.deps import BillingDeps, build_billing
-from promptready.cloud.billing.metering import Ingest, export_forever
-from promptready.cloud.billing.routes import billing_routes
+from promptready.cloud.billing.service import BillingService
 from promptready.cloud.clock import Clock, SystemClock
 from promptready.cloud.config import CloudConfig, load
 from promptready.cloud.errors import ApiError, not_found
@@ -145,20 +143,21 @@ def create_app(
             clock=clock,
         )
         app.router.routes.extend(routes(deps))
-        billing = build_billing(deps, environ)
-        tasks = [asyncio.create_task(_expire_holds(deps, expire_every_s))]
+        billing = BillingService.from_env(deps, environ)
         if billing is not None:
-            app.router.routes.extend(billing_routes(billing))
-            tasks.extend(_billing_tasks(billing))
+            app.router.routes.extend(billing.routes())
+            deps.hooks.after_settle.append(billing.after_settle)
+            deps.hooks.before_scrape.append(billing.publish_metrics)
+            billing.start()
+        expiry = asyncio.create_task(_expire_holds(deps, expire_every_s))
         logs.get().info("ready")
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            expiry.cancel()
+            await asyncio.gather(expiry, return_exceptions=True)
             if billing is not None:
-                await billing.stripe.close()
+                await billing.close()
             await deps.upstream.close()
             if store is None:
                 await opened.close()
@@ -166,17 +165,6 @@ def create_app(
     app = Starlette(lifespan=lifespan)
     app.router.default = _not_found
     return app
-
-
-def _billing_tasks(billing: BillingDeps) -> list[asyncio.Task[None]]:
-    """Billing's background work in this process: the usage export, when metering is on."""
-    settings = billing.settings
-    if settings.metering_url is None:
-        return []
-    ingest = Ingest(settings.metering_url, settings.metering_token)
-    return [
-        asyncio.create_task(export_forever(billing.store, ingest, billing.metrics, billing.clock))
-    ]
 
 
 def _models(config: CloudConfig) -> list[str]:
