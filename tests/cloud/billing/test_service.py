@@ -30,11 +30,13 @@ async def test_publish_metrics_sets_the_money_gauges(api: Api) -> None:
 async def test_the_metering_loop_starts_only_when_configured_and_stops_on_close(
     store: Store, clock: FixedClock, api: Api
 ) -> None:
-    off = BillingService(build(store, clock, billing_env(api.standin)))
+    off = BillingService(build(store, clock, billing_env(api.standin.url)))
     off.start()
     assert not off.exporting
     await off.close()
-    env = billing_env(api.standin, PROMPTREADY_CLOUD_BILLING_METERING_URL="http://127.0.0.1:9/x")
+    env = billing_env(
+        api.standin.url, PROMPTREADY_CLOUD_BILLING_METERING_URL="http://127.0.0.1:9/x"
+    )
     on = BillingService(build(store, clock, env))
     on.start()
     assert on.exporting
