@@ -77,6 +77,10 @@ async def fulfil_polled(deps: BillingDeps, session: CheckoutSession) -> Outcome:
     facts = await facts_for(deps, session.device_id)
 
     async def work(conn: AsyncConnection) -> Outcome:
+        if session.mode == "subscription":  # Pro's credits come with its invoice's webhook
+            found = await records.account(conn, session.device_id) if session.device_id else None
+            linked = found is not None and found.subscription == session.subscription
+            return Outcome.REPLAYED if linked and session.subscription else Outcome.PENDING
         ctx = Context(deps, conn, facts, deps.now(), f"poll:{session.id}")
         key = session_key(session.id)
         if await records.payment(conn, key) is not None:
