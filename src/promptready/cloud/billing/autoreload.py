@@ -66,9 +66,8 @@ async def state(deps: BillingDeps, device_id: uuid.UUID) -> AutoReload:
         found = await records.account(conn, device_id)
         if found is None:
             return AutoReload(False, None, False)
-        return AutoReload(
-            found.auto_reload, found.auto_reload_off_reason, found.customer is not None
-        )
+        paid = await records.has_paid(conn, device_id)
+        return AutoReload(found.auto_reload, found.auto_reload_off_reason, paid)
 
     return await records.once(deps.store, read)
 
@@ -91,8 +90,8 @@ async def maybe_reload(deps: BillingDeps, device_id: uuid.UUID, balance: int) ->
     if not deps.card.auto_reload_due(balance):
         return None
     device = await deps.store.device(device_id)
-    if device is None or device.plan == "pro":
-        return None
+    if device is None or device.plan == "pro" or device.frozen:
+        return None  # Pro is never auto-charged; a frozen (disputed) wallet neither
     now = deps.now()
     claim = await records.once(deps.store, lambda conn: _claim(deps, conn, device_id, now))
     if claim is None:

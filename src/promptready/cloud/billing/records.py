@@ -97,6 +97,24 @@ async def account(
     return None if row is None else Account(**row._asdict())
 
 
+async def customer(store: Store, device_id: uuid.UUID) -> str | None:
+    """The device's Stripe customer, None before its first checkout."""
+
+    async def read(conn: AsyncConnection) -> str | None:
+        found = await account(conn, device_id)
+        return None if found is None else found.customer
+
+    return await once(store, read)
+
+
+async def has_paid(conn: AsyncConnection, device_id: uuid.UUID) -> bool:
+    """Whether a payment of the device went through (so Stripe has its card)."""
+    found = await conn.scalar(
+        select(tables.payments.c.key).where(tables.payments.c.device_id == device_id).limit(1)
+    )
+    return found is not None
+
+
 async def account_by_customer(conn: AsyncConnection, customer: str) -> Account | None:
     """The billing row of a Stripe customer."""
     row = (
