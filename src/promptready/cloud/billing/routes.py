@@ -248,7 +248,9 @@ class Status:
         device = await self.deps.store.device(device_id)
         state = await autoreload.state(self.deps, device_id)
 
-        async def read(conn: AsyncConnection) -> tuple[Any, list[records.Notice]]:
+        async def read(
+            conn: AsyncConnection,
+        ) -> tuple[records.Account | None, list[records.Notice]]:
             found = await records.account(conn, device_id)
             return found, await records.recent_notices(conn, device_id, NOTICES_SHOWN)
 
