@@ -46,6 +46,7 @@ JWT_SECRET = "bench-jwt-secret-0123456789abcdef0123456789"
 CREDITS = 10_000_000
 WARMUP = 32
 MAX_SECONDS = 30.0
+DEVICES = 32
 ENHANCE_BODY = {"content": "write a python function that sorts a list of dicts by a key"}
 
 
@@ -194,22 +195,63 @@ async def register(url: str) -> tuple[uuid.UUID, str]:
     return device_id, response.json()["access_token"]
 
 
+async def funded_device(url: str, store: Store) -> tuple[uuid.UUID, str]:
+    """A registered device holding CREDITS purchased credits, and its token."""
+    device_id, token = await register(url)
+    await store.grant(
+        device_id,
+        CREDITS,
+        bucket=Bucket.PURCHASED,
+        kind=LedgerKind.GRANT,
+        idem_key=f"bench:{device_id}",
+        reason="bench",
+    )
+    return device_id, token
+
+
+async def many_devices(url: str, n: int, store: Store) -> tuple[float, bool]:
+    """Chat JSON from DEVICES devices at once, one connection each (c=32 in all): the
+    charged req/s, and whether every wallet dropped by exactly its answered requests."""
+    devices = [await funded_device(url, store) for _ in range(DEVICES)]
+    per = max(1, n // DEVICES)
+    before = [(await store.credits(d)).balance for d, _ in devices]
+    results = await asyncio.gather(
+        *(
+            load.run_load(
+                f"{url}/v1",
+                1,
+                per,
+                False,
+                "fake-gpt",
+                {"Authorization": f"Bearer {t}"},
+                2,
+                MAX_SECONDS,
+            )
+            for _, t in devices
+        )
+    )
+    exact = True
+    for (device_id, _), was, result in zip(devices, before, results, strict=True):
+        view = await store.credits(device_id)
+        exact &= was - view.balance == result["ok"] + 2 and view.reserved == 0
+        exact &= result["errors"] == 0
+    rps = sum(r["ok"] for r in results) / max(r["secs"] for r in results)
+    return rps, exact
+
+
 async def bench_target(
-    name: str, env: dict[str, str], workers: int, n: int, cells: list[Cell]
+    name: str,
+    env: dict[str, str],
+    workers: int,
+    n: int,
+    cells: list[Cell],
+    spread: list[tuple[str, float, bool]],
 ) -> None:
     config = load_config({**os.environ, **env})
     store = await Store.open(config.database_url, config.store_settings())
     try:
         with proxy(env, workers) as (url, pid):
-            device_id, token = await register(url)
-            await store.grant(
-                device_id,
-                CREDITS,
-                bucket=Bucket.PURCHASED,
-                kind=LedgerKind.GRANT,
-                idem_key=f"bench:{device_id}",
-                reason="bench",
-            )
+            device_id, token = await funded_device(url, store)
             wallet = Wallet(store, device_id)
             auth = {"Authorization": f"Bearer {token}"}
             for kind in ("enhance", "json", "stream"):
@@ -230,6 +272,7 @@ async def bench_target(
                         f"[{name:>14}] {kind:<7} {load.fmt_run(result)} balance_ok={ok}",
                         file=sys.stderr,
                     )
+            spread.append((name, *await many_devices(url, n, store)))
             problems = await store.check_invariants()
             if problems:
                 raise SystemExit(f"invariants broken after {name}: {problems}")
@@ -255,7 +298,7 @@ def table(cells: list[Cell]) -> str:
     return "\n".join(rows)
 
 
-async def run(n: int) -> list[Cell]:
+async def run(n: int, spread: list[tuple[str, float, bool]]) -> list[Cell]:
     up_port = free_port()
     upstream = subprocess.Popen(
         [sys.executable, str(SHARED / "fake_upstream.py"), "--port", str(up_port)], cwd=SHARED
@@ -282,11 +325,11 @@ async def run(n: int) -> list[Cell]:
             PREFIX + "WEEKLY_CAP_USD": "1000000",
         }
         sqlite_env = {**base_env, PREFIX + "DATABASE_URL": f"sqlite:///{home / 'cloud.sqlite3'}"}
-        await bench_target("SQLite", sqlite_env, 1, n, cells)
+        await bench_target("SQLite", sqlite_env, 1, n, cells, spread)
         with postgres_database() as url:
             pg_env = {**base_env, PREFIX + "DATABASE_URL": url}
-            await bench_target("PostgreSQL", pg_env, 1, n, cells)
-            await bench_target("PostgreSQL x2", pg_env, 2, n, cells)
+            await bench_target("PostgreSQL", pg_env, 1, n, cells, spread)
+            await bench_target("PostgreSQL x2", pg_env, 2, n, cells, spread)
     finally:
         upstream.terminate()
         upstream.wait(timeout=30)
@@ -297,8 +340,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", type=int, default=1000, help="requests per cell (default 1000)")
     args = parser.parse_args()
-    cells = asyncio.run(run(args.n))
+    spread: list[tuple[str, float, bool]] = []
+    cells = asyncio.run(run(args.n, spread))
     print(table(cells))
+    print(f"\nchat JSON from {DEVICES} devices at once (one connection each):")
+    for name, rps, exact in spread:
+        print(f"  {name}: {rps:.0f} charged req/s, exact balances: {'yes' if exact else 'NO'}")
     pg1 = next(c for c in cells if c.target == "PostgreSQL" and c.kind == "json" and c.c == 1)
     base1 = next(c for c in cells if c.target == "upstream alone" and c.kind == "json" and c.c == 1)
     pg2 = [c for c in cells if c.target == "PostgreSQL x2" and c.c == 32]
