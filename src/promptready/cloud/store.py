@@ -2,7 +2,15 @@
 
 One ``Store`` per process holds the async engine. Every money rule lives behind it; HTTP and
 billing call only this facade. Credits are ``int``; USD is ``Decimal`` (stored as integer
-micro-dollars).
+micro-dollars). The transactional code here is the reference on both dialects; on PostgreSQL
+the happy path of admit and settle runs as one statement each (``hotpath``), and everything
+else (refusals, the monthly top-up, idempotent replays) falls back to it. Records are defined
+in ``records``, the rules in ``wallet``, ``breaker``, ``ratelimit``, ``cohorts``, ``usage``.
+
+Limits worth knowing: the weekly cap is split evenly over ``spend_shards`` rows, so a single
+estimate above ``cap / spend_shards`` is never admitted, and near the cap up to one estimate per
+shard of room may go unused (use ``spend_shards=1`` for a tiny cap). Settling above the estimate
+commits the real cost, which may take committed spend past the cap (the breaker is then open).
 
 Deviations from the contract (cloud-contract.md):
 - ``StoreSettings`` is keyword-only and adds ``usage_key: bytes`` (required, at least 16 bytes): the
