@@ -749,11 +749,17 @@ class Store:
         week = week_key(now)
         async with self._write() as conn:
             if idempotency_key is not None:
-                replay = await self._claim_key(conn, device_id, idempotency_key, hold_id, now)
+                # A plain read first: a replay is answered whatever the wallet or breaker say.
+                replay = await self._stored_answer(conn, device_id, idempotency_key)
                 if replay is not None:
                     return replay
             reservation = await self._reserve(conn, week, cost_micro, now)
             cohort_name = await self._hold_credits(conn, device_id, credits, now)
+            # Claimed last, as the one-statement path does: one lock order (shard, wallet, key).
+            if idempotency_key is not None and not await self._claim_key(
+                conn, device_id, idempotency_key, hold_id, now
+            ):
+                raise IdempotencyInFlight
             await conn.execute(
                 insert(holds).values(
                     id=hold_id,
@@ -857,22 +863,28 @@ class Store:
             params.update(self._device_rate.params(int(now.timestamp() * MICROS)))
         return params
 
+    async def _stored_answer(
+        self, conn: AsyncConnection, device_id: uuid.UUID, key: str
+    ) -> Replay | None:
+        """The answer stored for ``key``; IdempotencyInFlight while its request still runs."""
+        found = (await conn.execute(IDEM_LOOKUP, {"p_device": device_id, "p_key": key})).first()
+        if found is None:
+            return None
+        if found.status is None:
+            raise IdempotencyInFlight
+        return Replay(int(found.status), bytes(found.body or b""), str(found.content_type or ""))
+
     async def _claim_key(
         self, conn: AsyncConnection, device_id: uuid.UUID, key: str, hold_id: str, now: datetime
-    ) -> Replay | None:
-        """Claim ``key`` for this request; the stored answer when it already ran."""
+    ) -> bool:
+        """Claim ``key`` for this request; False when another request holds it."""
         claimed = await conn.execute(
             self._insert(idempotency)
             .values(device_id=device_id, key=key, hold_id=hold_id, created_at=int(now.timestamp()))
             .on_conflict_do_nothing()
             .returning(idempotency.c.hold_id)
         )
-        if claimed.first() is not None:
-            return None
-        found = (await conn.execute(IDEM_LOOKUP, {"p_device": device_id, "p_key": key})).first()
-        if found is None or found.status is None:
-            raise IdempotencyInFlight
-        return Replay(int(found.status), bytes(found.body or b""), str(found.content_type or ""))
+        return claimed.first() is not None
 
     async def _reserve(
         self, conn: AsyncConnection, week: str, cost_micro: int, now: datetime
