@@ -1,0 +1,180 @@
+"""The proxy's ASGI app: Starlette's router over plain ASGI endpoints, and their lifespan.
+
+No middleware runs per request: each route's endpoint is wrapped once, at build time, by
+``Observed``, which turns an ``ApiError`` into its answer, an unexpected exception into a 500
+in OpenAI's shape, and counts and logs the request (no ids, no secrets, no text).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Route
+
+from promptready.cloud import logs
+from promptready.cloud.auth import TokenService
+from promptready.cloud.clock import Clock, SystemClock
+from promptready.cloud.config import CloudConfig, load
+from promptready.cloud.errors import ApiError, not_found
+from promptready.cloud.metrics import Metrics
+from promptready.cloud.routes.auth import RefreshToken, RegisterDevice
+from promptready.cloud.routes.chat import ChatCompletions
+from promptready.cloud.routes.costs import ESTIMATE_MODEL, Pricer
+from promptready.cloud.routes.credits import ByokMigration, Credits
+from promptready.cloud.routes.deps import Deps
+from promptready.cloud.routes.enhance import Enhance
+from promptready.cloud.routes.models import Models
+from promptready.cloud.routes.ops import Health, MetricsEndpoint
+from promptready.cloud.routes.wire import ClientGone, Message, Receive, Scope, Send, send_error
+from promptready.cloud.store import Store
+from promptready.cloud.upstream import Upstream
+from promptready.tokens import count_text
+
+EXPIRE_EVERY_S = 30.0
+_INTERNAL = ApiError(
+    500,
+    "The proxy failed to answer; nothing was charged. Try again.",
+    "internal_error",
+    "api_error",
+)
+
+
+class Observed:
+    """One route's endpoint with its error answers, request counter and log line."""
+
+    def __init__(self, name: str, endpoint: Any, metrics: Metrics) -> None:
+        self.name = name
+        self.endpoint = endpoint
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        status = 0
+
+        async def observed_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.endpoint(scope, receive, observed_send)
+        except ApiError as error:
+            if not status:
+                await send_error(observed_send, error)
+        except ClientGone:
+            status = status or 499
+        except Exception as exc:
+            logs.get().error(
+                "unhandled error", extra=logs.fields(route=self.name, error=type(exc).__name__)
+            )
+            if not status:
+                await send_error(observed_send, _INTERNAL)
+        finally:
+            self.metrics.requests.labels(self.name, str(status)).inc()
+            logs.get().info(
+                "request",
+                extra=logs.fields(
+                    route=self.name,
+                    status=status,
+                    latency_ms=round((time.perf_counter() - started) * 1000, 2),
+                ),
+            )
+
+
+def routes(deps: Deps) -> list[BaseRoute]:
+    """Every route, each endpoint built once."""
+    table: list[tuple[str, str, Any]] = [
+        ("POST", "/api/v1/auth/device", RegisterDevice(deps)),
+        ("POST", "/api/v1/auth/refresh", RefreshToken(deps)),
+        ("GET", "/api/v1/credits", Credits(deps)),
+        ("POST", "/api/v1/credits/byok-migration", ByokMigration(deps)),
+        ("POST", "/api/v1/enhance", Enhance(deps)),
+        ("POST", "/v1/chat/completions", ChatCompletions(deps)),
+        ("GET", "/v1/models", Models(deps)),
+        ("GET", "/healthz", Health(deps)),
+        ("GET", "/metrics", MetricsEndpoint(deps)),
+    ]
+    return [
+        Route(path, Observed(path, endpoint, deps.metrics), methods=[method])
+        for method, path, endpoint in table
+    ]
+
+
+async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
+    await send_error(send, not_found("There is no such endpoint."))
+
+
+def create_app(
+    config: CloudConfig,
+    *,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    expire_every_s: float = EXPIRE_EVERY_S,
+) -> Starlette:
+    """The app; it opens (or is given) the store, and migrates an empty database at startup."""
+    keys = config.require_serving()
+    clock = clock or SystemClock()
+    holder: dict[str, Deps] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        opened = store or await Store.open(config.database_url, config.store_settings(), clock)
+        await opened.ensure_schema()
+        count_text("warm up", ESTIMATE_MODEL)  # load the tokenizer before the first request
+        deps = Deps(
+            config=config,
+            store=opened,
+            tokens=TokenService(keys),
+            upstream=Upstream(idle_timeout_s=config.upstream_timeout_s),
+            metrics=Metrics(),
+            pricer=Pricer(config.rate_card, _models(config)),
+            clock=clock,
+        )
+        holder["deps"] = deps
+        app.router.routes.extend(routes(deps))
+        expiry = asyncio.create_task(_expire_holds(deps, expire_every_s))
+        logs.get().info("ready")
+        try:
+            yield
+        finally:
+            expiry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await expiry
+            await deps.upstream.close()
+            if store is None:
+                await opened.close()
+
+    app = Starlette(lifespan=lifespan)
+    app.router.default = _not_found
+    return app
+
+
+def _models(config: CloudConfig) -> list[str]:
+    names = [c.model for c in config.cohorts]
+    return names + ([config.degrade_model] if config.degrade_model else [])
+
+
+async def _expire_holds(deps: Deps, every_s: float) -> None:
+    """Release holds left by a crashed process, in every serving process, forever."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            expired = await deps.store.expire_holds()
+        except Exception as exc:
+            logs.get().error("expire_holds failed", extra=logs.fields(error=type(exc).__name__))
+            continue
+        if expired:
+            logs.get().info("holds expired", extra=logs.fields(expired=expired))
+
+
+def create_app_from_env(env: Mapping[str, str] | None = None) -> Starlette:
+    """The app configured from the environment (the factory each worker process calls)."""
+    logs.configure()
+    return create_app(load(os.environ if env is None else env))

@@ -1,0 +1,57 @@
+"""What a billing effect runs with: the services, the open transaction, what the store knew
+before it opened, and how the effect ended."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from promptready.cloud.billing import records
+from promptready.cloud.billing.deps import BillingDeps
+from promptready.cloud.store import Device
+
+
+class Outcome(enum.StrEnum):
+    """How a webhook or a session poll ended (the label of the webhook counter)."""
+
+    APPLIED = "applied"
+    REPLAYED = "replayed"
+    IGNORED = "ignored"
+    PENDING = "pending"
+    REVIEW = "review"
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The store's view of the device an event names, read before billing's transaction opens
+    (the store's own calls take their own connection, which must not wait on ours)."""
+
+    device: Device | None
+
+
+@dataclass(frozen=True)
+class Context:
+    """One effect's world: services, transaction, facts, the time and where it came from."""
+
+    deps: BillingDeps
+    conn: AsyncConnection
+    facts: Facts
+    now: int
+    source: str  # the event id, or "poll:<session>" for the success-page confirmation
+
+    async def flag(self, object_id: str, reason: str) -> Outcome:
+        """Grant nothing and put the case in front of a person."""
+        await records.flag(self.conn, self.source, object_id, reason, self.now)
+        return Outcome.REVIEW
+
+    async def notify(self, device_id: uuid.UUID, kind: str, message: str) -> None:
+        """Tell the user (``GET /api/v1/billing/status`` lists these)."""
+        await records.notify(self.conn, device_id, kind, message, self.now)
+
+
+async def facts_for(deps: BillingDeps, device_id: uuid.UUID | None) -> Facts:
+    """The device as the store has it (None when unknown)."""
+    return Facts(None if device_id is None else await deps.store.device(device_id))

@@ -1,0 +1,98 @@
+"""Fulfilling a paid Checkout Session exactly once, whoever reports it first: the
+``checkout.session.completed`` or ``async_payment_succeeded`` webhook, or the success page's poll.
+
+The payment row (keyed ``checkout:<session>``) and the grant (same idempotency key) are written in
+one transaction, so the second reporter finds the row and changes nothing (Stripe's fulfilment
+recipe: safe to call many times, checks ``payment_status``, records the fulfilment).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from promptready.cloud.billing import records
+from promptready.cloud.billing.catalog import UnknownPackError, find_pack, minor_units
+from promptready.cloud.billing.context import Context, Outcome, facts_for
+from promptready.cloud.billing.deps import BillingDeps
+from promptready.cloud.billing.stripe_objects import CheckoutSession
+from promptready.cloud.store import Bucket, LedgerKind
+from promptready.pricing import CreditPack
+
+
+def session_key(session_id: str) -> str:
+    """The one key of a Checkout payment, on its payment row and its ledger grant."""
+    return f"checkout:{session_id}"
+
+
+def pack_mismatch(ctx: Context, session: CheckoutSession) -> tuple[CreditPack | None, str | None]:
+    """The pack a paid session bought, or why it must not be granted (pure checks)."""
+    if session.device_id is None or ctx.facts.device is None:
+        return None, "the session names no registered device"
+    if ctx.facts.device.id != session.device_id:
+        return None, "the session's device differs from the one looked up"
+    try:
+        pack = find_pack(ctx.deps.card, session.pack or "")
+    except UnknownPackError:
+        return None, f"the session names no known pack ({session.pack!r})"
+    expected = minor_units(pack.price_usd)
+    if session.amount_total != expected or session.currency != ctx.deps.settings.currency:
+        return None, (
+            f"the session charged {session.amount_total} {session.currency}, the {pack.name} "
+            f"pack costs {expected} {ctx.deps.settings.currency}"
+        )
+    return pack, None
+
+
+async def fulfil_pack(ctx: Context, session: CheckoutSession) -> Outcome:
+    """Grant the session's pack if it is paid, matches the rate card and was not granted yet."""
+    key = session_key(session.id)
+    if await records.payment(ctx.conn, key) is not None:
+        return Outcome.REPLAYED
+    if not session.paid:
+        return Outcome.PENDING  # a delayed payment method: async_payment_succeeded follows
+    pack, problem = pack_mismatch(ctx, session)
+    if pack is None or session.device_id is None:
+        return await ctx.flag(session.id, problem or "no pack")
+    await ctx.deps.store.grant(
+        session.device_id,
+        pack.credits,
+        bucket=Bucket.PURCHASED,
+        kind=LedgerKind.PURCHASE,
+        idem_key=key,
+        reason=f"{pack.name} pack",
+        conn=ctx.conn,
+    )
+    await records.record_payment(
+        ctx.conn,
+        records.Payment(
+            key=key,
+            device_id=session.device_id,
+            kind="pack",
+            pack=pack.name,
+            credits=pack.credits,
+            amount=session.amount_total or 0,
+            currency=session.currency or "",
+            payment_intent=session.payment_intent,
+            created_at=ctx.now,
+        ),
+    )
+    if session.customer is not None:
+        await records.update_account(ctx.conn, session.device_id, customer=session.customer)
+    return Outcome.APPLIED
+
+
+async def fulfil_polled(deps: BillingDeps, session: CheckoutSession) -> Outcome:
+    """The success page's confirmation: the same fulfilment as the webhook, for a session just
+    read from Stripe. A mismatch is not flagged here (the webhook flags it once)."""
+    facts = await facts_for(deps, session.device_id)
+
+    async def work(conn: AsyncConnection) -> Outcome:
+        ctx = Context(deps, conn, facts, deps.now(), f"poll:{session.id}")
+        key = session_key(session.id)
+        if await records.payment(conn, key) is not None:
+            return Outcome.REPLAYED
+        if session.paid and pack_mismatch(ctx, session)[1] is None:
+            return await fulfil_pack(ctx, session)
+        return Outcome.PENDING if not session.paid else Outcome.REVIEW
+
+    return await records.once(deps.store, work)

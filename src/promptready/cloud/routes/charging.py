@@ -1,0 +1,79 @@
+"""Admit, settle and release through the store, for the AI endpoints.
+
+Settling and releasing are shielded from cancellation: a client that goes away must not leave a
+hold open (the store's TTL expiry is the backstop for a crashed process, not for a cancel).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+
+from promptready.cloud import logs
+from promptready.cloud.errors import bad_request, from_store
+from promptready.cloud.routes.costs import Charge, Estimate
+from promptready.cloud.routes.deps import Deps
+from promptready.cloud.routes.wire import Scope, header
+from promptready.cloud.store import Admission, CreditsView, Replay, StoreError, UsageRecord
+
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+def idempotency_key(scope: Scope) -> str | None:
+    """The client's ``Idempotency-Key`` (printable ASCII, at most 255 characters), or None."""
+    value = header(scope, b"idempotency-key")
+    if value is None:
+        return None
+    if not _IDEMPOTENCY_KEY.fullmatch(value):
+        raise bad_request(
+            "Idempotency-Key must be 1 to 255 printable ASCII characters.",
+            "invalid_idempotency_key",
+        )
+    return value
+
+
+async def admit(
+    deps: Deps, device_id: uuid.UUID, estimate: Estimate, key: str | None
+) -> Admission | Replay:
+    """The store's admission for ``estimate``; its refusals become the matching ApiError."""
+    try:
+        return await deps.store.admit(
+            device_id, credits=estimate.credits, cost_usd=estimate.cost_usd, idempotency_key=key
+        )
+    except StoreError as error:
+        raise from_store(error, deps.clock.now()) from None
+
+
+async def settle(
+    deps: Deps,
+    admission: Admission,
+    charge: Charge,
+    *,
+    model: str,
+    latency_ms: int,
+    status: str,
+    response: Replay | None = None,
+) -> CreditsView:
+    """Charge ``charge`` against the hold, record usage and metrics; never cut off by a cancel."""
+    usage = UsageRecord(
+        prompt_tokens=charge.prompt_tokens,
+        completion_tokens=charge.completion_tokens,
+        model=model,
+        cohort=admission.cohort.name,
+        cost_usd=charge.cost_usd,
+        credits=charge.credits,
+        latency_ms=latency_ms,
+        status=status,
+    )
+    view = await asyncio.shield(deps.store.settle(admission.hold_id, usage, response=response))
+    deps.metrics.charged(admission.cohort.name, model, charge.credits, charge.cost_usd)
+    return view
+
+
+async def release(deps: Deps, admission: Admission) -> None:
+    """Release the hold, charging nothing; a failure is logged (the TTL expiry will catch it)."""
+    try:
+        await asyncio.shield(deps.store.release(admission.hold_id))
+    except Exception as exc:
+        logs.get().error("release failed", extra=logs.fields(error=type(exc).__name__))

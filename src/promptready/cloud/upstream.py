@@ -1,0 +1,212 @@
+"""The one HTTP client to the model providers: a shared aiohttp session per process.
+
+Each cohort's OpenAI-compatible upstream is reached through ``Upstream``; redirects are never
+followed (a redirect could carry the master key elsewhere), every wait is bounded, and failures
+become ``UpstreamError`` so callers release or settle their hold. This is the only cloud module
+that reads SSE (``promptready.providers.sse``, until the shared wire module lands).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, TypeGuard
+
+import aiohttp
+import orjson
+
+from promptready import __version__
+from promptready.providers.sse import SSEParser
+
+USER_AGENT = f"PromptReady-Cloud/{__version__}"
+_MAX_ERROR_BODY = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one cohort's requests go, and with which master key."""
+
+    base_url: str
+    api_key: str
+
+    @property
+    def chat_url(self) -> str:
+        return self.base_url.rstrip("/") + "/chat/completions"
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts reported by the upstream."""
+
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A whole (non-streamed) chat completion."""
+
+    payload: dict[str, Any]
+    usage: Usage | None
+    latency_s: float
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One streamed chunk: its raw JSON text (forwarded as is) and the parsed object."""
+
+    data: bytes
+    parsed: dict[str, Any]
+
+    @property
+    def usage(self) -> Usage | None:
+        return parse_usage(self.parsed)
+
+    @property
+    def usage_only(self) -> bool:
+        """The final usage chunk (no choices), which a client that did not ask for it never sees."""
+        return not self.parsed.get("choices") and "usage" in self.parsed
+
+
+class UpstreamError(Exception):
+    """The upstream failed; ``status`` is its HTTP status, None for a network failure."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+    @property
+    def client_fault(self) -> bool:
+        """The upstream refused the request itself (4xx other than auth or rate limits)."""
+        return self.status is not None and 400 <= self.status < 500 and self.status not in _OURS
+
+
+_OURS = {401, 403, 404, 407, 408, 429}  # our key, our model name or our capacity, not the client
+
+
+def parse_usage(payload: dict[str, Any]) -> Usage | None:
+    """``usage`` of a completion or chunk, or None when absent or malformed."""
+    usage = payload.get("usage")
+    if not isinstance(usage, dict):
+        return None
+    prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+    if not _count(prompt) or not _count(completion):
+        return None
+    return Usage(prompt, completion)
+
+
+def _count(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+class Upstream:
+    """Owns one ``aiohttp.ClientSession``; call ``close()`` at shutdown."""
+
+    def __init__(self, idle_timeout_s: float = 60.0, total_timeout_s: float = 600.0) -> None:
+        self._timeout = aiohttp.ClientTimeout(
+            total=total_timeout_s, sock_connect=10.0, sock_read=idle_timeout_s
+        )
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=256, ttl_dns_cache=300),
+                timeout=self._timeout,
+                headers={"User-Agent": USER_AGENT},
+                trust_env=False,
+                skip_auto_headers=("Accept-Encoding",),
+            )
+        return self._session
+
+    async def close(self) -> None:
+        """Close the session and its pooled connections."""
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    async def complete(self, target: Target, body: dict[str, Any]) -> Completion:
+        """POST a non-streamed chat completion; UpstreamError unless it answered 200 with JSON."""
+        started = time.perf_counter()
+        try:
+            async with self._client().post(
+                target.chat_url,
+                data=orjson.dumps(body),
+                headers=_headers(target),
+                allow_redirects=False,
+            ) as response:
+                if response.status != 200:
+                    raise await _refusal(response)
+                raw = await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _network(exc) from None
+        try:
+            payload = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise UpstreamError("The model provider sent an answer that is not JSON.") from None
+        if not isinstance(payload, dict):
+            raise UpstreamError("The model provider sent an answer that is not a completion.")
+        return Completion(payload, parse_usage(payload), time.perf_counter() - started)
+
+    async def stream(self, target: Target, body: dict[str, Any]) -> AsyncIterator[Chunk]:
+        """POST a streamed chat completion and yield its chunks until ``[DONE]``.
+
+        Raises UpstreamError before the first chunk (refusal, network) or mid-way (a cut
+        stream, a chunk that is not JSON)."""
+        body = {**body, "stream": True, "stream_options": {"include_usage": True}}
+        try:
+            async with self._client().post(
+                target.chat_url,
+                data=orjson.dumps(body),
+                headers=_headers(target),
+                allow_redirects=False,
+            ) as response:
+                if response.status != 200:
+                    raise await _refusal(response)
+                parser = SSEParser()
+                async for piece in response.content.iter_any():
+                    for event in parser.feed(piece):
+                        if event.data == "[DONE]":
+                            return
+                        yield _chunk(event.data)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _network(exc) from None
+        raise UpstreamError("The model provider ended the stream before it was complete.")
+
+
+def _headers(target: Target) -> dict[str, str]:
+    return {"Authorization": f"Bearer {target.api_key}", "Content-Type": "application/json"}
+
+
+def _chunk(data: str) -> Chunk:
+    raw = data.encode()
+    try:
+        parsed = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise UpstreamError("The model provider sent a stream chunk that is not JSON.") from None
+    if not isinstance(parsed, dict):
+        raise UpstreamError("The model provider sent a stream chunk that is not an object.")
+    return Chunk(raw, parsed)
+
+
+async def _refusal(response: aiohttp.ClientResponse) -> UpstreamError:
+    """An error for a non-200 answer, with the provider's own message when it gave one."""
+    message = f"The model provider answered HTTP {response.status}."
+    if 300 <= response.status < 400:
+        return UpstreamError(message + " Redirects are not followed.", response.status)
+    try:
+        detail = orjson.loads(await response.content.read(_MAX_ERROR_BODY))
+        text = detail["error"]["message"]
+        if isinstance(text, str) and text:
+            message = f"The model provider refused the request: {text[:300]}"
+    except (orjson.JSONDecodeError, KeyError, TypeError, aiohttp.ClientError, TimeoutError):
+        pass
+    return UpstreamError(message, response.status)
+
+
+def _network(exc: BaseException) -> UpstreamError:
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
+        return UpstreamError("The model provider did not answer in time.")
+    return UpstreamError("The model provider could not be reached or cut the connection.")
