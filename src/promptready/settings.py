@@ -93,7 +93,8 @@ class AISettings:
     provider: str = field(
         default="",
         metadata=meta(
-            "Provider for AI mode (a preset or custom name); empty: the first with a key."
+            "Provider for AI mode (a preset, a custom name, or credits for PromptReady "
+            "credits); empty: the first with a key, else credits."
         ),
     )
     model: str = field(
@@ -136,6 +137,29 @@ class AISettings:
         default_factory=dict,
         metadata=meta(
             "Custom OpenAI-compatible providers: name = base URL.", parse=_parse_custom_providers
+        ),
+    )
+
+
+DEFAULT_CREDITS_URL = "https://cloud.promptready.app"
+
+
+def _parse_url(key: str, raw: object) -> str:
+    if not isinstance(raw, str):
+        raise ConfigError(f"{key} must be a URL in quotes, not {raw!r}")
+    try:
+        return check_base_url(raw)
+    except ConfigError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class CreditsSettings:
+    url: str = field(
+        default=DEFAULT_CREDITS_URL,
+        metadata=meta(
+            "Address of the PromptReady credit service (PROMPTREADY_CLOUD_URL overrides it).",
+            parse=_parse_url,
         ),
     )
 
@@ -217,6 +241,7 @@ class Settings:
 
     enhance: EnhanceSettings = field(default_factory=EnhanceSettings)
     ai: AISettings = field(default_factory=AISettings)
+    credits: CreditsSettings = field(default_factory=CreditsSettings)
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
     pricing: PricingSettings = field(default_factory=PricingSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
