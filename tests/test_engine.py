@@ -6,7 +6,7 @@ import pytest
 
 from promptready.engine import Engine, Mode, parse_format, parse_mode
 from promptready.enhance import OutputFormat
-from promptready.errors import ConfigError, InputError, NotConfiguredError
+from promptready.errors import ConfigError, InputError
 from promptready.settings import EnhanceSettings, Settings
 
 ROUGH = "summarize the attached meeting notes for my manager in 5 bullet points"
