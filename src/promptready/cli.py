@@ -10,6 +10,7 @@ import argparse
 from collections.abc import Sequence
 
 from promptready import __version__
+from promptready.commands import credits as credits_command
 from promptready.commands import enhance as enhance_command
 from promptready.commands import keys as keys_command
 from promptready.commands import serve as serve_command
@@ -17,7 +18,14 @@ from promptready.commands import tokens as tokens_command
 from promptready.commands import usage as usage_command
 from promptready.error_handler import run_guarded
 
-SUBCOMMANDS = (enhance_command, keys_command, serve_command, tokens_command, usage_command)
+SUBCOMMANDS = (
+    enhance_command,
+    keys_command,
+    serve_command,
+    tokens_command,
+    usage_command,
+    credits_command,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -139,6 +139,14 @@ def _reset_time(resets_at: object, wait_s: float | None, now: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _detail(error: Mapping[str, Any]) -> str:
+    """``: the service's own sentence`` (bounded), or a full stop."""
+    text = error.get("message")
+    if not isinstance(text, str) or not text.strip():
+        return "."
+    return f": {text.strip()[:200]}"
+
+
 def refusal(
     status: int, body: bytes, retry_after: str | None, now: datetime | None = None
 ) -> CreditsRefusedError:
@@ -164,15 +172,15 @@ def refusal(
     elif status == 503 and payload.get("status") == "SERVICE_AT_CAPACITY":
         until = _reset_time(payload.get("resets_at"), wait, now or datetime.now(UTC))
         message = f"The credit service is at capacity this week, until {until}; {OWN_KEY}."
+    elif status == 503 and code == "grant_budget_exhausted":
+        message = f"The credit service cannot grant this now{_detail(error)}"
     elif status == 401:
         message = f"The credit service refused this device's access token; {OWN_KEY}."
     elif status >= 500:
         message = f"The credit service had a server error ({status}); try again shortly."
         retryable = is_retryable(status)
     else:
-        text = error.get("message")
-        detail = f": {text[:200]}" if isinstance(text, str) and text.strip() else "."
-        message = f"The credit service refused the request ({status}){detail}"
+        message = f"The credit service refused the request ({status}){_detail(error)}"
     return CreditsRefusedError(
         status, message, code=code, retry_after=retry_after, body=body, retryable=retryable
     )
