@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from decimal import Decimal
 
 import httpx
+import pytest
 
+from promptready.errors import ConfigError
 from promptready.local_api import AppLimits, LocalApi, sdk_snippet
 
 
@@ -33,3 +37,30 @@ def test_the_snippet_uses_the_openai_sdk_against_the_url() -> None:
     snippet = sdk_snippet("http://127.0.0.1:8788", "pr-abc")
     assert 'OpenAI(base_url="http://127.0.0.1:8788/v1", api_key="pr-abc")' in snippet
     compile(snippet, "<snippet>", "exec")
+
+
+def test_the_local_api_refuses_to_start_while_serve_holds_the_data_folder() -> None:
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "promptready", "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert serve.stdout is not None
+        port = serve.stdout.readline().strip().rsplit(":", 1)[1]
+        with pytest.raises(ConfigError) as refused:
+            LocalApi().start(0)
+        assert f"process {serve.pid} on port {port}" in str(refused.value)
+    finally:
+        serve.terminate()
+        serve.communicate(timeout=30)
+
+
+def test_the_local_api_can_start_again_after_it_stopped() -> None:
+    api = LocalApi()
+    api.start(0)
+    api.stop()
+    url = api.start(0)  # the data folder's lock was let go
+    assert httpx.get(f"{url}/health").status_code == 200
+    api.stop()

@@ -39,6 +39,9 @@ class Script:
     cut_after_chunks: int | None = None  # stream: drop the connection after N content chunks
     no_usage: bool = False  # stream: never send the usage chunk
     content: str | None = None  # the assistant's reply (default: words echoing the request)
+    crlf: bool = False  # stream: end SSE lines with CRLF (the SSE spec allows it)
+    redirect_to: str | None = None  # answer 307 with this Location (a client must not follow)
+    chunk_delay_s: float = 0.0  # stream: pause before each content chunk
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class FakeUpstream:
     scripts: deque[Script] = field(default_factory=deque)
     seen: list[SeenRequest] = field(default_factory=list)
     base_url: str = ""
+    streams_cut: int = 0  # chat streams whose client left before the end (like /stats)
 
     def script(self, *steps: Script) -> None:
         """Queue steps for the next requests, in order."""
@@ -89,6 +93,10 @@ class FakeUpstream:
                 return
         if step.hang_s:
             await asyncio.sleep(step.hang_s)
+        if step.redirect_to is not None:
+            extra = [(b"location", step.redirect_to.encode())]
+            await _send_raw(send, 307, b"", b"text/plain", extra)
+            return
         if step.status != 200:
             extra = [(b"retry-after", step.retry_after.encode())] if step.retry_after else []
             await _send_json(send, step.status, _error(f"fake {step.status}", "fake"), extra)
@@ -100,7 +108,13 @@ class FakeUpstream:
             data = [{"id": m, "object": "model", "owned_by": "fake"} for m in self.models]
             await _send_json(send, 200, {"object": "list", "data": data})
         elif scope["path"].endswith("/chat/completions") and isinstance(parsed, dict):
-            await _chat(parsed, step, send)
+            # Once the body is read, receive() returns only when the client goes away.
+            watcher = asyncio.ensure_future(receive())
+            try:
+                if not await _chat(parsed, step, send, watcher.done):
+                    self.streams_cut += 1
+            finally:
+                watcher.cancel()
         elif scope["path"].endswith("/embeddings") and isinstance(parsed, dict):
             await _send_json(send, 200, _embeddings(parsed))
         elif scope["path"].endswith("/responses") and isinstance(parsed, dict):
@@ -205,7 +219,10 @@ async def _responses(request: dict[str, Any], step: Script, send: Send) -> None:
     await emit("response.completed", {"response": response}, more=False)
 
 
-async def _chat(request: dict[str, Any], step: Script, send: Send) -> None:
+async def _chat(
+    request: dict[str, Any], step: Script, send: Send, client_left: Callable[[], bool]
+) -> bool:
+    """Answer a chat request; False when the client left a stream before its end."""
     words = _reply_words(request, step)
     usage = {
         "prompt_tokens": PROMPT_TOKENS,
@@ -219,13 +236,15 @@ async def _chat(request: dict[str, Any], step: Script, send: Send) -> None:
         await _send_json(
             send, 200, {**base, "object": "chat.completion", "choices": [choice], "usage": usage}
         )
-        return
+        return True
+
+    end = b"\r\n" if step.crlf else b"\n"
 
     def event(payload: dict[str, Any]) -> dict[str, Any]:
         data = (
             b"data: " + json.dumps({**base, "object": "chat.completion.chunk", **payload}).encode()
         )
-        return {"type": "http.response.body", "body": data + b"\n\n", "more_body": True}
+        return {"type": "http.response.body", "body": data + end + end, "more_body": True}
 
     headers = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
@@ -236,13 +255,19 @@ async def _chat(request: dict[str, Any], step: Script, send: Send) -> None:
         if step.cut_after_chunks is not None and i >= step.cut_after_chunks:
             raise ConnectionResetError("fake upstream cut the stream")  # uvicorn drops the socket
         piece = word if i == 0 else " " + word
+        if step.chunk_delay_s:
+            await asyncio.sleep(step.chunk_delay_s)
+        if client_left():
+            return False
         await send(
             event({"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
         )
     await send(event({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}))
     if (request.get("stream_options") or {}).get("include_usage") and not step.no_usage:
         await send(event({"choices": [], "usage": usage}))
-    await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
+    done = b"data: [DONE]" + end + end
+    await send({"type": "http.response.body", "body": done, "more_body": False})
+    return True
 
 
 @contextmanager

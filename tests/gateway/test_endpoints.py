@@ -73,3 +73,34 @@ def test_embeddings_refuse_stream(gateway: RunningGateway) -> None:
         headers={"Authorization": f"Bearer {gateway.token}"},
     )
     assert raw.status_code == 400 and gateway.upstream.seen == []
+
+
+def test_an_unknown_provider_prefix_is_a_400_naming_the_known_ones(gateway: RunningGateway) -> None:
+    raw = httpx.post(
+        f"{gateway.url}/chat/completions",
+        json={"model": "nosuch/model", "messages": [{"role": "user", "content": "x"}]},
+        headers={"Authorization": f"Bearer {gateway.token}"},
+    )
+    assert raw.status_code == 400
+    message = raw.json()["error"]["message"]
+    assert "Unknown provider 'nosuch'" in message and "openai" in message and "fake" in message
+    assert gateway.upstream.seen == []  # no key was spent on it
+
+
+def test_models_lists_the_virtual_models_and_every_keyed_providers_models(
+    gateway: RunningGateway,
+) -> None:
+    listed = client(gateway).models.list()
+    ids = [m.id for m in listed.data]
+    assert ids[:2] == ["promptready/offline", "promptready/enhance"]
+    assert {"fake/gpt-4o-mini", "fake/fake-gpt"} <= set(ids)
+    client(gateway).models.list()
+    assert [s.path for s in gateway.upstream.seen] == ["/v1/models"]  # cached
+
+
+def test_models_falls_back_to_the_presets_default_when_a_provider_does_not_answer(
+    gateway: RunningGateway,
+) -> None:
+    gateway.upstream.script(Script(status=503))
+    ids = [m.id for m in client(gateway).models.list().data]
+    assert ids == ["promptready/offline", "promptready/enhance"]  # custom: no preset default

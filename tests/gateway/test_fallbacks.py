@@ -4,6 +4,7 @@ the response headers name the provider and model that answered."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -198,3 +199,42 @@ def test_the_ledger_row_names_the_model_that_answered_and_the_hops(
     assert (row["provider"], row["model"], row["status"]) == ("backup", "fake-gpt", "ok")
     assert row["hops"] == "fake/gpt-4o-mini:503 → backup/fake-gpt:ok"
     assert row["request_id"] == request_id
+
+
+async def test_calls_hung_on_one_provider_leave_connections_for_another(
+    upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    """100 calls stuck on the primary (a full pool for that provider) must not make a call to
+    the backup wait: it answers at once, not when the hung calls give up."""
+    upstream.script(*[Script(hang_s=8)] * 100)
+    with running(upstream, tmp_path) as two:
+        limits = httpx.Limits(max_connections=200)
+        async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+            url, body = f"{two.url}/chat/completions", {"messages": MESSAGES}
+            hung = [
+                asyncio.ensure_future(
+                    client.post(url, json={**body, "model": "fake/gpt-4o-mini"}, headers=two.auth)
+                )
+                for _ in range(100)
+            ]
+            for _ in range(200):
+                if len(upstream.seen) >= 100:
+                    break
+                await asyncio.sleep(0.05)
+            assert len(upstream.seen) == 100
+            answer = await client.post(
+                url, json={**body, "model": "backup/fake-gpt"}, headers=two.auth, timeout=1.0
+            )
+            assert answer.status_code == 200 and answered_by(answer) == ("backup", "fake-gpt")
+            for call in hung:
+                call.cancel()  # the clients hang up; the gateway cuts the upstream calls
+            await asyncio.gather(*hung, return_exceptions=True)
+
+
+def test_an_upstream_redirect_is_not_followed_and_the_error_names_it(two: TwoUpstreams) -> None:
+    elsewhere = "http://127.0.0.1:9/v1/chat/completions"
+    two.primary.script(Script(redirect_to=elsewhere))
+    response = two.chat()
+    assert response.status_code == 502
+    assert f"redirect (307 to {elsewhere})" in response.json()["error"]["message"]
+    assert len(two.primary.seen) == 1 and two.backup.seen == []

@@ -3,8 +3,12 @@ refuses other addresses, and finishes in-flight requests when stopped."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
+import random
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,7 +18,7 @@ import httpx
 import pytest
 
 from promptready.cli import main
-from tests.fakes.client import InFlight
+from tests.fakes.client import MESSAGES, InFlight
 from tests.fakes.upstream import FakeUpstream, Script
 
 
@@ -66,14 +70,19 @@ def test_in_flight_request_finishes_on_sigterm(
     assert proc.wait(timeout=10) in (0, -signal.SIGTERM)
 
 
-def test_non_loopback_bind_is_refused_without_allow_remote(configured: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "promptready", "serve", "--host", "0.0.0.0", "--port", "0"],
+def run_serve(*args: str) -> subprocess.CompletedProcess[str]:
+    """``promptready serve ARGS`` to its end (it is expected to refuse to start)."""
+    return subprocess.run(
+        [sys.executable, "-m", "promptready", "serve", *args],
         capture_output=True,
         text=True,
         timeout=30,
         check=False,
     )
+
+
+def test_non_loopback_bind_is_refused_without_allow_remote(configured: str) -> None:
+    done = run_serve("--host", "0.0.0.0", "--port", "0")
     assert done.returncode == 1
     assert "Refusing to listen on 0.0.0.0" in done.stderr
     assert "--allow-remote" in done.stderr
@@ -82,13 +91,7 @@ def test_non_loopback_bind_is_refused_without_allow_remote(configured: str) -> N
 def test_port_in_use_is_a_clear_error(server: tuple[subprocess.Popen[str], str]) -> None:
     _, url = server
     port = url.rsplit(":", 1)[1]
-    done = subprocess.run(
-        [sys.executable, "-m", "promptready", "serve", "--port", port],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    done = run_serve("--port", port)
     assert done.returncode == 1
     assert f"Could not listen on 127.0.0.1:{port}" in done.stderr
 
@@ -109,3 +112,82 @@ def test_tokens_create_prints_the_token_alone_on_the_last_line(isolated_home: Pa
         check=True,
     ).stdout
     assert "editor" in listing and "30 rpm" in listing and token not in listing
+
+
+def test_a_second_serve_on_the_same_data_folder_refuses_naming_the_first(
+    server: tuple[subprocess.Popen[str], str],
+) -> None:
+    proc, url = server
+    port = url.rsplit(":", 1)[1]
+    done = run_serve("--port", "0")
+    assert done.returncode == 1
+    assert "already running for this data folder" in done.stderr
+    assert f"process {proc.pid} on port {port}" in done.stderr
+
+
+async def _hammer(port: int, token: str, total: int, workers: int, answered: list[int]) -> None:
+    """``total`` chat calls over ``workers`` keep-alive connections (raw HTTP/1.1, cheap enough
+    to keep up with the gateway); counts the 200s in ``answered`` until the server dies."""
+    body = json.dumps({"model": "fake/gpt-4o-mini", "messages": MESSAGES}).encode()
+    request = (
+        f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    left = [total]
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while left[0] > 0:
+                left[0] -= 1
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+                await reader.readexactly(length)
+                if head.startswith(b"HTTP/1.1 200"):
+                    answered[0] += 1
+        except (OSError, asyncio.IncompleteReadError):
+            return  # the server was killed
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(worker() for _ in range(workers)))
+
+
+async def _load_then_kill(pid: int, port: int, token: str, kill_at: int) -> int:
+    """2,000 calls at concurrency 16; kill -9 the server once ``kill_at`` were answered.
+    Returns how many were answered with a 200."""
+    answered = [0]
+    load = asyncio.ensure_future(_hammer(port, token, 2000, 16, answered))
+    while answered[0] < kill_at and not load.done():
+        await asyncio.sleep(0.005)
+    os.kill(pid, signal.SIGKILL)
+    await load
+    return answered[0]
+
+
+@pytest.mark.slow
+def test_kill_9_during_a_load_loses_no_answered_requests_row(
+    configured: str, isolated_home: Path
+) -> None:
+    ledger_file = isolated_home / "promptready" / "data" / "ledger.sqlite3"
+    rows_before = 0
+    for trial in range(3):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "promptready", "serve", "--port", "0"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline().strip().rsplit(":", 1)[1])
+        kill_at = random.Random(trial).randint(200, 1500)
+        answered = asyncio.run(_load_then_kill(proc.pid, port, configured, kill_at))
+        proc.wait(timeout=10)
+        proc.stdout.close()
+        with sqlite3.connect(ledger_file) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            rows = conn.execute("SELECT COUNT(*) FROM calls WHERE status = 'ok'").fetchone()[0]
+        assert answered >= kill_at
+        assert rows - rows_before >= answered, f"trial {trial}"
+        rows_before = rows

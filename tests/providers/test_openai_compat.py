@@ -153,3 +153,58 @@ def test_proxy_from_the_environment_is_used_except_for_no_proxy_hosts(
     assert client.proxy_for("https://api.openai.com/v1/models") == "http://proxy.test:3128"
     assert client.proxy_for("https://internal.test/v1/models") is None
     assert client.proxy_for("http://127.0.0.1:9/v1") is None
+
+
+class DeviceToken:
+    """An Auth like the credit proxy's: a token that a refresh replaces."""
+
+    def __init__(self, first: str, fresh: str) -> None:
+        self.token, self.fresh, self.refreshes = first, fresh, 0
+
+    def authorization(self) -> str | None:
+        return f"Bearer {self.token}"
+
+    async def refresh(self) -> bool:
+        self.refreshes += 1
+        self.token = self.fresh
+        return True
+
+
+def with_auth(upstream: FakeUpstream, http: HttpClient, auth: DeviceToken) -> OpenAICompatProvider:
+    config = ProviderConfig(name="credits", title="credits", base_url=upstream.base_url)
+    return OpenAICompatProvider(config, None, http, auth=auth)
+
+
+async def test_a_401_refreshes_the_credential_once_and_tries_again(
+    upstream: FakeUpstream, http: HttpClient
+) -> None:
+    upstream.valid_keys = frozenset({"jwt-fresh"})
+    auth = DeviceToken("jwt-expired", "jwt-fresh")
+    result = await with_auth(upstream, http, auth).chat(BODY)
+    assert result.content.startswith("Rewritten") and auth.refreshes == 1
+    assert [s.headers["authorization"] for s in upstream.seen] == [
+        "Bearer jwt-expired",
+        "Bearer jwt-fresh",
+    ]
+
+
+async def test_a_401_after_the_refresh_is_the_callers_error(
+    upstream: FakeUpstream, http: HttpClient
+) -> None:
+    upstream.valid_keys = frozenset({"never"})
+    auth = DeviceToken("jwt-a", "jwt-b")
+    with pytest.raises(UpstreamHTTPError) as err:
+        await with_auth(upstream, http, auth).chat(BODY)
+    assert err.value.status == 401 and auth.refreshes == 1 and len(upstream.seen) == 2
+
+
+async def test_a_stream_framed_with_crlf_reads_the_same_text_and_usage(
+    provider: OpenAICompatProvider, upstream: FakeUpstream
+) -> None:
+    upstream.script(Script(crlf=True))
+    events = await collect(provider)
+    text = "".join(e.text for e in events if isinstance(e, StreamDelta))
+    end = events[-1]
+    assert text == "Rewritten prompt for gpt-4o-mini"
+    assert isinstance(end, StreamEnd) and end.usage is not None
+    assert end.usage.completion_tokens == 4

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 
 from promptready.providers.errors import UpstreamProtocolError
@@ -140,3 +143,81 @@ async def test_stream_is_not_retried_after_the_first_byte(
     assert texts == ["Rewritten"]
     assert len(upstream.seen) == 1
     assert attempts.summary() == "first/model-a:ok→protocol"
+
+
+async def test_a_silent_provider_is_left_after_the_first_byte_clock(
+    upstream: FakeUpstream, http: HttpClient
+) -> None:
+    upstream.script(Script(hang_s=5))
+    attempts = Attempts()
+    started = time.monotonic()
+    result = await chat_with_fallback(
+        two_routes(upstream, http),
+        BODY,
+        policy=FallbackPolicy(first_byte_s=0.3),
+        attempts=attempts,
+    )
+    assert result.content.endswith("model-b")
+    assert attempts.summary() == "first/model-a:timeout → second/model-b:ok"
+    assert time.monotonic() - started < 3  # not the provider's 5 s, nor a retry of it
+
+
+async def test_the_overall_deadline_ends_the_wait_naming_its_setting(
+    upstream: FakeUpstream, http: HttpClient
+) -> None:
+    upstream.script(Script(hang_s=5), Script(hang_s=5))
+    started = time.monotonic()
+    with pytest.raises(AllRoutesFailedError, match=r"within 0\.5 s.*ai\.deadline_s"):
+        await chat_with_fallback(
+            two_routes(upstream, http), BODY, policy=FallbackPolicy(first_byte_s=10, deadline_s=0.5)
+        )
+    assert time.monotonic() - started < 3
+
+
+async def test_a_backoff_longer_than_the_deadline_moves_on_instead_of_sleeping(
+    upstream: FakeUpstream, http: HttpClient
+) -> None:
+    upstream.script(Script(status=503, retry_after="10"))
+    sleeps = Sleeps()
+    policy = FallbackPolicy(RetryPolicy(max_retry_after_s=20), deadline_s=5)
+    result = await chat_with_fallback(two_routes(upstream, http), BODY, policy=policy, sleep=sleeps)
+    assert result.content.endswith("model-b") and sleeps.waits == []
+
+
+async def test_a_waiting_caller_hears_which_model_it_waits_for(
+    upstream: FakeUpstream, http: HttpClient
+) -> None:
+    upstream.script(Script(hang_s=0.5))
+    heard: list[str] = []
+    policy = FallbackPolicy(first_byte_s=5, deadline_s=30, notice_after_s=0.1)
+    await chat_with_fallback(two_routes(upstream, http), BODY, policy=policy, notice=heard.append)
+    assert len(heard) == 1
+    assert heard[0].startswith("waiting for first/model-a") and "ai.deadline_s" in heard[0]
+
+
+async def test_a_quick_answer_makes_no_notice(upstream: FakeUpstream, http: HttpClient) -> None:
+    heard: list[str] = []
+    policy = FallbackPolicy(first_byte_s=5, notice_after_s=0.5)
+    await chat_with_fallback(two_routes(upstream, http), BODY, policy=policy, notice=heard.append)
+    await asyncio.sleep(0.6)
+    assert heard == []
+
+
+async def test_a_redirect_is_not_followed_and_names_where_it_pointed(
+    upstream: FakeUpstream, http: HttpClient
+) -> None:
+    upstream.script(Script(redirect_to="http://elsewhere.invalid/v1/chat/completions"))
+    with pytest.raises(AllRoutesFailedError, match=r"redirect \(307 to http://elsewhere\.invalid"):
+        await chat_with_fallback(two_routes(upstream, http), BODY)
+    assert len(upstream.seen) == 1  # neither followed nor sent to the fallback
+
+
+async def test_a_stream_is_given_its_first_byte_clock_only_until_the_first_event(
+    upstream: FakeUpstream, http: HttpClient
+) -> None:
+    upstream.script(Script(chunk_delay_s=0.2))  # 4 chunks: 0.8 s in all, 0.2 s to the first
+    policy = FallbackPolicy(first_byte_s=0.5)
+    events = [
+        e async for _, e in stream_with_fallback(two_routes(upstream, http), BODY, policy=policy)
+    ]
+    assert isinstance(events[-1], StreamEnd)

@@ -99,6 +99,40 @@ def _datas(stream: bytes) -> list[bytes]:
     return [d for b in framer.feed(stream) if (d := data_of(b)) is not None]
 
 
+MIXED = (
+    b": keep-alive\n\n"
+    b'data: {"a": 1}\n\n'
+    b"event: response.completed\r\ndata: line one\r\ndata: line two\r\n\r\n"
+    b"id: 7\rdata: [DONE]\r\r\n"
+)
+
+
+@given(st.lists(st.integers(min_value=1, max_value=len(MIXED) - 1), max_size=12))
+def test_a_stream_mixing_all_three_line_ends_parses_the_same_however_split(
+    cuts: list[int],
+) -> None:
+    assert parse_in_pieces(MIXED, cuts) == [
+        SSEEvent('{"a": 1}'),
+        SSEEvent("line one\nline two", event="response.completed"),
+        SSEEvent("[DONE]", id="7"),
+    ]
+
+
+def test_an_unfinished_event_waits_for_its_blank_line() -> None:
+    parser = SSEParser()
+    assert parser.feed(b"data: half") == []
+    assert parser.feed(b"\n") == []
+    assert parser.feed(b"\n") == [SSEEvent("half")]
+
+
+def test_comment_only_blocks_dispatch_no_event() -> None:
+    assert SSEParser().feed(b": ping\n\n: ping\n\n") == []
+
+
+def test_invalid_utf8_is_replaced_not_fatal() -> None:
+    assert SSEParser().feed(b"data: caf\xe9\n\n") == [SSEEvent("caf\ufffd")]
+
+
 def test_multi_line_data_joins_with_newlines_and_comments_inside_are_skipped() -> None:
     stream = b"data: one\r\n: note\r\ndata: two\r\nevent: x\r\nid: 4\r\n\r\n"
     assert SSEParser().feed(stream) == [SSEEvent("one\ntwo", event="x", id="4")]
@@ -196,6 +230,16 @@ def test_include_usage_is_added_keeping_other_stream_options() -> None:
 def test_usage_only_chunk_is_recognised() -> None:
     assert is_usage_only(USAGE_CHUNK)
     assert not is_usage_only(chunk("x"))
+
+
+def test_a_completion_replays_as_its_message_then_its_finish_then_usage_then_done() -> None:
+    stream = completion_as_sse(completion("c9", "m", "hi", Usage(1, 1), created=1), True)
+    events = [e for e in stream.split(b"\n\n") if e]
+    assert events[-1] == b"data: [DONE]"
+    chunks = [orjson.loads(e.removeprefix(b"data: ")) for e in events[:-1]]
+    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": "hi"}
+    assert chunks[1]["choices"][0]["finish_reason"] == "stop"
+    assert chunks[2]["usage"]["total_tokens"] == 2
 
 
 def test_a_completion_round_trips_through_its_sse_form() -> None:

@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from promptready.cloud import logs
 from promptready.cloud.auth import TokenService
+from promptready.cloud.billing.service import BillingService
 from promptready.cloud.clock import Clock, SystemClock
 from promptready.cloud.config import CloudConfig, load
 from promptready.cloud.errors import ApiError, not_found
@@ -114,14 +115,18 @@ async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
 def create_app(
     config: CloudConfig,
     *,
+    env: Mapping[str, str] | None = None,
     store: Store | None = None,
     clock: Clock | None = None,
     expire_every_s: float = EXPIRE_EVERY_S,
 ) -> Starlette:
-    """The app; it opens (or is given) the store, and migrates an empty database at startup."""
+    """The app; it opens (or is given) the store and migrates an empty database at startup.
+
+    The routes are added once the store is open (no request arrives before startup ends);
+    billing's routes are mounted when ``env`` configures Stripe (``STRIPE_API_KEY``)."""
     keys = config.require_serving()
     clock = clock or SystemClock()
-    holder: dict[str, Deps] = {}
+    environ = os.environ if env is None else env
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -137,16 +142,22 @@ def create_app(
             pricer=Pricer(config.rate_card, _models(config)),
             clock=clock,
         )
-        holder["deps"] = deps
         app.router.routes.extend(routes(deps))
+        billing = BillingService.from_env(deps, environ)
+        if billing is not None:
+            app.router.routes.extend(billing.routes())
+            deps.hooks.after_settle.append(billing.after_settle)
+            deps.hooks.before_scrape.append(billing.publish_metrics)
+            billing.start()
         expiry = asyncio.create_task(_expire_holds(deps, expire_every_s))
         logs.get().info("ready")
         try:
             yield
         finally:
             expiry.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await expiry
+            await asyncio.gather(expiry, return_exceptions=True)
+            if billing is not None:
+                await billing.close()
             await deps.upstream.close()
             if store is None:
                 await opened.close()
@@ -174,7 +185,7 @@ async def _expire_holds(deps: Deps, every_s: float) -> None:
             logs.get().info("holds expired", extra=logs.fields(expired=expired))
 
 
-def create_app_from_env(env: Mapping[str, str] | None = None) -> Starlette:
+def create_app_from_env() -> Starlette:
     """The app configured from the environment (the factory each worker process calls)."""
     logs.configure()
-    return create_app(load(os.environ if env is None else env))
+    return create_app(load(os.environ))

@@ -108,7 +108,7 @@ def _reserve(shard: ColumnElement[int]) -> Update:
         .where(weekly_spend.c.week == _WEEK, weekly_spend.c.shard == shard)
         .where(_fits(weekly_spend))
         .values(reserved_micro=weekly_spend.c.reserved_micro + _COST)
-        .returning(weekly_spend.c.shard, _total(), _cap())
+        .returning(weekly_spend.c.shard, _total().label("total"), _cap().label("cap"))
     )
 
 

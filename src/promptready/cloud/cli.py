@@ -140,8 +140,10 @@ def _run(work: Coroutine[Any, Any, admin.Answer]) -> admin.Answer:
 
 def _serve(config: CloudConfig, args: argparse.Namespace) -> int:
     from promptready.cloud import logs, server
+    from promptready.cloud.billing.settings import load_billing
 
     config.require_serving()
+    load_billing(os.environ)  # a bad Stripe setting stops serve here, with exit code 2
     logs.configure()
     asyncio.run(_prepare(config))  # once, before any worker: workers must not race a migration
     server.serve(args.host, args.port, args.workers)

@@ -95,7 +95,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "DEGRADE_MODEL",
         "llama-3.1-8b-instant",
-        "The cheaper model used above `DEGRADE_AT` (empty: never degrade).",
+        "The cheaper model used above `DEGRADE_AT` (empty: the cheapest cohort's model; "
+        "`DEGRADE_AT=1` never degrades).",
     ),
     Variable("DEVICE_RPS", "1", "Requests per second per device (0: no limit)."),
     Variable("REGISTRATIONS_PER_HOUR", "20", "New devices per client address per hour."),

@@ -111,8 +111,13 @@ def default_database_url() -> str:
     return f"sqlite:///{paths.ensure(paths.data_dir) / DEFAULT_FILE}"
 
 
-def create_engine(db: DatabaseUrl, *, pool_size: int = 20) -> AsyncEngine:
-    """A pooled async engine; SQLite connections get WAL, a busy timeout and BEGIN IMMEDIATE."""
+def create_engine(
+    db: DatabaseUrl, *, pool_size: int = 16, synchronous_commit: bool = True
+) -> AsyncEngine:
+    """A pooled async engine; SQLite connections get WAL, a busy timeout and BEGIN IMMEDIATE.
+    ``synchronous_commit=False`` (PostgreSQL) lets a commit return before its WAL reaches the
+    disk: a server crash may forget the last few hundred milliseconds of commits, always a
+    consistent prefix, never a torn one."""
     if db.dialect is Dialect.SQLITE:
         Path(str(db.url.database)).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(
@@ -123,11 +128,18 @@ def create_engine(db: DatabaseUrl, *, pool_size: int = 20) -> AsyncEngine:
         )
         _sqlite_immediate(engine)
         return engine
+    connect_args: dict[str, Any] = {}
+    if not synchronous_commit:
+        if db.url.drivername.endswith(Driver.ASYNCPG):
+            connect_args["server_settings"] = {"synchronous_commit": "off"}
+        else:
+            connect_args["options"] = "-c synchronous_commit=off"
     return create_async_engine(
         db.url,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=pool_size // 2,
         pool_timeout=30,
+        connect_args=connect_args,
     )
 
 

@@ -16,6 +16,13 @@ Deviations from the contract (cloud-contract.md):
 - ``grant(..., expires_at=...)`` sets the subscription bucket's expiry (other buckets ignore it);
   lapsed subscription credits are written off (``EXPIRY``) lazily, like the free top-up.
 - ``settle``/``release`` of a hold id that never existed raise ``HoldUnknown``.
+- ``StoreSettings.durable_hot_path`` (default False): on PostgreSQL the one-statement admit and
+  settle commit with ``synchronous_commit=off`` (measured here: a WAL flush costs ~2.4 ms, 20x a
+  round trip). A database server crash may then forget the last few hundred milliseconds of
+  admits and settles, as a consistent prefix: a forgotten settle leaves its hold open until it
+  expires (the request goes uncharged), never a double charge or a balance that disagrees with
+  the ledger. Grants, revokes, purchases and everything else commit synchronously. True makes
+  the hot path durable too.
 - ``settle(..., response=None)`` forgets the request's idempotency key, so a retry runs again;
   pass ``response`` to make retries replay the stored answer.
 """
@@ -36,7 +43,7 @@ from typing import Any
 from sqlalchemy import BigInteger, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from promptready.cloud import breaker, wallet
+from promptready.cloud import breaker, hotpath, wallet
 from promptready.cloud.breaker import Reservation, from_micro, to_micro, week_key, week_resets_at
 from promptready.cloud.clock import Clock, FixedClock, SystemClock
 from promptready.cloud.cohorts import DEFAULT_COHORTS, Cohort, assign_cohort, cohort_named
@@ -127,6 +134,7 @@ class StoreSettings:
     registrations_per_hour: int = 20
     spend_shards: int = 16
     overdraft_credits: int = 50
+    durable_hot_path: bool = False
 
 
 @dataclass(frozen=True)
@@ -391,6 +399,19 @@ class Store:
         self._device_rate = Gcra.per_second(config.device_rps)
         self._registration_rate = Gcra.per_hour(config.registrations_per_hour)
         self._hold = wallet.hold_statement(rate_limited=self._device_rate is not None)
+        # PostgreSQL runs the happy path of admit and settle as single autocommit statements.
+        self._fast = (
+            create_engine(db, synchronous_commit=config.durable_hot_path).execution_options(
+                isolation_level="AUTOCOMMIT"
+            )
+            if db.dialect is Dialect.POSTGRESQL
+            else None
+        )
+        self._fast_admit = hotpath.admit_statement(rate_limited=self._device_rate is not None)
+        self._fast_settle = {
+            True: hotpath.settle_statement(True),
+            False: hotpath.settle_statement(False),
+        }
         self._cap_micro = to_micro(config.weekly_cap_usd)
         self._degrade_model = config.degrade_model or _cheapest(config.cohorts)
         self._rate_upsert = (
@@ -409,11 +430,15 @@ class Store:
         """Connect (pooled) to ``url``; the schema is not touched until ``ensure_schema``."""
         db = parse_database_url(url)
         free = load_rate_card().plans["free"].credits_month
-        return cls(create_engine(db), db, settings, clock or SystemClock(), free)
+        # On PostgreSQL the hot path has its own pool; this one serves the rest.
+        pool = 4 if db.dialect is Dialect.POSTGRESQL else 16
+        return cls(create_engine(db, pool_size=pool), db, settings, clock or SystemClock(), free)
 
     async def close(self) -> None:
-        """Dispose of the pool."""
+        """Dispose of the pools."""
         await self._engine.dispose()
+        if self._fast is not None:
+            await self._fast.dispose()
 
     async def ensure_schema(self) -> None:
         """Run the migrations when the database is empty (``serve`` calls this)."""
@@ -796,8 +821,12 @@ class Store:
         if idempotency_key is not None:
             _check_key(idempotency_key)
         now = self._clock.now()
-        hold_id = new_hold_id()
         cost_micro = to_micro(cost_usd)
+        if self._fast is not None:
+            admitted = await self._admit_fast(device_id, credits, cost_micro, idempotency_key, now)
+            if admitted is not None:
+                return admitted
+        hold_id = new_hold_id()
         week = week_key(now)
         async with self._write() as conn:
             if idempotency_key is not None:
@@ -821,6 +850,25 @@ class Store:
                     expires_at=int(now.timestamp()) + self._settings.hold_ttl_s,
                 )
             )
+        return self._admission(
+            device_id,
+            hold_id,
+            credits=credits,
+            cost_micro=cost_micro,
+            cohort_name=cohort_name,
+            reservation=reservation,
+        )
+
+    def _admission(
+        self,
+        device_id: uuid.UUID,
+        hold_id: str,
+        *,
+        credits: int,
+        cost_micro: int,
+        cohort_name: str,
+        reservation: Reservation,
+    ) -> Admission:
         cohort = cohort_named(cohort_name, self._settings.cohorts) or assign_cohort(
             device_id, self._settings.cohorts
         )
@@ -833,6 +881,62 @@ class Store:
             model=self._degrade_model if degrade else cohort.model,
             degraded=degrade and self._degrade_model != cohort.model,
         )
+
+    async def _admit_fast(
+        self,
+        device_id: uuid.UUID,
+        credits: int,
+        cost_micro: int,
+        key: str | None,
+        now: datetime,
+    ) -> Admission | None:
+        """PostgreSQL's one-statement admit; None when the portable path must decide (anything
+        the statement reserved has then been released again)."""
+        assert self._fast is not None
+        hold_id = new_hold_id()
+        shards = self._settings.spend_shards
+        params: dict[str, Any] = {
+            **breaker.reserve_params(
+                week_key(now),
+                random.randrange(shards),  # noqa: S311 (spreads load; not a secret)
+                cost_micro,
+                self._cap_micro,
+                shards,
+            ),
+            **self._hold_params(device_id, credits, now),
+            "p_hold": hold_id,
+            "p_key": key,
+            "p_hash": self._hasher.device_hash(device_id),
+            "p_expires": int(now.timestamp()) + self._settings.hold_ttl_s,
+        }
+        async with self._fast.connect() as conn:
+            row = (await conn.execute(self._fast_admit, params)).one()
+        if row.shard is None:
+            return None
+        if row.cohort is None or (key is not None and not row.claimed):
+            async with self._write() as conn:
+                await self._release(conn, hold_id, HoldState.RELEASED)
+            return None
+        reservation = Reservation(int(row.shard), int(row.total), int(row.cap))
+        return self._admission(
+            device_id,
+            hold_id,
+            credits=credits,
+            cost_micro=cost_micro,
+            cohort_name=row.cohort,
+            reservation=reservation,
+        )
+
+    def _hold_params(self, device_id: uuid.UUID, credits: int, now: datetime) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "p_device": device_id,
+            "p_credits": credits,
+            "p_month": month_key(now),
+            "p_now_s": int(now.timestamp()),
+        }
+        if self._device_rate is not None:
+            params.update(self._device_rate.params(int(now.timestamp() * MICROS)))
+        return params
 
     async def _claim_key(
         self, conn: AsyncConnection, device_id: uuid.UUID, key: str, hold_id: str, now: datetime
@@ -882,14 +986,7 @@ class Store:
     ) -> str:
         """Reserve ``credits`` on the wallet and take the device's rate-limit slot; returns the
         device's cohort or raises the reason it could not."""
-        params: dict[str, Any] = {
-            "p_device": device_id,
-            "p_credits": credits,
-            "p_month": month_key(now),
-            "p_now_s": int(now.timestamp()),
-        }
-        if self._device_rate is not None:
-            params.update(self._device_rate.params(int(now.timestamp() * MICROS)))
+        params = self._hold_params(device_id, credits, now)
         cohort = await conn.scalar(self._hold, params)
         if cohort is not None:
             return str(cohort)
@@ -914,6 +1011,10 @@ class Store:
         up to the overdraft), release the rest, record spend and usage; at most once."""
         _check_usage(usage)
         now = self._clock.now()
+        if self._fast is not None:
+            settled = await self._settle_fast(hold_id, usage, response, now)
+            if settled is not None:
+                return settled
         async with self._write() as conn:
             hold = (
                 await conn.execute(RESOLVE, {"p_hold": hold_id, "p_state": HoldState.SETTLED.value})
@@ -935,9 +1036,7 @@ class Store:
             charged = wallet.chargeable(
                 usage.credits, int(hold.credits), state.balance, self._settings.overdraft_credits
             )
-            reason = f"{usage.model} ({usage.cohort})"
-            if charged < usage.credits:
-                reason += f": charged {charged} of {usage.credits}, the rest is over the overdraft"
+            reason = wallet.debit_reason(f"{usage.model} ({usage.cohort})", charged, usage.credits)
             after, moves = wallet.debit(state, charged, now, reason)
             await self._record(conn, hold.device_id, moves, f"{hold_id}", now)
             await self._store_state(conn, hold.device_id, after, unreserve=int(hold.credits))
@@ -966,6 +1065,52 @@ class Store:
             reserved=reserved,
             available=after.balance - reserved,
             buckets=after.buckets(),
+            cohort=row.cohort,
+            plan=row.plan,
+            frozen=bool(row.frozen),
+        )
+
+    async def _settle_fast(
+        self, hold_id: str, usage: UsageRecord, response: Replay | None, now: datetime
+    ) -> CreditsView | None:
+        """PostgreSQL's one-statement settle; None when the hold was not open (the portable
+        path then answers with the wallet as it is, or HoldUnknown)."""
+        assert self._fast is not None
+        params: dict[str, Any] = {
+            "p_hold": hold_id,
+            "p_state": HoldState.SETTLED.value,
+            "p_committed": to_micro(usage.cost_usd),
+            "p_actual": usage.credits,
+            "p_overdraft": self._settings.overdraft_credits,
+            "p_month_end": wallet.month_end(now),
+            "p_reason": f"{usage.model} ({usage.cohort})",
+            "p_now_s": int(now.timestamp()),
+            "cohort": usage.cohort,
+            "model": usage.model,
+            "status": usage.status,
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "latency_ms": usage.latency_ms,
+        }
+        if response is not None:
+            params.update(
+                p_status=response.status, p_body=response.body, p_type=response.content_type
+            )
+        async with self._fast.connect() as conn:
+            row = (await conn.execute(self._fast_settle[response is not None], params)).first()
+        if row is None:
+            return None
+        buckets = {
+            Bucket.FREE: int(row.free),
+            Bucket.PURCHASED: int(row.purchased),
+            Bucket.SUBSCRIPTION: int(row.subscription),
+        }
+        return CreditsView(
+            device_id=row.device_id,
+            balance=int(row.balance),
+            reserved=int(row.reserved),
+            available=int(row.balance) - int(row.reserved),
+            buckets=buckets,
             cohort=row.cohort,
             plan=row.plan,
             frozen=bool(row.frozen),

@@ -153,6 +153,14 @@ def chargeable(actual: int, held: int, balance: int, overdraft: int) -> int:
     return max(held, min(actual, balance + overdraft))
 
 
+OVERRUN = ", the rest is over the overdraft"
+
+
+def debit_reason(base: str, charged: int, actual: int) -> str:
+    """The ledger reason of a debit; an overrun past the overdraft says what was written off."""
+    return base if charged >= actual else f"{base}: charged {charged} of {actual}{OVERRUN}"
+
+
 def refresh(
     state: WalletState, now: datetime, *, plan: str, free_month_credits: int
 ) -> tuple[WalletState, list[Movement]]:
@@ -208,7 +216,10 @@ def hold_statement(rate_limited: bool) -> Update:
         )
         .values(reserved=wallets.c.reserved + credits)
         .returning(
-            select(devices.c.cohort).where(devices.c.id == wallets.c.device_id).scalar_subquery()
+            select(devices.c.cohort)
+            .where(devices.c.id == wallets.c.device_id)
+            .scalar_subquery()
+            .label("cohort")
         )
     )
     if rate_limited:

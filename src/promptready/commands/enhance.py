@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from promptready.errors import InputError
 
 if TYPE_CHECKING:
-    from promptready.engine import Engine, EnhanceResult, OnDelta
+    from promptready.engine import Engine, EnhanceResult, Notice, OnDelta
     from promptready.enhance import OutputFormat
 
 # Read at most this much from stdin: far above any real prompt, low enough to never exhaust memory.
@@ -96,7 +96,9 @@ def run(args: argparse.Namespace) -> int:
     if mode is Mode.OFFLINE:
         result = engine.enhance(text, mode, fmt)
     else:
-        result = asyncio.run(_enhance_ai(engine, text, fmt, show if live else None))
+        # Piped output shows nothing until the end: say on stderr what is being waited for.
+        notice = None if sys.stdout.isatty() else _notice
+        result = asyncio.run(_enhance_ai(engine, text, fmt, show if live else None, notice))
     if result.fallback_reason:
         print(f"\npromptready: warning: {result.fallback_reason}", file=sys.stderr)
     if args.json:
@@ -109,10 +111,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _notice(message: str) -> None:
+    print(f"promptready: {message}…", file=sys.stderr, flush=True)
+
+
 async def _enhance_ai(
-    engine: Engine, text: str, fmt: OutputFormat, on_delta: OnDelta | None
+    engine: Engine,
+    text: str,
+    fmt: OutputFormat,
+    on_delta: OnDelta | None,
+    notice: Notice | None,
 ) -> EnhanceResult:
     try:
-        return await engine.enhance_async(text, "ai", fmt, on_delta=on_delta)
+        return await engine.enhance_async(text, "ai", fmt, on_delta=on_delta, notice=notice)
     finally:
         await engine.registry.close()

@@ -66,6 +66,7 @@ INFERENCE_PATHS = {
     "/v1/responses": "/responses",
 }
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
+WATCH_AFTER_S = 0.05  # calls that last longer are watched for the client hanging up
 
 
 @dataclass(frozen=True)
@@ -89,21 +90,32 @@ class Request:
 
 class _HangUp:
     """Watches for the client hanging up while its call runs, and then cancels the call (so the
-    upstream request is cut too). ``forgive`` turns that cancellation into a normal end."""
+    upstream request is cut too). ``forgive`` turns that cancellation into a normal end.
 
-    __slots__ = ("_done", "_task", "_watcher", "gone")
+    The watch starts after WATCH_AFTER_S: most calls are over sooner, and a task per request
+    would cost the hot path more than the rest of the metering together.
+    """
+
+    __slots__ = ("_receive", "_start", "_task", "_watcher", "gone")
 
     def __init__(self, receive: Receive) -> None:
         self.gone = False
-        self._done = False
+        self._receive = receive
         self._task = asyncio.current_task()
-        self._watcher = asyncio.ensure_future(receive())
+        self._watcher: asyncio.Future[Any] | None = None
+        self._start: asyncio.TimerHandle | None = asyncio.get_running_loop().call_later(
+            WATCH_AFTER_S, self._watch
+        )
+
+    def _watch(self) -> None:
+        self._start = None
+        self._watcher = asyncio.ensure_future(self._receive())
         self._watcher.add_done_callback(self._heard)
 
     def _heard(self, watcher: asyncio.Future[Any]) -> None:
-        if self._done or watcher.cancelled() or watcher.exception() is not None:
+        if watcher.cancelled() or watcher.exception() is not None or self._task is None:
             return
-        if watcher.result().get("type") == "http.disconnect" and self._task is not None:
+        if watcher.result().get("type") == "http.disconnect" and not self._task.done():
             self.gone = True
             self._task.cancel()
 
@@ -115,8 +127,13 @@ class _HangUp:
         return False
 
     def stop(self) -> None:
-        self._done = True
-        self._watcher.cancel()
+        """The call is over: stop watching (before the response completes, which would look
+        like a disconnect to ``receive``)."""
+        if self._start is not None:
+            self._start.cancel()
+        if self._watcher is not None:
+            self._watcher.remove_done_callback(self._heard)
+            self._watcher.cancel()
 
 
 def _fill(hold: Hold, call: Call, model: str, cancelled: bool) -> None:

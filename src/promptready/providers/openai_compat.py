@@ -190,15 +190,16 @@ class OpenAICompatProvider:
             session = await self._http.session()
             url = f"{self.config.base_url}{path}"
             proxy = self._http.proxy_for(url)
-            for _ in range(2):
+            response = await session.request(
+                method, url, data=data, headers=self._headers(), proxy=proxy,
+                allow_redirects=False,
+            )  # fmt: skip
+            if response.status == 401 and await self._auth.refresh():
+                response.release()  # once: a second 401 is the caller's to see
                 response = await session.request(
                     method, url, data=data, headers=self._headers(), proxy=proxy,
                     allow_redirects=False,
                 )  # fmt: skip
-                if response.status == 401 and await self._auth.refresh():
-                    response.release()
-                    continue
-                break
             if 300 <= response.status < 400:
                 location = response.headers.get("Location", "")
                 response.release()

@@ -45,14 +45,14 @@ def clock() -> FixedClock:
     return FixedClock(datetime.now(UTC))
 
 
-def billing_env(standin: StripeStandin, **extra: str) -> dict[str, str]:
-    """The environment of a proxy with billing on, pointed at the stand-in."""
+def billing_env(stripe_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a proxy with billing on, its Stripe at ``stripe_url`` (the stand-in)."""
     return {
         "PROMPTREADY_CLOUD_JWT_SECRET": JWT_SECRET,
         "PROMPTREADY_CLOUD_UPSTREAM_BASE_URL": "http://127.0.0.1:9/v1",
         "STRIPE_API_KEY": "sk_test_standin",
         "STRIPE_WEBHOOK_SECRET": SECRET,
-        "STRIPE_API_BASE": standin.url,
+        "STRIPE_API_BASE": stripe_url,
         **extra,
     }
 
@@ -86,7 +86,7 @@ async def billing(
     store: Store, clock: FixedClock, standin: StripeStandin
 ) -> AsyncIterator[BillingDeps]:
     """Billing wired to the store and the stand-in."""
-    billing = build(store, clock, billing_env(standin))
+    billing = build(store, clock, billing_env(standin.url))
     yield billing
     await billing.close()
 

@@ -45,7 +45,9 @@ async def test_the_months_revenue_cogs_and_margin_equal_the_hand_computation(api
 async def test_the_cli_prints_no_difference_and_exits_0(api: Api) -> None:
     await scripted_history(api)
     out = io.StringIO()
-    code = await run_reconcile(api.billing.store, billing_env(api.standin), date(2020, 1, 1), out)
+    code = await run_reconcile(
+        api.billing.store, billing_env(api.standin.url), date(2020, 1, 1), out
+    )
     assert code == 0, out.getvalue()
     assert out.getvalue().startswith("0 differences; Stripe charged 95.00 USD")
     assert "revenue 50.00 USD" in out.getvalue()
@@ -56,7 +58,7 @@ async def test_a_paid_session_never_fulfilled_is_a_difference(api: Api) -> None:
     session = await api.buy(device, "Starter")
     api.standin.pay_session(session)  # the webhook never arrives
     out = io.StringIO()
-    code = await run_reconcile(api.billing.store, billing_env(api.standin), None, out)
+    code = await run_reconcile(api.billing.store, billing_env(api.standin.url), None, out)
     assert code == 1
     assert f"checkout {session}: paid in Stripe, no credits granted" in out.getvalue()
 

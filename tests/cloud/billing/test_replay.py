@@ -55,7 +55,7 @@ async def replica(
             await stores[0].register_device(device, b"\x00" * 32, f"replica-{device}")
         async with contextlib.AsyncExitStack() as stack:
             for store in stores:
-                billing = build(store, clock, billing_env(standin))
+                billing = build(store, clock, billing_env(standin.url))
                 stack.push_async_callback(billing.close)
                 http = await stack.enter_async_context(
                     httpx.AsyncClient(

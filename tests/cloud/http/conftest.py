@@ -74,17 +74,19 @@ class Device:
 
 
 class StartCloud(Protocol):
-    def __call__(self, **env: str) -> Cloud: ...
+    def __call__(self, *, billing: dict[str, str] | None = None, **env: str) -> Cloud: ...
 
 
 @pytest.fixture
 def start_cloud(migrated_url: str, upstream: FakeUpstream) -> Iterator[StartCloud]:
-    """Start the app (in a thread, on a loopback port) with these env overrides."""
+    """Start the app (in a thread, on a loopback port) with these env overrides; billing is
+    off unless ``billing`` holds its (STRIPE_*) environment."""
     with ExitStack() as stack:
 
-        def start(**env: str) -> Cloud:
+        def start(*, billing: dict[str, str] | None = None, **env: str) -> Cloud:
             config = load(cloud_env(migrated_url, upstream.base_url, **env))
-            url = stack.enter_context(serve(create_app(config, expire_every_s=0.2), "on"))
+            app = create_app(config, env=billing or {}, expire_every_s=0.2)
+            url = stack.enter_context(serve(app, "on"))
             return Cloud(url, config)
 
         yield start

@@ -131,3 +131,11 @@ def test_two_workers_share_one_port_and_logs_hold_no_secrets(
         assert needle not in server.stderr
     ready = {line["pid"] for line in lines if line["event"] == "ready"}
     assert len(ready) == 2  # two worker processes started on the one port
+
+
+def test_a_bad_billing_setting_stops_serve_with_exit_2(env: dict[str, str]) -> None:
+    result = run({**env, "STRIPE_API_KEY": "sk_test_x"}, "serve", "--port", "0")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "promptready-cloud: STRIPE_WEBHOOK_SECRET is not set; billing needs the webhook secret"
+    ]

@@ -31,7 +31,7 @@ PARALLEL = 200
 CREDITS = 50
 # For the cap tests each answer costs about as much as its hold ($2.01 of $2.53 at this price):
 # the weekly counter is split over 16 rows of $5 each, so about 40 requests fit under $80.
-DEAR = {"PRICES": "gpt-4o-mini=1000/1000"}
+DEAR_PRICE = "gpt-4o-mini=1000/1000"
 CAP = Decimal(80)
 
 
@@ -77,7 +77,7 @@ async def test_parallel_enhances_spend_exactly_the_wallet(cloud: Cloud, store: S
 async def test_parallel_requests_never_exceed_the_weekly_cap(
     start_cloud: StartCloud, store: Store, upstream: FakeUpstream
 ) -> None:
-    cloud = start_cloud(**DEAR)
+    cloud = start_cloud(PRICES=DEAR_PRICE)
     long_answers(upstream)
     await store.set_weekly_cap(CAP)
     async with cloud.client() as client:
@@ -146,7 +146,7 @@ async def test_two_server_processes_share_the_weekly_cap(
     serve_processes: list[ServerProcess],
 ) -> None:
     url, store = shared_postgres
-    urls = two_servers(url, upstream, serve_processes, **DEAR)
+    urls = two_servers(url, upstream, serve_processes, PRICES=DEAR_PRICE)
     long_answers(upstream)
     await store.set_weekly_cap(CAP)
     async with _client(urls[0]) as client:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from promptready.cloud.billing.metrics import BillingMetrics
 from promptready.cloud.billing.settings import BillingSettings, load_billing
@@ -14,6 +14,21 @@ from promptready.cloud.store import Store
 from promptready.pricing import RateCard
 
 
+class Throttle:
+    """Lets a periodic chore run at most once per ``every_s`` in this process."""
+
+    def __init__(self, every_s: int) -> None:
+        self.every_s = every_s
+        self._last: int | None = None
+
+    def due(self, now: int) -> bool:
+        """Whether the chore should run now (and, if so, that it ran)."""
+        if self._last is not None and now - self._last < self.every_s:
+            return False
+        self._last = now
+        return True
+
+
 @dataclass(frozen=True)
 class BillingDeps:
     """The app's services (store, tokens, clock, rate card) plus Stripe and billing's settings."""
@@ -22,6 +37,8 @@ class BillingDeps:
     stripe: StripeApi
     settings: BillingSettings
     metrics: BillingMetrics
+    # Ending lapsed Pro plans is checked by webhooks at most once a minute per process.
+    plan_sweep: Throttle = field(default_factory=lambda: Throttle(60))
 
     @property
     def store(self) -> Store:

@@ -76,7 +76,8 @@ async def fulfil_pack(ctx: Context, session: CheckoutSession) -> Outcome:
             created_at=ctx.now,
         ),
     )
-    if session.customer is not None:
+    known = await records.account(ctx.conn, session.device_id)
+    if session.customer is not None and (known is None or known.customer != session.customer):
         await records.update_account(ctx.conn, session.device_id, customer=session.customer)
     return Outcome.APPLIED
 

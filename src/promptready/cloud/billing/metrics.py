@@ -16,6 +16,7 @@ class BillingMetrics:
     """Webhook outcomes, auto-reloads, the metering export and the week's money."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
         self.webhooks = Counter(
             "promptready_cloud_billing_webhooks",
             "Stripe webhooks received, by outcome (applied, replayed, ignored, review, refused, "

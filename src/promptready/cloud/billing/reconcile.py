@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from promptready.cloud.billing import tables
 from promptready.cloud.billing.records import Payment
-from promptready.cloud.billing.revenue import WeekMoney, weekly_money
+from promptready.cloud.billing.revenue import WeekMoney, week_lines, weekly_money
 from promptready.cloud.billing.settings import load_billing
 from promptready.cloud.billing.stripe_api import StripeApi
 from promptready.cloud.store import LedgerKind, Store
@@ -143,12 +143,8 @@ def print_report(report: Report, out: TextIO) -> None:
         f"refunded {refunded:.2f} USD",
         file=out,
     )
-    for week in report.weeks:
-        print(
-            f"{week.week}: revenue {week.revenue_usd:.2f} USD, COGS {week.cogs_usd:.6f} USD, "
-            f"gross margin {week.margin:.1%}",
-            file=out,
-        )
+    for line in week_lines(report.weeks):
+        print(line, file=out)
 
 
 async def run_reconcile(

@@ -88,3 +88,12 @@ def this_week(weeks: list[WeekMoney], now: int) -> WeekMoney:
     """The week containing ``now`` (zeros when nothing happened in it yet)."""
     current = iso_week(now)
     return next((w for w in weeks if w.week == current), WeekMoney(current, Decimal(0), Decimal(0)))
+
+
+def week_lines(weeks: list[WeekMoney]) -> list[str]:
+    """One line per week, as ``admin stats`` and ``admin reconcile`` print them."""
+    return [
+        f"{w.week}: revenue {w.revenue_usd:.2f} USD, COGS {w.cogs_usd:.6f} USD, "
+        f"gross margin {w.margin:.1%}"
+        for w in weeks
+    ]

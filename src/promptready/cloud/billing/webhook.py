@@ -44,7 +44,8 @@ async def receive(deps: BillingDeps, raw: bytes, signature: str | None) -> Outco
         event = parse_event(orjson.loads(raw))
     except (orjson.JSONDecodeError, PayloadError) as exc:
         raise BadEventError(f"the webhook body is not a Stripe event ({exc})") from None
-    await end_lapsed_plans(deps)
+    if deps.plan_sweep.due(deps.now()):
+        await end_lapsed_plans(deps)
     handler = HANDLERS.get(event.type)
     if handler is None:
         return Outcome.IGNORED

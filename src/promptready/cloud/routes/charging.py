@@ -68,6 +68,8 @@ async def settle(
     )
     view = await asyncio.shield(deps.store.settle(admission.hold_id, usage, response=response))
     deps.metrics.charged(admission.cohort.name, model, charge.credits, charge.cost_usd)
+    for hook in deps.hooks.after_settle:
+        hook(view.device_id, view.balance)
     return view
 
 

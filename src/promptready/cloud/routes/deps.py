@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from promptready.cloud.auth import TokenService
 from promptready.cloud.clock import Clock
@@ -11,6 +13,14 @@ from promptready.cloud.metrics import Metrics
 from promptready.cloud.routes.costs import Pricer
 from promptready.cloud.store import Store
 from promptready.cloud.upstream import Upstream
+
+
+@dataclass
+class Hooks:
+    """What other parts (billing) ask to be told: each settle's new balance, each scrape."""
+
+    after_settle: list[Callable[[uuid.UUID, int], None]] = field(default_factory=list)
+    before_scrape: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -24,3 +34,4 @@ class Deps:
     metrics: Metrics
     pricer: Pricer
     clock: Clock
+    hooks: Hooks = field(default_factory=Hooks)

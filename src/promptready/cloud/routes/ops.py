@@ -30,6 +30,8 @@ class MetricsEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         week = await self.deps.store.weekly_spend()
+        for hook in self.deps.hooks.before_scrape:
+            await hook()
         metrics = self.deps.metrics
         metrics.set_week(week.committed_usd, week.reserved_usd, week.cap_usd)
         await send_bytes(send, 200, metrics.render(), (), CONTENT_TYPE.encode())

@@ -1,0 +1,315 @@
+"""The hosted proxy's overhead, from ONE run on loopback: the fake upstream alone vs through
+``promptready-cloud serve`` (auth, breaker, wallet hold, rate limit, settle, usage event), for
+enhance and chat (JSON and 16-chunk streams), at concurrency 1 and 32, on SQLite, on PostgreSQL
+with one instance and on PostgreSQL with two (``--workers 2``: two processes on one socket).
+
+Every request is charged to one device's wallet (the hardest case: one hot wallet row); after
+each run the balance must have dropped by exactly the credits of the requests that succeeded
+(warm-up included) and nothing may stay held.
+
+Uses the shared measuring tools (fake_upstream.py, load.py from ../shared/bench, or the folder in
+PROMPTREADY_SHARED_BENCH); they need uvicorn, httptools, uvloop and orjson. PostgreSQL is the
+server on 127.0.0.1:5432 (a database is created and dropped). Bounded: ``-n`` requests per cell
+and 30 s per run, 127.0.0.1 only.
+
+Run: ``PYTHONPATH=src .venv/bin/python bench/cloud_bench.py [-n 1000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from promptready.cloud.config import PREFIX
+from promptready.cloud.config import load as load_config
+from promptready.cloud.store import Bucket, LedgerKind, Store
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES = "postgresql://postgres@127.0.0.1:5432"
+JWT_SECRET = "bench-jwt-secret-0123456789abcdef0123456789"
+CREDITS = 10_000_000
+WARMUP = 32
+MAX_SECONDS = 30.0
+ENHANCE_BODY = {"content": "write a python function that sorts a list of dicts by a key"}
+
+
+def shared_bench() -> Path:
+    candidates = [
+        Path(os.environ.get("PROMPTREADY_SHARED_BENCH", "")),
+        ROOT.parent / "shared" / "bench",
+        ROOT.parent.parent / "shared" / "bench",
+    ]
+    for folder in candidates:
+        if (folder / "load.py").is_file() and (folder / "fake_upstream.py").is_file():
+            return folder
+    raise SystemExit("the shared measuring tools (load.py, fake_upstream.py) were not found")
+
+
+SHARED = shared_bench()
+sys.path.insert(0, str(SHARED))
+# The shared generator, imported from where it lives (untyped, so Any to mypy).
+load: Any = importlib.import_module("load")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.02)
+    raise SystemExit(f"nothing listened on {port}")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One measured run."""
+
+    target: str
+    kind: str  # enhance | json | stream
+    c: int
+    result: dict[str, Any]
+    balance_ok: bool | None = None
+
+
+def enhance_request(token: str) -> Callable[..., tuple[tuple[str, int], bytes]]:
+    """A ``load.build_request`` replacement that posts an enhance body instead of a chat one."""
+    payload = json.dumps(ENHANCE_BODY).encode()
+
+    def build(base_url: str, *_: Any, **__: Any) -> tuple[tuple[str, int], bytes]:
+        parts = urlsplit(base_url)
+        head = (
+            f"POST /api/v1/enhance HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            f"Content-Type: application/json\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Length: {len(payload)}\r\nConnection: keep-alive\r\n\r\n"
+        )
+        return (parts.hostname or "127.0.0.1", parts.port or 80), head.encode() + payload
+
+    return build
+
+
+async def measure(
+    url: str, c: int, n: int, stream: bool, headers: dict[str, str], pid: int | None = None
+) -> dict[str, Any]:
+    result: dict[str, Any] = await load.run_load(
+        url, c, n, stream, "fake-gpt", headers, WARMUP, MAX_SECONDS, cpu_pid=pid
+    )
+    return result
+
+
+def warmup_requests(c: int) -> int:
+    """How many warm-up requests load.run_load makes (they are charged too)."""
+    conns = min(c, WARMUP)
+    return max(1, WARMUP // conns) * conns
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    name = f"pr_bench_{uuid.uuid4().hex[:12]}"
+    admin = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc"]
+    subprocess.run([*admin, f'CREATE DATABASE "{name}"'], check=True, capture_output=True)
+    try:
+        yield f"{POSTGRES}/{name}"
+    finally:
+        subprocess.run(
+            [*admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],
+            check=False,
+            capture_output=True,
+        )
+
+
+@contextmanager
+def proxy(env: dict[str, str], workers: int) -> Iterator[tuple[str, int]]:
+    """``promptready-cloud serve`` on a free port; yields its base URL and pid."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "promptready.cloud",
+            "serve",
+            "--port",
+            "0",
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        found = re.fullmatch(r"listening on (http://\S+)\n", line)
+        if found is None:
+            raise SystemExit(f"the proxy did not start: {line!r}")
+        yield found.group(1), process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+class Wallet:
+    """The bench device's wallet, read through a store of our own on the same database."""
+
+    def __init__(self, store: Store, device_id: uuid.UUID) -> None:
+        self.store = store
+        self.device_id = device_id
+
+    async def balance(self) -> tuple[int, int]:
+        view = await self.store.credits(self.device_id)
+        return view.balance, view.reserved
+
+
+async def register(url: str) -> tuple[uuid.UUID, str]:
+    import httpx
+
+    device_id = uuid.uuid4()
+    async with httpx.AsyncClient(base_url=url) as client:
+        response = await client.post("/api/v1/auth/device", json={"device_id": str(device_id)})
+        response.raise_for_status()
+    return device_id, response.json()["access_token"]
+
+
+async def bench_target(
+    name: str, env: dict[str, str], workers: int, n: int, cells: list[Cell]
+) -> None:
+    config = load_config({**os.environ, **env})
+    store = await Store.open(config.database_url, config.store_settings())
+    try:
+        with proxy(env, workers) as (url, pid):
+            device_id, token = await register(url)
+            await store.grant(
+                device_id,
+                CREDITS,
+                bucket=Bucket.PURCHASED,
+                kind=LedgerKind.GRANT,
+                idem_key=f"bench:{device_id}",
+                reason="bench",
+            )
+            wallet = Wallet(store, device_id)
+            auth = {"Authorization": f"Bearer {token}"}
+            for kind in ("enhance", "json", "stream"):
+                for c in (1, 32):
+                    before, _ = await wallet.balance()
+                    original = load.build_request
+                    if kind == "enhance":
+                        load.build_request = enhance_request(token)
+                    try:
+                        result = await measure(f"{url}/v1", c, n, kind == "stream", auth, pid)
+                    finally:
+                        load.build_request = original
+                    after, reserved = await wallet.balance()
+                    charged = result["ok"] + warmup_requests(c)  # 1 credit each here
+                    ok = before - after == charged and reserved == 0 and result["errors"] == 0
+                    cells.append(Cell(name, kind, c, result, ok))
+                    print(
+                        f"[{name:>14}] {kind:<7} {load.fmt_run(result)} balance_ok={ok}",
+                        file=sys.stderr,
+                    )
+            problems = await store.check_invariants()
+            if problems:
+                raise SystemExit(f"invariants broken after {name}: {problems}")
+    finally:
+        await store.close()
+
+
+def table(cells: list[Cell]) -> str:
+    base = {(c.kind, c.c): c.result for c in cells if c.target == "upstream alone"}
+    rows = [
+        "| target | request | c | req/s | p50 ms | p99 ms | +p50 ms | +p99 ms | req/s ratio | proxy CPU ms/req | exact balance |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for cell in cells:
+        r = cell.result
+        b = base[("json" if cell.kind == "enhance" else cell.kind, cell.c)]
+        ok = "-" if cell.balance_ok is None else ("yes" if cell.balance_ok else "NO")
+        rows.append(
+            f"| {cell.target} | {cell.kind} | {cell.c} | {r['rps']:.0f} | {r['p50']:.2f} | "
+            f"{r['p99']:.2f} | {r['p50'] - b['p50']:+.2f} | {r['p99'] - b['p99']:+.2f} | "
+            f"{r['rps'] / b['rps']:.3f} | {r.get('cpu_ms_req', '-')} | {ok} |"
+        )
+    return "\n".join(rows)
+
+
+async def run(n: int) -> list[Cell]:
+    up_port = free_port()
+    upstream = subprocess.Popen(
+        [sys.executable, str(SHARED / "fake_upstream.py"), "--port", str(up_port)], cwd=SHARED
+    )
+    cells: list[Cell] = []
+    home = Path(tempfile.mkdtemp(prefix="pr-cloud-bench-"))
+    try:
+        wait_for_port(up_port)
+        direct = f"http://127.0.0.1:{up_port}/v1"
+        for kind, stream in (("json", False), ("stream", True)):
+            for c in (1, 32):
+                result = await measure(direct, c, n, stream, {})
+                cells.append(Cell("upstream alone", kind, c, result))
+                print(f"[upstream alone] {kind:<7} {load.fmt_run(result)}", file=sys.stderr)
+        base_env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT / "src"),
+            "PROMPTREADY_HOME": str(home),
+            PREFIX + "JWT_SECRET": JWT_SECRET,
+            PREFIX + "UPSTREAM_BASE_URL": direct,
+            PREFIX + "COHORTS": "A:1:gpt-4o-mini",
+            PREFIX + "DEGRADE_MODEL": "",
+            PREFIX + "DEVICE_RPS": "0",
+            PREFIX + "WEEKLY_CAP_USD": "1000000",
+        }
+        sqlite_env = {**base_env, PREFIX + "DATABASE_URL": f"sqlite:///{home / 'cloud.sqlite3'}"}
+        await bench_target("SQLite", sqlite_env, 1, n, cells)
+        with postgres_database() as url:
+            pg_env = {**base_env, PREFIX + "DATABASE_URL": url}
+            await bench_target("PostgreSQL", pg_env, 1, n, cells)
+            await bench_target("PostgreSQL x2", pg_env, 2, n, cells)
+    finally:
+        upstream.terminate()
+        upstream.wait(timeout=30)
+    return cells
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("-n", type=int, default=1000, help="requests per cell (default 1000)")
+    args = parser.parse_args()
+    cells = asyncio.run(run(args.n))
+    print(table(cells))
+    pg1 = next(c for c in cells if c.target == "PostgreSQL" and c.kind == "json" and c.c == 1)
+    base1 = next(c for c in cells if c.target == "upstream alone" and c.kind == "json" and c.c == 1)
+    pg2 = [c for c in cells if c.target == "PostgreSQL x2" and c.c == 32]
+    print(
+        f"\nadded p50 at c=1, chat JSON, PostgreSQL: {pg1.result['p50'] - base1.result['p50']:+.2f} ms "
+        f"(goal <= 2 ms); charged req/s at c=32, two instances on PostgreSQL: "
+        + ", ".join(f"{c.kind} {c.result['rps']:.0f}" for c in pg2)
+        + " (goal >= 1000); exact balances: "
+        + ("all" if all(c.balance_ok for c in cells if c.balance_ok is not None) else "NOT ALL")
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,312 @@
+"""PostgreSQL's hot path: admit and settle as ONE statement each (data-modifying CTEs), run in
+autocommit, so a charged request costs two round trips instead of two transactions of several
+statements. The statements are built from the same SQL pieces as the portable path (breaker
+shares, the wallet hold and rate-limit conditions, the hold gate), and only the happy path runs
+here: on any other outcome the store undoes what the statement did through the ordinary release
+path and hands the request to the portable, transactional code, which decides and explains.
+
+Admit: reserve on a spend shard → hold credits on the wallet (only if the shard took the
+estimate) → insert the hold (whenever the shard took it, with the credits the wallet gave, so
+whatever was reserved is always owned by a hold that expires) → claim the idempotency key.
+Settle: resolve the hold (the at-most-once gate) → move its estimate to committed spend → lock
+the wallet → split the debit over the buckets (soonest expiry first, beyond the hold only down
+to minus the overdraft; the same rule as ``wallet.split_debit``/``wallet.chargeable``) → update
+the wallet, append the ledger rows, write the usage event, answer the idempotency key.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.sql import Select
+
+from promptready.cloud import breaker, wallet
+from promptready.cloud.holds import RESOLVE, HoldState
+from promptready.cloud.schema import (
+    devices,
+    holds,
+    idempotency,
+    ledger,
+    usage_events,
+    wallets,
+    weekly_spend,
+)
+
+
+def _int(name: str) -> object:
+    return bindparam(name, type_=BigInteger())
+
+
+def admit_statement(
+    rate_limited: bool,
+) -> Select[tuple[int | None, int | None, int | None, str | None, bool]]:
+    """Returns one row: (shard, week total, cap, cohort, key claimed); shard None means nothing
+    was written, cohort None means the wallet refused (the hold then holds no credits)."""
+    spend = breaker.RESERVE_ON.cte("spend")
+    took = exists(select(literal(1)).select_from(spend))
+    held = wallet.hold_statement(rate_limited).where(took).cte("held")
+    credits = func.coalesce(
+        select(bindparam("p_credits", type_=BigInteger())).select_from(held).scalar_subquery(), 0
+    )
+    hold = (
+        insert(holds)
+        .from_select(
+            [
+                "id",
+                "device_id",
+                "credits",
+                "cost_micro",
+                "week",
+                "shard",
+                "state",
+                "idem_key",
+                "device_hash",
+                "created_at",
+                "expires_at",
+            ],
+            select(
+                bindparam("p_hold", type_=String()),
+                bindparam("p_device", type_=holds.c.device_id.type),
+                credits,
+                bindparam("p_cost", type_=BigInteger()),
+                bindparam("p_week", type_=String()),
+                spend.c.shard,
+                literal(HoldState.OPEN.value),
+                bindparam("p_key", type_=String()),
+                bindparam("p_hash", type_=String()),
+                bindparam("p_now_s", type_=BigInteger()),
+                bindparam("p_expires", type_=BigInteger()),
+            ).select_from(spend),
+        )
+        .returning(holds.c.id)
+        .cte("hold")
+    )
+    claim = (
+        pg_insert(idempotency)
+        .from_select(
+            ["device_id", "key", "hold_id", "created_at"],
+            select(
+                bindparam("p_device", type_=holds.c.device_id.type),
+                bindparam("p_key", type_=String()),
+                hold.c.id,
+                bindparam("p_now_s", type_=BigInteger()),
+            )
+            .select_from(hold)
+            .where(bindparam("p_key", type_=String()).is_not(None)),
+        )
+        .on_conflict_do_nothing()
+        .returning(idempotency.c.hold_id)
+        .cte("claim")
+    )
+    one = select(literal(1).label("one")).subquery("one")
+    return (
+        select(
+            spend.c.shard,
+            spend.c.total,
+            spend.c.cap,
+            select(held.c.cohort).scalar_subquery().label("cohort"),
+            exists(select(literal(1)).select_from(claim)).label("claimed"),
+        )
+        .select_from(one.outerjoin(spend, true()))
+        .add_cte(hold, claim)
+    )
+
+
+def settle_statement(answer: bool) -> Select[tuple[object, ...]]:
+    """Returns the wallet after the settle (device_id, balance, reserved, buckets, cohort,
+    plan, frozen, charged), or no row when the hold was not open. ``answer``: store the
+    response for the idempotency key (p_status, p_body, p_type); otherwise forget the key."""
+    hold = RESOLVE.cte("hold")
+    actual_micro = bindparam("p_committed", type_=BigInteger())
+    spend = (
+        update(weekly_spend)
+        .where(weekly_spend.c.week == hold.c.week, weekly_spend.c.shard == hold.c.shard)
+        .values(
+            reserved_micro=weekly_spend.c.reserved_micro - hold.c.cost_micro,
+            committed_micro=weekly_spend.c.committed_micro + actual_micro,
+        )
+        .returning(weekly_spend.c.shard)
+        .cte("spend")
+    )
+    sub_first = and_(
+        wallets.c.subscription_expires_at.is_not(None),
+        wallets.c.subscription_expires_at < bindparam("p_month_end", type_=BigInteger()),
+    )
+    # Locked after the shard (every path takes the shard first, then the wallet).
+    current = (
+        select(
+            wallets.c.device_id,
+            wallets.c.free,
+            wallets.c.subscription,
+            wallets.c.balance,
+            hold.c.credits.label("held"),
+            sub_first.label("sub_first"),
+        )
+        .select_from(wallets.join(hold, wallets.c.device_id == hold.c.device_id))
+        .where(exists(select(literal(1)).select_from(spend)))
+        .with_for_update(of=wallets)
+        .cte("current")
+    )
+    actual = bindparam("p_actual", type_=BigInteger())
+    charged = case(
+        (actual <= current.c.held, actual),
+        else_=func.greatest(
+            current.c.held,
+            func.least(actual, current.c.balance + bindparam("p_overdraft", type_=BigInteger())),
+        ),
+    )
+    priced = select(current, charged.label("charged")).cte("priced")
+    first_has = case((priced.c.sub_first, priced.c.subscription), else_=priced.c.free)
+    first = func.least(priced.c.charged, func.greatest(first_has, 0))
+    taken = select(priced, first.label("first")).cte("taken")
+    second = func.least(
+        taken.c.charged - taken.c.first,
+        func.greatest(case((taken.c.sub_first, taken.c.free), else_=taken.c.subscription), 0),
+    )
+    split = select(
+        taken.c.device_id,
+        taken.c.held,
+        taken.c.charged,
+        case((taken.c.sub_first, second), else_=taken.c.first).label("take_free"),
+        case((taken.c.sub_first, taken.c.first), else_=second).label("take_sub"),
+        (taken.c.charged - taken.c.first - second).label("take_purchased"),
+    ).cte("split")
+    changed = (
+        update(wallets)
+        .where(wallets.c.device_id == split.c.device_id)
+        .values(
+            free=wallets.c.free - split.c.take_free,
+            subscription=wallets.c.subscription - split.c.take_sub,
+            purchased=wallets.c.purchased - split.c.take_purchased,
+            balance=wallets.c.balance - split.c.charged,
+            reserved=wallets.c.reserved - split.c.held,
+        )
+        .returning(
+            wallets.c.device_id,
+            wallets.c.balance,
+            wallets.c.reserved,
+            wallets.c.free,
+            wallets.c.purchased,
+            wallets.c.subscription,
+            wallets.c.frozen,
+            split.c.charged,
+        )
+        .cte("changed")
+    )
+    reason = bindparam("p_reason", type_=String()) + case(
+        (
+            split.c.charged < actual,
+            literal(": charged ")
+            + cast(split.c.charged, String())
+            + literal(" of ")
+            + cast(actual, String())
+            + literal(wallet.OVERRUN),
+        ),
+        else_=literal(""),
+    )
+    rows = union_all(
+        *(
+            select(
+                split.c.device_id,
+                literal(wallet.LedgerKind.DEBIT.value),
+                literal(bucket.value),
+                -amount,
+                literal(f"{wallet.LedgerKind.DEBIT.value}:")
+                + bindparam("p_hold", type_=String())
+                + literal(f":{bucket.value}"),
+                reason,
+                bindparam("p_now_s", type_=BigInteger()),
+            ).where(amount != 0)
+            for bucket, amount in (
+                (wallet.Bucket.FREE, split.c.take_free),
+                (wallet.Bucket.SUBSCRIPTION, split.c.take_sub),
+                (wallet.Bucket.PURCHASED, split.c.take_purchased),
+            )
+        )
+    )
+    appended = (
+        insert(ledger)
+        .from_select(
+            ["device_id", "kind", "bucket", "delta", "idem_key", "reason", "created_at"], rows
+        )
+        .returning(ledger.c.id)
+        .cte("appended")
+    )
+    event = (
+        insert(usage_events)
+        .from_select(
+            [
+                "device_hash",
+                "week",
+                "cohort",
+                "model",
+                "status",
+                "prompt_tokens",
+                "completion_tokens",
+                "cost_micro",
+                "credits",
+                "latency_ms",
+                "ts",
+            ],
+            select(
+                hold.c.device_hash,
+                hold.c.week,
+                bindparam("cohort", type_=String()),
+                bindparam("model", type_=String()),
+                bindparam("status", type_=String()),
+                bindparam("prompt_tokens", type_=BigInteger()),
+                bindparam("completion_tokens", type_=BigInteger()),
+                actual_micro,
+                split.c.charged,
+                bindparam("latency_ms", type_=BigInteger()),
+                bindparam("p_now_s", type_=BigInteger()),
+            ).select_from(hold.join(split, true())),
+        )
+        .returning(usage_events.c.id)
+        .cte("event")
+    )
+    owned = and_(
+        idempotency.c.device_id == hold.c.device_id,
+        idempotency.c.key == hold.c.idem_key,
+        idempotency.c.hold_id == bindparam("p_hold", type_=String()),
+    )
+    keyed = (
+        (
+            update(idempotency)
+            .where(owned)
+            .values(
+                status=bindparam("p_status", type_=Integer()),
+                body=bindparam("p_body"),
+                content_type=bindparam("p_type", type_=String()),
+            )
+            if answer
+            else idempotency.delete().where(owned)
+        )
+        .returning(idempotency.c.hold_id)
+        .cte("keyed")
+    )
+    return (
+        select(
+            changed,
+            devices.c.cohort,
+            devices.c.plan,
+        )
+        .select_from(changed.join(devices, devices.c.id == changed.c.device_id))
+        .add_cte(appended, event, keyed)
+    )
