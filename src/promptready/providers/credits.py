@@ -5,9 +5,10 @@ credential is a device token instead of a stored key.
   folder; the device secret the service returns at registration lives in the OS keyring
   (``secrets``); the access token lives in this process's memory only.
 - The first call registers the device silently; a later process trades the secret for a token.
-- A 401 gets exactly one renewal and one more try: ``OpenAICompatProvider`` asks ``refresh``,
-  concurrent 401s share one renewal (single flight), and a request that was already the retry is
-  never renewed again, so a refused renewal is an error, not a loop.
+- A 401 gets exactly one renewal and one more try (``OpenAICompatProvider`` asks ``refresh``
+  once per request); concurrent 401s share one renewal (single flight), and a 401 for a token
+  another call has already replaced just retries with the new one. A refused renewal is a clear
+  error, not a loop.
 - The service's refusals (402, 429, 503, ...) become one sentence each, saying what to do.
 """
 
@@ -21,7 +22,7 @@ import os
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -312,18 +313,6 @@ def _create_device_id(path: Path) -> uuid.UUID:
     return new
 
 
-@dataclass(frozen=True, slots=True)
-class _Sent:
-    """What this task's last request carried (a ContextVar: each concurrent call has its own)."""
-
-    generation: int = -1  # of the token it carried
-    was_retry: bool = False  # it was the one retry after a 401
-    retry_next: bool = False  # refresh() said try again: the next request is that retry
-
-
-_NOTHING_SENT = _Sent()
-
-
 def _text_field(payload: Mapping[str, Any], name: str, limit: int) -> str | None:
     value = payload.get(name)
     if not isinstance(value, str) or not 0 < len(value) <= limit:
@@ -342,10 +331,9 @@ class DeviceAuth:
         self._data_dir = data_dir
         self._secrets = secrets
         self._token: str | None = None
-        self._generation = 0
-        self._sent: contextvars.ContextVar[_Sent] = contextvars.ContextVar(
-            "credits_sent", default=_NOTHING_SENT
-        )
+        self._generation = 0  # of the token held; 0: none yet
+        # Which token this task's last request carried (each concurrent call has its own).
+        self._sent: contextvars.ContextVar[int] = contextvars.ContextVar("credits_sent", default=0)
         self._renewing: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
@@ -356,8 +344,7 @@ class DeviceAuth:
         return device_id(self._data_dir)
 
     def authorization(self) -> str | None:
-        sent = self._sent.get()
-        self._sent.set(_Sent(self._generation, was_retry=sent.retry_next))
+        self._sent.set(self._generation)
         return None if self._token is None else f"Bearer {self._token}"
 
     async def ensure(self) -> None:
@@ -366,14 +353,10 @@ class DeviceAuth:
             await self._renew_shared()
 
     async def refresh(self) -> bool:
-        """After a 401: True when the request should go again with a new token."""
-        sent = self._sent.get()
-        if sent.was_retry:
-            return False  # the one retry was refused too: renewing again would loop
-        if sent.generation >= self._generation:
+        """After a 401 (callers ask once per request): get a new token, unless another call
+        renewed it since this request went out; True: send the request again."""
+        if self._sent.get() >= self._generation:
             await self._renew_shared()
-        # else: another call renewed the token since this request went out; use that one
-        self._sent.set(replace(sent, retry_next=True))
         return True
 
     async def call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Answer:
