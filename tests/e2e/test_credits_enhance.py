@@ -119,7 +119,7 @@ def test_out_of_credits_is_one_sentence_and_the_offline_result(
     cloud = start_cloud()
     enhance_json(capsys)  # registers the device
     cloud.grant(this_device(), 0)
-    result, err = enhance_json(capsys)
+    result, _ = enhance_json(capsys)
     assert result["mode"] == "offline" and "## Task" in result["text"]
     reason = result["fallback_reason"]
     assert "out of PromptReady credits" in reason and "promptready credits buy" in reason
