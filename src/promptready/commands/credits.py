@@ -154,7 +154,9 @@ def _open_page(url: str, what: str) -> None:
         print(f"Open {what} in your browser: {url}")
 
 
-def _pay(start: Callable[[Account], Awaitable[CheckoutLink]], timeout_s: float) -> int:
+def _pay(
+    start: Callable[[Account], Awaitable[CheckoutLink]], timeout_s: float, plan: str | None = None
+) -> int:
     """Open a Checkout page, then wait (with a progress line) until the payment is credited."""
     live = sys.stderr.isatty()
 
@@ -170,7 +172,7 @@ def _pay(start: Callable[[Account], Awaitable[CheckoutLink]], timeout_s: float) 
             wait = f"Waiting up to {timeout_s:g} s for the payment to be confirmed…"
             print(wait, file=sys.stderr)
         payment = await account.wait_for_payment(
-            link.session_id, timeout_s=timeout_s, on_wait=waiting
+            link.session_id, timeout_s=timeout_s, plan=plan, on_wait=waiting
         )
         return payment.fulfilled, payment.paid, payment.credits_remaining
 
@@ -212,7 +214,7 @@ def run_subscribe(args: argparse.Namespace) -> int:
     async def start(account: Account) -> CheckoutLink:
         return await account.subscribe()
 
-    return _pay(start, args.timeout)
+    return _pay(start, args.timeout, plan="pro")
 
 
 def run_portal(args: argparse.Namespace) -> int:

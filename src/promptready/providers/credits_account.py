@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -182,16 +182,25 @@ class Account:
         session_id: str,
         *,
         timeout_s: float,
-        every_s: float = 2.0,
+        plan: str | None = None,
+        every_s: float = 1.0,
         on_wait: Callable[[float], None] | None = None,
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> Payment:
-        """Ask until the payment is credited or ``timeout_s`` passed; the last answer either way.
-        ``on_wait`` hears the seconds waited so far before each pause."""
+        """Ask until the payment is applied or ``timeout_s`` passed; the last answer either way.
+        A subscription (``plan``) is applied once the wallet is on that plan (its invoice's
+        webhook does it, not the session). ``on_wait`` hears the seconds waited before each
+        pause."""
         started = clock()
         while True:
             payment = await self.payment(session_id)
+            if plan is not None and payment.paid and not payment.fulfilled:
+                wallet = await self.wallet()
+                if wallet.plan == plan:
+                    payment = replace(
+                        payment, fulfilled=True, credits_remaining=wallet.credits_remaining
+                    )
             waited = clock() - started
             if payment.fulfilled or waited >= timeout_s:
                 return payment
