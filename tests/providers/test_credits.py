@@ -15,7 +15,7 @@ import pytest
 from keyrings.alt.file import PlaintextKeyring
 
 from promptready.errors import ConfigError, NotConfiguredError
-from promptready.ledger.meter import Caller, Meter
+from promptready.ledger.meter import Caller, Meter, TokenBound
 from promptready.pricing import load_rate_card
 from promptready.providers.credits import (
     CREDITS,
@@ -206,6 +206,13 @@ def test_a_failed_credits_call_costs_no_credits(tmp_path: Path) -> None:
     hold.status = "error"
     row = hold.row()
     assert (row.mode, row.credits) == ("credits", 0)
+
+
+def test_an_app_with_a_dollar_budget_may_spend_credits(tmp_path: Path) -> None:
+    meter = Meter(RecordingWriter(), load_rate_card())  # type: ignore[arg-type]
+    caller = Caller("gateway", app="notes", budget_usd_day=Decimal("0.01"))
+    hold = meter.hold(caller, [credits_route(tmp_path)], TokenBound(500, 500), mode="credits")
+    assert hold.micro == 0  # credits hold no dollars
 
 
 def test_credits_config_is_a_keyless_provider_with_credits_rows() -> None:

@@ -327,6 +327,8 @@ class Meter:
         self, caller: Caller, routes: Sequence[Route], request_id: str | None, mode: str
     ) -> None:
         for route in routes:
+            if route.provider.config.ledger_mode == "credits":
+                continue  # paid in credits, not dollars: nothing for a USD budget to bound
             if self._priced(route.model, route.provider.name)[0] is None:
                 self._blocked(caller, request_id, mode, UnpricedModelError.code)
                 label = route.label

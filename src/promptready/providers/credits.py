@@ -308,6 +308,10 @@ def _create_device_id(path: Path) -> uuid.UUID:
             os.link(draft, path)
         except FileExistsError:
             return device_id(path.parent)
+        except OSError:  # no hard links on this file system: the draft is renamed instead
+            if path.exists():
+                return device_id(path.parent)
+            draft.replace(path)
     finally:
         draft.unlink(missing_ok=True)
     return new
