@@ -49,16 +49,21 @@ async def enhance(engine: Engine) -> EnhanceResult:
     return await engine.enhance_async(ROUGH, mode="ai")
 
 
+async def enhance_in_new_engine() -> EnhanceResult:
+    """One AI enhancement by a fresh engine (as a new process would: no token yet)."""
+    engine, _ = open_engine()
+    try:
+        return await enhance(engine)
+    finally:
+        await engine.close()
+
+
 async def test_an_expired_token_is_renewed_once_and_the_call_goes_through(
     start_cloud: StartCloud, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     issue_expired(monkeypatch, first=1)
     cloud = start_cloud()
-    engine, _ = open_engine()
-    try:
-        result = await enhance(engine)
-    finally:
-        await engine.close()
+    result = await enhance_in_new_engine()
     assert result.mode is Mode.AI, result.fallback_reason
     assert cloud.count("/api/v1/auth/device") == 1
     assert cloud.count("/api/v1/auth/refresh") == 1
@@ -86,11 +91,7 @@ async def test_a_renewed_token_refused_again_is_an_error_not_a_loop(
 ) -> None:
     issue_expired(monkeypatch, first=None)
     cloud = start_cloud()
-    engine, _ = open_engine()
-    try:
-        result = await enhance(engine)
-    finally:
-        await engine.close()
+    result = await enhance_in_new_engine()
     assert result.mode is Mode.OFFLINE and result.fallback_reason is not None
     assert "refused this device's access token" in result.fallback_reason
     assert cloud.count("/api/v1/auth/refresh") == 1
@@ -101,17 +102,9 @@ async def test_a_secret_the_service_does_not_accept_is_one_clear_sentence(
     start_cloud: StartCloud,
 ) -> None:
     cloud = start_cloud()
-    engine, _ = open_engine()
-    try:
-        await enhance(engine)
-    finally:
-        await engine.close()
+    await enhance_in_new_engine()
     SecretStore().set_device_secret(cloud.url, ApiKey("not-the-device-secret"))
-    engine, _ = open_engine()
-    try:
-        result = await enhance(engine)
-    finally:
-        await engine.close()
+    result = await enhance_in_new_engine()
     assert result.mode is Mode.OFFLINE and result.fallback_reason is not None
     assert "did not accept this device's secret" in result.fallback_reason
     assert "not-the-device-secret" not in result.fallback_reason
@@ -122,17 +115,9 @@ async def test_a_keyring_that_lost_the_secret_is_one_clear_sentence(
     start_cloud: StartCloud, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     cloud = start_cloud()
-    engine, _ = open_engine()
-    try:
-        await enhance(engine)
-    finally:
-        await engine.close()
+    await enhance_in_new_engine()
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "new-keyring"))  # an empty keyring file
-    engine, _ = open_engine()
-    try:
-        result = await enhance(engine)
-    finally:
-        await engine.close()
+    result = await enhance_in_new_engine()
     assert result.mode is Mode.OFFLINE and result.fallback_reason is not None
     assert "secret is missing from the keyring" in result.fallback_reason
     assert cloud.count("/api/v1/auth/device") == 2  # the second one refused (409)
