@@ -309,6 +309,9 @@ def main() -> None:
         + " (goal >= 1000); exact balances: "
         + ("all" if all(c.balance_ok for c in cells if c.balance_ok is not None) else "NOT ALL")
     )
+    import webhook_bench  # billing's cells: webhook p50 and events/s, 10 concurrent deliveries
+
+    print("\n" + webhook_bench.table(asyncio.run(webhook_bench.run(max(100, args.n // 2)))))
 
 
 if __name__ == "__main__":

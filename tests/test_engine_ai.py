@@ -189,3 +189,17 @@ async def test_cancelled_call_is_recorded_as_cancelled_with_what_arrived(
     (row,) = rows_of(engine)
     assert row["status"] == "cancelled" and row["tokens_estimated"]
     assert row["prompt_tokens"] > 0
+
+
+async def test_a_silent_provider_gives_the_offline_result_at_the_deadline(
+    upstream: FakeUpstream,
+) -> None:
+    upstream.script(*[Script(hang_s=5)] * 3)
+    engine = ai_engine(upstream, first_byte_s=1, deadline_s=2)
+    heard: list[str] = []
+    result = await engine.enhance_async(ROUGH, mode="ai", notice=heard.append)
+    await engine.registry.close()
+    assert result.mode is Mode.OFFLINE and result.fallback_reason is not None
+    assert "sent nothing within 1 s (ai.first_byte_s)" in result.fallback_reason
+    assert result.timings.total_ms < 4000
+    assert heard and heard[0].startswith("waiting for fake/main-model")

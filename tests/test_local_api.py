@@ -10,7 +10,10 @@ import httpx
 import pytest
 
 from promptready.errors import ConfigError
+from promptready.ledger.meter import process_meter
 from promptready.local_api import AppLimits, LocalApi, sdk_snippet
+from promptready.paths import app_paths
+from promptready.settings import Settings
 
 
 def test_start_and_stop() -> None:
@@ -64,3 +67,12 @@ def test_the_local_api_can_start_again_after_it_stopped() -> None:
     url = api.start(0)  # the data folder's lock was let go
     assert httpx.get(f"{url}/health").status_code == 200
     api.stop()
+
+
+def test_stopping_the_local_api_leaves_the_shared_meter_open_for_the_popup() -> None:
+    meter = process_meter(app_paths().ledger_file, Settings())  # as the popup's engine has it
+    api = LocalApi()
+    api.start(0)
+    api.stop()
+    assert not meter.writer.closed
+    assert process_meter(app_paths().ledger_file, Settings()) is meter

@@ -200,7 +200,10 @@ class Engine:
         """Enhance ``text`` from synchronous code (the CLI); see ``enhance_async``."""
         chosen_mode, chosen_fmt = self.choose(mode, fmt)
         if chosen_mode is Mode.OFFLINE:
-            return self._offline_recorded(text, chosen_fmt, self.caller())
+            result, hold = self._offline_held(text, chosen_fmt, self.caller())
+            if hold is not None:
+                hold.settle_now()
+            return result
         return asyncio.run(self._run_closing(text, chosen_fmt))
 
     async def enhance_async(
@@ -225,20 +228,24 @@ class Engine:
         chosen_mode, chosen_fmt = self.choose(mode, fmt)
         caller = caller or self.caller()
         if chosen_mode is Mode.OFFLINE:
-            return self._offline_recorded(text, chosen_fmt, caller, request_id)
+            result, hold = self._offline_held(text, chosen_fmt, caller, request_id)
+            if hold is not None:
+                await hold.settle()  # the writer's thread commits; this loop only waits
+            return result
         request = _AIRequest(text, chosen_fmt, caller, on_delta, request_id, notice)
         return await self._ai_recorded(request)
 
-    def _offline_recorded(
+    def _offline_held(
         self, text: str, fmt: OutputFormat, caller: Caller, request_id: str | None = None
-    ) -> EnhanceResult:
+    ) -> tuple[EnhanceResult, Hold | None]:
+        """The offline result, and the hold its row settles through (None: no meter)."""
         result = self._offline_result(text, fmt)
-        if self.meter is not None:
-            hold = self.meter.hold(caller, request_id=request_id, mode="offline")
-            hold.latency_ms = result.timings.total_ms
-            hold.prompt_text = text
-            hold.settle_now()
-        return result
+        if self.meter is None:
+            return result, None
+        hold = self.meter.hold(caller, request_id=request_id, mode="offline")
+        hold.latency_ms = result.timings.total_ms
+        hold.prompt_text = text
+        return result, hold
 
     async def _run_closing(self, text: str, fmt: OutputFormat) -> EnhanceResult:
         try:

@@ -1,24 +1,40 @@
 """One side of a two-process race (run by ``test_store_processes.py``): admit and settle
 ``--attempts`` requests for ``--device`` as fast as possible, ``--tasks`` at a time, then print
-how many were admitted as JSON. A second process runs the same against the same database."""
+how many were admitted as JSON. A second process runs the same against the same database; both
+start on the test's "go" line so they really overlap."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import sys
 import uuid
+from datetime import datetime
 from decimal import Decimal
 
-from promptready.cloud.store import Admission, BreakerOpen, InsufficientCredits, Store, UsageRecord
+from promptready.cloud.clock import FixedClock
+from promptready.cloud.store import (
+    Admission,
+    BreakerOpen,
+    InsufficientCredits,
+    RateLimited,
+    Store,
+    UsageRecord,
+)
 from tests.cloud.wallets import store_settings
 
 
-async def race(
-    url: str, device_id: uuid.UUID, attempts: int, tasks: int, cost: Decimal, cap: Decimal
-) -> int:
-    store = await Store.open(url, store_settings(weekly_cap_usd=cap, spend_shards=1))
-    queue = list(range(attempts))
+async def race(args: argparse.Namespace) -> int:
+    clock = None if args.frozen_at is None else FixedClock(datetime.fromisoformat(args.frozen_at))
+    settings = store_settings(weekly_cap_usd=args.cap, spend_shards=1, device_rps=args.rps)
+    store = await Store.open(args.url, settings, clock)
+    await store.credits(args.device)  # connected and warm
+    # Start together: say "ready", then wait for the test's "go" on stdin.
+    print("ready", flush=True)
+    await asyncio.to_thread(sys.stdin.readline)
+    device_id, cost = args.device, args.cost
+    queue = list(range(args.attempts))
     admitted = 0
 
     async def worker() -> None:
@@ -29,7 +45,7 @@ async def race(
                 admission = await store.admit(
                     device_id, credits=1, cost_usd=cost, idempotency_key=None
                 )
-            except (InsufficientCredits, BreakerOpen):
+            except (InsufficientCredits, BreakerOpen, RateLimited):
                 continue
             assert isinstance(admission, Admission)
             admitted += 1
@@ -38,7 +54,7 @@ async def race(
             )
 
     try:
-        await asyncio.gather(*(worker() for _ in range(tasks)))
+        await asyncio.gather(*(worker() for _ in range(args.tasks)))
     finally:
         await store.close()
     return admitted
@@ -52,10 +68,10 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=8)
     parser.add_argument("--cost", type=Decimal, default=Decimal("0.001"))
     parser.add_argument("--cap", type=Decimal, default=Decimal(100))
+    parser.add_argument("--rps", type=float, default=0.0)
+    parser.add_argument("--frozen-at", help="ISO time for a clock that stands still")
     args = parser.parse_args()
-    admitted = asyncio.run(
-        race(args.url, args.device, args.attempts, args.tasks, args.cost, args.cap)
-    )
+    admitted = asyncio.run(race(args))
     print(json.dumps({"admitted": admitted}))
 
 

@@ -23,18 +23,37 @@ def _race(url: str, device: str, *extra: str) -> list[subprocess.Popen[str]]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
     command = [sys.executable, "-m", "tests.cloud.race_worker", "--url", url, "--device", device]
     return [
-        subprocess.Popen([*command, *extra], env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [*command, *extra],
+            env=env,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(2)
     ]
 
 
 def _admitted(processes: list[subprocess.Popen[str]]) -> list[int]:
-    counts = []
-    for process in processes:
-        out, _ = process.communicate(timeout=120)
-        assert process.returncode == 0
-        counts.append(json.loads(out)["admitted"])
-    return counts
+    try:
+        for process in processes:
+            assert process.stdout is not None
+            assert process.stdout.readline().strip() == "ready"
+        for process in processes:
+            assert process.stdin is not None
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        outputs = [process.communicate(timeout=120)[0] for process in processes]
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait()
+            for stream in (process.stdin, process.stdout):
+                if stream is not None:
+                    stream.close()
+    assert [p.returncode for p in processes] == [0, 0]
+    return [json.loads(out)["admitted"] for out in outputs]
 
 
 @pytest.fixture
@@ -70,3 +89,22 @@ async def test_two_processes_never_spend_past_the_weekly_cap(
     assert sum(counts) == 40
     spend = await postgres_store.weekly_spend()
     assert (spend.committed_usd, spend.reserved_usd) == (Decimal("0.40"), Decimal(0))
+
+
+async def test_two_processes_share_one_device_rate_limit(
+    postgres_url: str, postgres_store: Store
+) -> None:
+    device_id = await new_device(postgres_store, purchased=100)
+    counts = _admitted(
+        _race(
+            postgres_url,
+            str(device_id),
+            "--attempts",
+            "30",
+            "--rps",
+            "1",
+            "--frozen-at",
+            "2026-12-09T12:00:00+00:00",
+        )
+    )
+    assert sum(counts) == 1

@@ -19,6 +19,7 @@ from promptready.cloud.store import (
     InsufficientCredits,
     LedgerKind,
     RegistrationLimited,
+    Store,
     WalletFrozen,
 )
 from tests.cloud.conftest import StoreFactory
@@ -177,21 +178,27 @@ async def test_free_credits_are_spent_before_purchased_ones(make_store: StoreFac
     assert view.buckets == {Bucket.FREE: 0, Bucket.PURCHASED: 95, Bucket.SUBSCRIPTION: 0}
 
 
-async def test_subscription_credits_expiring_before_month_end_are_spent_first(
-    make_store: StoreFactory,
-) -> None:
-    clock = FixedClock(DECEMBER)
-    store = await make_store(clock=clock)
+async def _with_subscription_ending_in_two_days(store: Store) -> uuid.UUID:
+    """A device with its 25 free credits and 40 subscription credits lapsing on 11 December."""
     device_id = await new_device(store)
     await store.grant(
         device_id,
         40,
         bucket=Bucket.SUBSCRIPTION,
         kind=LedgerKind.GRANT,
-        idem_key="sub:1",
+        idem_key=f"sub:{device_id}",
         reason="Pro",
         expires_at=DECEMBER + timedelta(days=2),
     )
+    return device_id
+
+
+async def test_subscription_credits_expiring_before_month_end_are_spent_first(
+    make_store: StoreFactory,
+) -> None:
+    clock = FixedClock(DECEMBER)
+    store = await make_store(clock=clock)
+    device_id = await _with_subscription_ending_in_two_days(store)
     view = await spend(store, device_id, 30, "0.01")
     assert view.buckets == {Bucket.FREE: 25, Bucket.PURCHASED: 0, Bucket.SUBSCRIPTION: 10}
 
@@ -201,16 +208,7 @@ async def test_lapsed_subscription_credits_expire_through_the_ledger(
 ) -> None:
     clock = FixedClock(DECEMBER)
     store = await make_store(clock=clock)
-    device_id = await new_device(store)
-    await store.grant(
-        device_id,
-        40,
-        bucket=Bucket.SUBSCRIPTION,
-        kind=LedgerKind.GRANT,
-        idem_key="sub:1",
-        reason="Pro",
-        expires_at=DECEMBER + timedelta(days=2),
-    )
+    device_id = await _with_subscription_ending_in_two_days(store)
     clock.advance(3 * 86_400)
     with pytest.raises(InsufficientCredits):
         await store.admit(device_id, credits=30, cost_usd=Decimal("0.01"), idempotency_key=None)

@@ -87,6 +87,19 @@ def test_a_burst_never_takes_an_app_past_its_daily_budget(
     assert budget // HOLD_AT_MOST <= answered <= 50
 
 
+def test_a_burst_of_streams_never_takes_an_app_past_its_daily_budget(
+    upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    budget = ONE_CALL * 50
+    streams = [{**CHAT, "stream": True}] * BURST
+    responses, rows = run(upstream, tmp_path, [AppLimits(budget_usd_day=budget)], streams)
+    assert spent(rows) <= budget
+    answered = sum(r.status_code == 200 for r in responses)
+    assert answered == sum(row["status"] == "ok" for row in rows) == len(upstream.seen)
+    assert all(row["completion_tokens"] == REPLY_TOKENS for row in rows if row["status"] == "ok")
+    assert 0 < answered <= 50
+
+
 def test_a_burst_never_takes_the_local_api_past_its_monthly_cap(
     upstream: FakeUpstream, tmp_path: Path
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,7 +47,11 @@ class TwoUpstreams:
 
 
 def gateway_over(
-    primary_url: str, backup_url: str, home: Path, http: HttpClient | None = None
+    primary_url: str,
+    backup_url: str,
+    home: Path,
+    http: HttpClient | None = None,
+    first_byte_s: int = 10,
 ) -> Gateway:
     secrets = SecretStore(PlaintextKeyring())
     secrets.set_key("fake", ApiKey("sk-primary-0123456789"))
@@ -57,6 +62,7 @@ def gateway_over(
         fallbacks=("backup/fake-gpt",),
         routing="cheapest",
         custom_providers={"fake": primary_url, "backup": backup_url},
+        first_byte_s=first_byte_s,
     )
     gateway = Gateway(
         Engine(Settings(ai=ai), ProviderRegistry(ai, secrets, http)),
@@ -67,12 +73,16 @@ def gateway_over(
 
 
 @contextmanager
-def running(upstream: FakeUpstream, tmp_path: Path) -> Iterator[TwoUpstreams]:
+def running(
+    upstream: FakeUpstream, tmp_path: Path, first_byte_s: int = 10
+) -> Iterator[TwoUpstreams]:
     """The gateway over ``upstream`` and a second fake; the ledger is flushed on exit."""
     backup = FakeUpstream()
     with serve(backup) as backup_url:
         backup.base_url = f"{backup_url}/v1"
-        gateway = gateway_over(upstream.base_url, backup.base_url, tmp_path)
+        gateway = gateway_over(
+            upstream.base_url, backup.base_url, tmp_path, first_byte_s=first_byte_s
+        )
         token = gateway.apps.create("tests")[1]
         with serve(gateway, lifespan="on") as url:
             yield TwoUpstreams(
@@ -238,3 +248,17 @@ def test_an_upstream_redirect_is_not_followed_and_the_error_names_it(two: TwoUps
     assert response.status_code == 502
     assert f"redirect (307 to {elsewhere})" in response.json()["error"]["message"]
     assert len(two.primary.seen) == 1 and two.backup.seen == []
+
+
+def test_a_stream_from_a_silent_provider_falls_back_after_the_first_byte_clock(
+    upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    upstream.script(Script(hang_s=6))
+    with running(upstream, tmp_path, first_byte_s=1) as two:
+        started = time.monotonic()
+        response = two.chat(stream=True)
+        waited = time.monotonic() - started
+        assert response.status_code == 200 and answered_by(response) == ("backup", "fake-gpt")
+    assert waited < 5  # the clock, not the provider's 6 s
+    (row,) = Ledger(tmp_path / "ledger.db").rows()
+    assert row["hops"] == "fake/gpt-4o-mini:timeout → backup/fake-gpt:ok"

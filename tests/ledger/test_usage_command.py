@@ -147,3 +147,31 @@ def test_prune_needs_a_positive_number_of_days(capsys: pytest.CaptureFixture[str
     with pytest.raises(SystemExit) as exit_info:
         usage_cli(["usage", "prune", "--older-than", "0"])
     assert exit_info.value.code == 2
+
+
+def test_calls_to_unpriced_models_get_their_own_column(
+    user_ledger: Ledger, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unpriced = record(model="ft:custom", cost_usd=Decimal(0), unpriced=True)
+    user_ledger.write([record(), unpriced, record(model="ft:custom", unpriced=True)])
+    assert usage_cli(["usage", "--by", "model"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[-1] == "unpriced"
+    assert lines[1].split()[0] == "ft:custom" and lines[1].split()[-1] == "2"
+    assert lines[-1].split()[0] == "total" and lines[-1].split()[-1] == "2"
+
+
+def test_without_unpriced_calls_there_is_no_unpriced_column(
+    user_ledger: Ledger, capsys: pytest.CaptureFixture[str]
+) -> None:
+    user_ledger.write([record()])
+    assert usage_cli(["usage"]) == 0
+    assert "unpriced" not in capsys.readouterr().out
+
+
+def test_usage_json_counts_unpriced_calls(
+    user_ledger: Ledger, capsys: pytest.CaptureFixture[str]
+) -> None:
+    user_ledger.write([record(unpriced=True)])
+    assert usage_cli(["usage", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["unpriced"] == 1

@@ -6,6 +6,8 @@ import pytest
 from keyrings.alt.file import PlaintextKeyring
 
 from promptready.errors import NotConfiguredError
+from promptready.providers.openai_compat import OpenAICompatProvider
+from promptready.providers.presets import ProviderConfig
 from promptready.providers.registry import MEMO_TTL_S, ModelRef, ProviderRegistry
 from promptready.secrets import ApiKey, SecretStore
 from promptready.settings import AISettings
@@ -117,3 +119,33 @@ async def test_a_changed_key_reaches_a_long_running_registry_after_the_memo_expi
     clock.now += MEMO_TTL_S
     assert await key_sent() == "Bearer sk-new-key-0123456789"
     await reg.http.close()
+
+
+class ProxyToken:
+    """A device token as the credit proxy's client holds it (no keyring entry)."""
+
+    def authorization(self) -> str | None:
+        return "Bearer device-jwt"
+
+    async def refresh(self) -> bool:
+        return False
+
+
+async def test_an_added_provider_with_its_own_credential_is_routed_like_the_others(
+    upstream: FakeUpstream,
+) -> None:
+    reg = registry(keys=("openai",), fallbacks=("credits/gpt-4o-mini",))
+    config = ProviderConfig(
+        name="credits",
+        title="PromptReady credits",
+        base_url=upstream.base_url,
+        needs_key=False,
+        ledger_mode="credits",
+    )
+    reg.add(OpenAICompatProvider(config, None, reg.http, auth=ProxyToken()))
+    assert reg.with_keys() == ["openai", "credits"]
+    chain = reg.routes("openai/gpt-4o-mini")
+    assert [r.label for r in chain] == ["openai/gpt-4o-mini", "credits/gpt-4o-mini"]
+    await chain[1].provider.list_models()
+    await reg.close()
+    assert upstream.seen[-1].headers["authorization"] == "Bearer device-jwt"

@@ -17,6 +17,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn
 
 from promptready.cloud import admin
+from promptready.cloud.billing.admin_reconcile import COMMAND as RECONCILE
+from promptready.cloud.billing.admin_reconcile import add_reconcile, reconcile_command
 from promptready.cloud.config import CloudConfig, load
 from promptready.cloud.store import Store, StoreError
 from promptready.errors import ConfigError
@@ -91,6 +93,7 @@ def parser() -> argparse.ArgumentParser:
     prune.add_argument("--days", type=_credits, default=30)
     for command in tools.choices.values():
         command.add_argument("--json", action="store_true", help="print JSON")
+    add_reconcile(tools)
     return top
 
 
@@ -107,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             migrate(config.database_url)
             print("database is up to date")
             return 0
+        if args.admin == RECONCILE:
+            return reconcile_command(config, args.since)
         answer = _run(_admin(config, args))
     except ConfigError as error:
         print(f"{PROG}: {error}", file=sys.stderr)

@@ -457,7 +457,22 @@ class Store:
             yield conn
 
     def _read(self) -> AbstractAsyncContextManager[AsyncConnection]:
-        return self._write() if self._lock is not None else self._engine.connect()
+        """Single reads: autocommit on PostgreSQL (one round trip, no BEGIN/ROLLBACK)."""
+        if self._fast is not None:
+            return self._fast.connect()
+        return self._write()
+
+    @asynccontextmanager
+    async def _snapshot(self) -> AsyncIterator[AsyncConnection]:
+        """Several reads that must agree with each other (one snapshot)."""
+        if self._lock is not None:
+            async with self._write() as conn:
+                yield conn
+            return
+        async with self._engine.connect() as conn:
+            await conn.execution_options(isolation_level="REPEATABLE READ")
+            async with conn.begin():
+                yield conn
 
     @asynccontextmanager
     async def _using(self, conn: AsyncConnection | None) -> AsyncIterator[AsyncConnection]:
@@ -1281,7 +1296,7 @@ class Store:
             select(holds.c.week, func.sum(holds.c.cost_micro)).where(opened).group_by(holds.c.week)
         )
         problems: list[str] = []
-        async with self._read() as conn:
+        async with self._snapshot() as conn:
             for device_id, balance, reserved, total, open_total in await conn.execute(wallet_rows):
                 if balance != total:
                     problems.append(f"wallet {device_id}: balance {balance} != ledger {total}")

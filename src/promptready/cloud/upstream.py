@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 import aiohttp
 import orjson
+from aiohttp import ClientResponse
 
 from promptready import __version__
 from promptready.providers.sse import SSEParser
@@ -127,9 +129,10 @@ class Upstream:
             await self._session.close()
         self._session = None
 
-    async def complete(self, target: Target, body: dict[str, Any]) -> Completion:
-        """POST a non-streamed chat completion; UpstreamError unless it answered 200 with JSON."""
-        started = time.perf_counter()
+    @asynccontextmanager
+    async def _post(self, target: Target, body: dict[str, Any]) -> AsyncIterator[ClientResponse]:
+        """The upstream's 200 response to ``body``; a refusal, or a network failure while the
+        block reads it, becomes UpstreamError."""
         try:
             async with self._client().post(
                 target.chat_url,
@@ -139,9 +142,15 @@ class Upstream:
             ) as response:
                 if response.status != 200:
                     raise await _refusal(response)
-                raw = await response.read()
+                yield response
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise _network(exc) from None
+
+    async def complete(self, target: Target, body: dict[str, Any]) -> Completion:
+        """POST a non-streamed chat completion; UpstreamError unless it answered 200 with JSON."""
+        started = time.perf_counter()
+        async with self._post(target, body) as response:
+            raw = await response.read()
         try:
             payload = orjson.loads(raw)
         except orjson.JSONDecodeError:
@@ -156,28 +165,21 @@ class Upstream:
         Raises UpstreamError before the first chunk (refusal, network) or mid-way (a cut
         stream, a chunk that is not JSON)."""
         body = {**body, "stream": True, "stream_options": {"include_usage": True}}
-        try:
-            async with self._client().post(
-                target.chat_url,
-                data=orjson.dumps(body),
-                headers=_headers(target),
-                allow_redirects=False,
-            ) as response:
-                if response.status != 200:
-                    raise await _refusal(response)
-                parser = SSEParser()
-                async for piece in response.content.iter_any():
-                    for event in parser.feed(piece):
-                        if event.data == "[DONE]":
-                            return
-                        yield _chunk(event.data)
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise _network(exc) from None
+        async with self._post(target, body) as response:
+            parser = SSEParser()
+            async for piece in response.content.iter_any():
+                for event in parser.feed(piece):
+                    if event.data == "[DONE]":
+                        return
+                    yield _chunk(event.data)
         raise UpstreamError("The model provider ended the stream before it was complete.")
 
 
 def _headers(target: Target) -> dict[str, str]:
-    return {"Authorization": f"Bearer {target.api_key}", "Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json"}
+    if target.api_key:  # a local upstream may need no key
+        headers["Authorization"] = f"Bearer {target.api_key}"
+    return headers
 
 
 def _chunk(data: str) -> Chunk:

@@ -42,7 +42,7 @@ from promptready.gateway.asgi import (
     send_error,
 )
 from promptready.gateway.cache import ResponseCache, cache_key
-from promptready.gateway.chat import Call, Outcome, relay_json, relay_stream
+from promptready.gateway.chat import Call, Outcome, relay_json, relay_stream, stream_policy
 from promptready.gateway.errors import GatewayError, bad_request, forbidden, unauthorized
 from promptready.gateway.estimate import partial_usage, token_bound
 from promptready.gateway.limits import RateLimiter
@@ -175,6 +175,7 @@ class Gateway:
         self.rate_limiter = RateLimiter()
         self.cache = ResponseCache()
         self._callers: dict[str, Caller] = {}
+        self._stream_policy = stream_policy(engine.settings.ai.first_byte_s)
         self.on_shutdown: list[Callable[[], None]] = []  # e.g. let go of the data folder's lock
 
     @property
@@ -402,6 +403,7 @@ class Gateway:
         try:
             if payload.get("stream") is True:
                 call.keep_stream = key is not None
+                call.policy = self._stream_policy
                 await relay_stream(call)
             else:
                 await relay_json(call)
@@ -435,7 +437,9 @@ class Gateway:
             elif message["type"] == "lifespan.shutdown":
                 await self.engine.registry.close()
                 if self.meter is not None:
-                    self.meter.writer.close()  # every row on disk before the process ends
+                    # Every row on disk now; the meter stays open, as the process's other
+                    # callers (the desktop's popup) share it (atexit closes it).
+                    self.meter.writer.flush()
                 for release in self.on_shutdown:
                     release()
                 await send({"type": "lifespan.shutdown.complete"})

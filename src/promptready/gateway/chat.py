@@ -50,7 +50,14 @@ from promptready.providers.wire import (
 
 _PRINTABLE = "".join(c for c in string.printable if c.isprintable() and c != "%")
 # The gateway does not retry a route itself (clients' SDKs do): one try per route, then the next.
+# A JSON answer's first byte is the whole answer, so only the idle timeout bounds it.
 GATEWAY_POLICY = FallbackPolicy(RetryPolicy(attempts=1))
+
+
+def stream_policy(first_byte_s: float) -> FallbackPolicy:
+    """The gateway's policy for streams: a route silent for ``first_byte_s`` is left for the
+    next one."""
+    return FallbackPolicy(RetryPolicy(attempts=1), first_byte_s=first_byte_s)
 
 
 async def _nothing() -> None:

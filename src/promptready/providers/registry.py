@@ -21,7 +21,7 @@ from promptready.errors import NotConfiguredError
 from promptready.providers.http import HttpClient, Timeouts
 from promptready.providers.openai_compat import OpenAICompatProvider
 from promptready.providers.presets import ProviderConfig, custom_provider, presets
-from promptready.providers.routing import Route
+from promptready.providers.routing import Provider, Route
 from promptready.secrets import SecretStore
 from promptready.settings import AISettings
 
@@ -69,7 +69,8 @@ class ProviderRegistry:
         self.settings = settings
         self.secrets = secrets
         self.http = http or HttpClient(Timeouts(idle_s=settings.timeout_s))
-        self._providers: dict[str, OpenAICompatProvider] = {}
+        self._providers: dict[str, Provider] = {}
+        self._added: dict[str, Provider] = {}  # providers that bring their own credential
         self._resolved: dict[str, Route] = {}
         self._chains: dict[str, tuple[Route, ...]] = {}
         self._clock = clock
@@ -86,11 +87,20 @@ class ProviderRegistry:
             self._chains.clear()
             self._fresh_until = now + MEMO_TTL_S
 
+    def add(self, provider: Provider) -> None:
+        """Offer a provider built elsewhere, with its own credential (the credit proxy's client,
+        a device token that refreshes itself): routed, listed and metered like the others."""
+        self._added[provider.name] = provider
+        self._resolved.clear()
+        self._chains.clear()
+
     def configs(self) -> dict[str, ProviderConfig]:
-        """Every provider the user could use: presets plus custom ones."""
+        """Every provider the user could use: presets, custom ones and added ones."""
         found = dict(presets())
         for name, url in self.settings.custom_providers.items():
             found[name] = custom_provider(name, url)
+        for name, provider in self._added.items():
+            found[name] = provider.config
         return found
 
     def _routable(self) -> dict[str, ProviderConfig]:
@@ -125,9 +135,10 @@ class ProviderRegistry:
         return configs[name]
 
     def with_keys(self) -> list[str]:
-        """Providers that have a key stored, in the keyring's order."""
+        """Providers that have a key stored, in the keyring's order, then the added ones."""
         configs = self.configs()
-        return [name for name in self.secrets.providers() if name in configs]
+        keyed = [name for name in self.secrets.providers() if name in configs]
+        return keyed + [name for name in self._added if name not in keyed]
 
     def default_provider(self) -> str:
         """The configured default, else the first provider with a key, else the credit proxy."""
@@ -163,8 +174,11 @@ class ProviderRegistry:
         provider = self.default_provider()
         return ModelRef(provider, name or self.config(provider).default_model or "")
 
-    def provider(self, name: str) -> OpenAICompatProvider:
+    def provider(self, name: str) -> Provider:
         """The provider object for ``name`` with its key; an error that says how to add one."""
+        added = self._added.get(name)
+        if added is not None:
+            return added
         if name not in self._providers:
             config = self.config(name)
             if config.ledger_mode == "credits":

@@ -71,8 +71,9 @@ class FallbackPolicy:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     first_byte_s: float | None = None  # per attempt, until it commits
     deadline_s: float | None = None  # all attempts together
-    deadline_setting: str = "ai.deadline_s"  # named in the error, so the user can raise it
-    notice_after_s: float = 2.0
+    deadline_setting: str = "ai.deadline_s"  # named in errors, so the user can raise them
+    first_byte_setting: str = "ai.first_byte_s"
+    notice_after_s: float = 2.0  # or half the attempt's clock, if that is sooner
 
     def next_try_in(self, error: UpstreamError, attempt: int) -> float | None:
         """Seconds before trying the same route again, or None to move on to the next one."""
@@ -229,10 +230,9 @@ async def _timed(
     route = attempt.route
     loop = asyncio.get_running_loop()
     if notice is not None:
-        message = f"waiting for {route.label}" + (
-            f" (up to {limit:.0f} s more; setting {policy.deadline_setting})" if limit else ""
-        )
-        attempt._notice = loop.call_later(policy.notice_after_s, notice, message)
+        message = f"waiting for {route.label}" + (f" (up to {limit:.0f} s more)" if limit else "")
+        after = policy.notice_after_s if limit is None else min(policy.notice_after_s, limit / 2)
+        attempt._notice = loop.call_later(after, notice, message)
     try:
         async with asyncio.timeout(limit) as timeout:
             attempt._timeout = timeout
@@ -242,8 +242,7 @@ async def _timed(
             raise _deadline(policy, route) from None
         name = route.provider.name
         raise UpstreamTimeoutError(
-            f"{name} sent nothing within {limit:g} s; trying the next model if there is one.",
-            name,
+            f"{name} sent nothing within {limit:g} s ({policy.first_byte_setting}).", name
         ) from None
     finally:
         if attempt._notice is not None:

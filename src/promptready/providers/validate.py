@@ -12,7 +12,7 @@ from promptready.providers.errors import (
     UpstreamTimeoutError,
     UpstreamUnreachableError,
 )
-from promptready.providers.openai_compat import OpenAICompatProvider
+from promptready.providers.routing import Provider
 
 if TYPE_CHECKING:
     from promptready.providers.registry import ProviderRegistry
@@ -39,7 +39,7 @@ class KeyCheck:
         return self.verdict is Verdict.VALID
 
 
-async def check_key(provider: OpenAICompatProvider) -> KeyCheck:
+async def check_key(provider: Provider) -> KeyCheck:
     """Ask the provider for its model list and judge the key by the answer."""
     name = provider.name
     try:

@@ -146,3 +146,17 @@ async def test_the_switch_refuses_anything_but_a_boolean(api: Api) -> None:
     for body in ({"enabled": "yes"}, {"enabled": 1}, {}):
         answer = await api.post(device, "/api/v1/billing/auto-reload", body)
         assert answer.status_code == 400, body
+
+
+async def test_a_frozen_wallet_is_never_auto_charged(api: Api) -> None:
+    device, _ = await customer_with_card(api)
+    await api.billing.store.set_frozen(device, True)
+    assert await maybe_reload(api.billing, device, 0) is None
+    assert off_session_charges(api) == []
+
+
+async def test_a_checkout_never_paid_is_no_saved_card(api: Api) -> None:
+    device = await api.device()
+    await api.buy(device, "Starter")  # the customer exists, no payment went through
+    state = (await api.get(device, "/api/v1/billing/auto-reload")).json()
+    assert state["has_payment_method"] is False

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+from dataclasses import replace
 
-from promptready.cloud.store import Bucket
-from tests.cloud.billing.conftest import Api
+import httpx
+
+from promptready.cloud.billing.stripe_api import StripeApi
+from promptready.cloud.clock import FixedClock
+from promptready.cloud.store import Bucket, Store
+from tests.cloud.billing.conftest import Api, app_for, billing_env, build
 
 
 async def test_checkout_creates_a_payment_session_for_the_device_and_pack(api: Api) -> None:
@@ -115,3 +121,36 @@ async def test_billing_routes_need_a_device_token(api: Api) -> None:
     ):
         answer = await api.http.request(method, path, json={"pack": "Starter"})
         assert answer.status_code == 401, path
+
+
+async def test_stripe_unreachable_is_a_502_that_says_nothing_was_charged(
+    api: Api, store: Store, clock: FixedClock
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    billing = build(store, clock, billing_env(closed))
+    billing = replace(billing, stripe=StripeApi("sk_test_x", api_base=closed, max_retries=0))
+    transport = httpx.ASGITransport(app=app_for(billing))
+    async with httpx.AsyncClient(transport=transport, base_url="http://billing.test") as http:
+        down = Api(http, billing, api.standin)
+        device = await down.device()
+        for path, body in (
+            ("/api/v1/billing/checkout", {"pack": "Starter"}),
+            ("/api/v1/billing/subscribe", {}),
+        ):
+            answer = await down.post(device, path, body)
+            assert answer.status_code == 502, path
+            assert "nothing was charged" in answer.json()["error"]["message"]
+        answer = await down.get(device, "/api/v1/billing/session/cs_123")
+        assert answer.status_code == 502
+    await billing.close()
+
+
+async def test_a_webhook_body_over_a_megabyte_is_refused(api: Api) -> None:
+    answer = await api.http.post(
+        "/api/v1/billing/webhook",
+        content=b"x" * (1024 * 1024 + 1),
+        headers={"stripe-signature": "t=1"},
+    )
+    assert answer.status_code == 413

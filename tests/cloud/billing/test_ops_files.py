@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 
 from promptready.cloud.billing.metrics import BillingMetrics
 from promptready.cloud.billing.money_report import free_near_allowance, publish_money, stats_lines
+from promptready.cloud.billing.settings import VARIABLES
 from promptready.cloud.metrics import Metrics
 from tests.cloud.billing.conftest import Api
 from tests.cloud.billing.scenario import History, buy, spend
@@ -95,3 +96,11 @@ async def test_a_free_device_that_used_over_90_percent_is_counted(api: Api) -> N
         await api.billing.store.credits(device)
         await spend(api, device, used, Decimal("0.000100"), "gpt-oss-20b")
     assert await free_near_allowance(api.billing.store, api.billing.card, api.billing.now()) == 1
+
+
+def test_the_readme_lists_every_billing_variable_with_its_default() -> None:
+    readme = (RESOURCES.parents[1] / "README.md").read_text()
+    section = readme[readme.index("### Billing") :]
+    for variable in VARIABLES:
+        default = f"`{variable.default}`" if variable.default else "unset"
+        assert f"| `{variable.env}` | {default} |" in section, variable.env

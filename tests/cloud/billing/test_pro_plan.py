@@ -116,3 +116,17 @@ async def test_the_portal_before_any_purchase_says_what_to_do(api: Api) -> None:
     answer = await api.post(device, "/api/v1/billing/portal")
     assert answer.status_code == 409
     assert "first purchase" in answer.json()["error"]["message"]
+
+
+async def test_polling_a_pro_session_says_fulfilled_once_its_invoice_arrived(api: Api) -> None:
+    device = await api.device()
+    answer = await api.post(device, "/api/v1/billing/subscribe")
+    session = answer.json()["session_id"]
+    events = api.standin.pay_session(session)
+    poll = await api.get(device, f"/api/v1/billing/session/{session}")
+    assert poll.json()["paid"] is True
+    assert poll.json()["fulfilled"] is False
+    await deliver_all(api, events)
+    poll = await api.get(device, f"/api/v1/billing/session/{session}")
+    assert poll.json()["fulfilled"] is True
+    assert poll.json()["credits_remaining"] == 1025

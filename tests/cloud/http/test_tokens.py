@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -181,6 +182,23 @@ def test_after_rotation_old_tokens_stay_valid_and_new_ones_use_the_new_key() -> 
 def test_once_the_old_key_retires_its_tokens_are_refused() -> None:
     old_token = service().issue(DEVICE)
     assert refused(old_token, service(current=OTHER)) is AuthFailure.INVALID
+
+
+def test_a_token_verified_once_still_expires() -> None:
+    tokens = TokenService(SigningKeys(SECRET), lifetime=timedelta(seconds=1), leeway_s=0)
+    token = tokens.issue(DEVICE)
+    assert tokens.verify(token) == DEVICE
+    time.sleep(2.1)  # exp has whole-second resolution
+    assert refused(token, tokens) is AuthFailure.EXPIRED
+
+
+def test_a_verified_token_does_not_vouch_for_a_tampered_copy() -> None:
+    tokens = service()
+    token = tokens.issue(DEVICE)
+    assert tokens.verify(token) == DEVICE
+    assert refused(token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1], tokens) is (
+        AuthFailure.INVALID
+    )
 
 
 def test_device_secrets_are_random_and_checked_against_their_hash() -> None:

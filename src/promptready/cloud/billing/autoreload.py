@@ -23,7 +23,7 @@ from promptready.cloud.billing.catalog import RELOAD_PACK, find_pack, pack_price
 from promptready.cloud.billing.context import Context, Outcome
 from promptready.cloud.billing.deps import BillingDeps
 from promptready.cloud.billing.stripe_objects import PaymentIntent
-from promptready.cloud.store import Bucket, LedgerKind
+from promptready.cloud.store import Bucket
 
 AUTHENTICATION_REQUIRED = "authentication_required"
 MAX_DECLINES = 3
@@ -66,9 +66,8 @@ async def state(deps: BillingDeps, device_id: uuid.UUID) -> AutoReload:
         found = await records.account(conn, device_id)
         if found is None:
             return AutoReload(False, None, False)
-        return AutoReload(
-            found.auto_reload, found.auto_reload_off_reason, found.customer is not None
-        )
+        paid = await records.has_paid(conn, device_id)
+        return AutoReload(found.auto_reload, found.auto_reload_off_reason, paid)
 
     return await records.once(deps.store, read)
 
@@ -91,8 +90,8 @@ async def maybe_reload(deps: BillingDeps, device_id: uuid.UUID, balance: int) ->
     if not deps.card.auto_reload_due(balance):
         return None
     device = await deps.store.device(device_id)
-    if device is None or device.plan == "pro":
-        return None
+    if device is None or device.plan == "pro" or device.frozen:
+        return None  # Pro is never auto-charged; a frozen (disputed) wallet neither
     now = deps.now()
     claim = await records.once(deps.store, lambda conn: _claim(deps, conn, device_id, now))
     if claim is None:
@@ -241,29 +240,18 @@ async def credit(ctx: Context, intent: PaymentIntent) -> Outcome:
         return await ctx.flag(
             intent.id, f"the reload charged {intent.amount} {intent.currency}, not {price.amount}"
         )
-    await ctx.deps.store.grant(
-        intent.device_id,
-        pack.credits,
-        bucket=Bucket.PURCHASED,
-        kind=LedgerKind.PURCHASE,
-        idem_key=key,
-        reason=f"auto-reload ({pack.name} pack)",
-        conn=ctx.conn,
+    paid = records.Payment(
+        key=key,
+        device_id=intent.device_id,
+        kind="reload",
+        pack=pack.name,
+        credits=pack.credits,
+        amount=intent.amount,
+        currency=intent.currency,
+        payment_intent=intent.id,
+        created_at=ctx.now,
     )
-    await records.record_payment(
-        ctx.conn,
-        records.Payment(
-            key=key,
-            device_id=intent.device_id,
-            kind="reload",
-            pack=pack.name,
-            credits=pack.credits,
-            amount=intent.amount,
-            currency=intent.currency,
-            payment_intent=intent.id,
-            created_at=ctx.now,
-        ),
-    )
+    await ctx.grant_payment(paid, Bucket.PURCHASED, f"auto-reload ({pack.name} pack)")
     if intent.reload_key:
         await ctx.conn.execute(
             update(tables.reloads)

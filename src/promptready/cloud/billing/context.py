@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from promptready.cloud.billing import records
 from promptready.cloud.billing.deps import BillingDeps
-from promptready.cloud.store import Device
+from promptready.cloud.store import Bucket, Device, LedgerKind
 
 
 class Outcome(enum.StrEnum):
@@ -46,6 +46,38 @@ class Context:
         """Grant nothing and put the case in front of a person."""
         await records.flag(self.conn, self.source, object_id, reason, self.now)
         return Outcome.REVIEW
+
+    async def grant_payment(self, paid: records.Payment, bucket: Bucket, reason: str) -> None:
+        """Grant a payment's credits and record the payment, under one key (``paid.key``)."""
+        if paid.credits:
+            await self.deps.store.grant(
+                paid.device_id,
+                paid.credits,
+                bucket=bucket,
+                kind=LedgerKind.PURCHASE,
+                idem_key=paid.key,
+                reason=reason,
+                conn=self.conn,
+            )
+        await records.record_payment(self.conn, paid)
+
+    async def take_back(
+        self, paid: records.Payment, key: str, *, credits: int, amount: int, reason: str
+    ) -> None:
+        """Revoke credits of a refunded or lost payment (the wallet may go into debt) and
+        record the clawback, under one key."""
+        if credits > 0:
+            await self.deps.store.revoke(
+                paid.device_id,
+                credits,
+                kind=LedgerKind.REFUND,
+                idem_key=key,
+                reason=reason,
+                conn=self.conn,
+            )
+        await records.record_clawback(
+            self.conn, key, paid, amount=amount, credits=max(0, credits), now=self.now
+        )
 
     async def notify(self, device_id: uuid.UUID, kind: str, message: str) -> None:
         """Tell the user (``GET /api/v1/billing/status`` lists these)."""

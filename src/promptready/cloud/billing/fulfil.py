@@ -15,7 +15,7 @@ from promptready.cloud.billing.catalog import UnknownPackError, find_pack, minor
 from promptready.cloud.billing.context import Context, Outcome, facts_for
 from promptready.cloud.billing.deps import BillingDeps
 from promptready.cloud.billing.stripe_objects import CheckoutSession
-from promptready.cloud.store import Bucket, LedgerKind
+from promptready.cloud.store import Bucket
 from promptready.pricing import CreditPack
 
 
@@ -53,29 +53,18 @@ async def fulfil_pack(ctx: Context, session: CheckoutSession) -> Outcome:
     pack, problem = pack_mismatch(ctx, session)
     if pack is None or session.device_id is None:
         return await ctx.flag(session.id, problem or "no pack")
-    await ctx.deps.store.grant(
-        session.device_id,
-        pack.credits,
-        bucket=Bucket.PURCHASED,
-        kind=LedgerKind.PURCHASE,
-        idem_key=key,
-        reason=f"{pack.name} pack",
-        conn=ctx.conn,
+    paid = records.Payment(
+        key=key,
+        device_id=session.device_id,
+        kind="pack",
+        pack=pack.name,
+        credits=pack.credits,
+        amount=session.amount_total or 0,
+        currency=session.currency or "",
+        payment_intent=session.payment_intent,
+        created_at=ctx.now,
     )
-    await records.record_payment(
-        ctx.conn,
-        records.Payment(
-            key=key,
-            device_id=session.device_id,
-            kind="pack",
-            pack=pack.name,
-            credits=pack.credits,
-            amount=session.amount_total or 0,
-            currency=session.currency or "",
-            payment_intent=session.payment_intent,
-            created_at=ctx.now,
-        ),
-    )
+    await ctx.grant_payment(paid, Bucket.PURCHASED, f"{pack.name} pack")
     known = await records.account(ctx.conn, session.device_id)
     if session.customer is not None and (known is None or known.customer != session.customer):
         await records.update_account(ctx.conn, session.device_id, customer=session.customer)
@@ -88,6 +77,10 @@ async def fulfil_polled(deps: BillingDeps, session: CheckoutSession) -> Outcome:
     facts = await facts_for(deps, session.device_id)
 
     async def work(conn: AsyncConnection) -> Outcome:
+        if session.mode == "subscription":  # Pro's credits come with its invoice's webhook
+            found = await records.account(conn, session.device_id) if session.device_id else None
+            linked = found is not None and found.subscription == session.subscription
+            return Outcome.REPLAYED if linked and session.subscription else Outcome.PENDING
         ctx = Context(deps, conn, facts, deps.now(), f"poll:{session.id}")
         key = session_key(session.id)
         if await records.payment(conn, key) is not None:

@@ -28,7 +28,7 @@ from promptready.cloud.billing.stripe_objects import (
     parse_session,
     parse_subscription,
 )
-from promptready.cloud.store import Bucket, LedgerKind
+from promptready.cloud.store import Bucket
 
 Handler = Callable[[Context, Event], Awaitable[Outcome]]
 
@@ -116,16 +116,9 @@ async def on_refund(ctx: Context, event: Event) -> Outcome:
     credits = refund_share(paid.credits, charge.amount, charge.amount_refunded)
     credits -= refund_share(paid.credits, charge.amount, before)
     credits = max(0, min(credits, paid.credits - taken_credits))
-    if credits:
-        await ctx.deps.store.revoke(
-            paid.device_id,
-            credits,
-            kind=LedgerKind.REFUND,
-            idem_key=key,
-            reason=f"refund of the {paid.pack} payment",
-            conn=ctx.conn,
-        )
-    await records.record_clawback(ctx.conn, key, paid, amount=amount, credits=credits, now=ctx.now)
+    await ctx.take_back(
+        paid, key, credits=credits, amount=amount, reason=f"refund of the {paid.pack} payment"
+    )
     return Outcome.APPLIED
 
 
@@ -159,19 +152,12 @@ async def on_dispute_closed(ctx: Context, event: Event) -> Outcome:
     if await records.clawback_exists(ctx.conn, key):
         return Outcome.REPLAYED
     taken_amount, taken_credits = await records.clawed(ctx.conn, paid.key)
-    credits = paid.credits - taken_credits
-    if credits > 0:
-        await ctx.deps.store.revoke(
-            paid.device_id,
-            credits,
-            kind=LedgerKind.REFUND,
-            idem_key=key,
-            reason=f"lost dispute on the {paid.pack} payment",
-            conn=ctx.conn,
-        )
-    amount = max(0, min(dispute.amount, paid.amount - taken_amount))
-    await records.record_clawback(
-        ctx.conn, key, paid, amount=amount, credits=max(0, credits), now=ctx.now
+    await ctx.take_back(
+        paid,
+        key,
+        credits=paid.credits - taken_credits,
+        amount=max(0, min(dispute.amount, paid.amount - taken_amount)),
+        reason=f"lost dispute on the {paid.pack} payment",
     )
     return Outcome.APPLIED
 
@@ -202,30 +188,18 @@ async def on_invoice_paid(ctx: Context, event: Event) -> Outcome:
     )
     room = rollover_cap(plan) - int(held or 0)
     credits = max(0, min(plan.credits_month, room))
-    if credits:
-        await ctx.deps.store.grant(
-            device_id,
-            credits,
-            bucket=Bucket.SUBSCRIPTION,
-            kind=LedgerKind.PURCHASE,
-            idem_key=key,
-            reason="Pro monthly credits",
-            conn=ctx.conn,
-        )
-    await records.record_payment(
-        ctx.conn,
-        records.Payment(
-            key=key,
-            device_id=device_id,
-            kind="pro",
-            pack=price.name,
-            credits=credits,
-            amount=invoice.amount_paid,
-            currency=invoice.currency,
-            payment_intent=invoice.payment_intent,
-            created_at=ctx.now,
-        ),
+    paid = records.Payment(
+        key=key,
+        device_id=device_id,
+        kind="pro",
+        pack=price.name,
+        credits=credits,
+        amount=invoice.amount_paid,
+        currency=invoice.currency,
+        payment_intent=invoice.payment_intent,
+        created_at=ctx.now,
     )
+    await ctx.grant_payment(paid, Bucket.SUBSCRIPTION, "Pro monthly credits")
     await ctx.deps.store.set_plan(device_id, "pro", conn=ctx.conn)
     await _link_subscription(ctx, device_id, invoice.customer, invoice.subscription)
     return Outcome.APPLIED

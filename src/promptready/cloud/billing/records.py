@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from promptready.cloud.billing import tables
@@ -17,19 +17,29 @@ from promptready.cloud.store import Store
 
 _T = TypeVar("_T")
 _RETRIES = 3
+_TRANSIENT = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 
 
 async def once(store: Store, work: Callable[[AsyncConnection], Awaitable[_T]]) -> _T:
     """Run ``work`` in one store transaction. A unique-key clash means a concurrent writer
-    applied the same key first: the transaction rolled back whole, and the retry sees its row."""
+    applied the same key first: the transaction rolled back whole, and the retry sees its row.
+    A PostgreSQL deadlock or serialization failure (two effects on one wallet taking their
+    row locks in another order) rolled back whole too, and is retried the same way."""
     for attempt in range(_RETRIES):
         try:
             async with store.transaction() as conn:
                 return await work(conn)
-        except IntegrityError:
-            if attempt == _RETRIES - 1:
+        except DBAPIError as error:
+            retry = isinstance(error, IntegrityError) or _sqlstate(error) in _TRANSIENT
+            if not retry or attempt == _RETRIES - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def _sqlstate(error: DBAPIError) -> str | None:
+    """The SQLSTATE a PostgreSQL driver reports (asyncpg and psycopg both name it so)."""
+    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return code if isinstance(code, str) else None
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,24 @@ async def account(
     query = select(tables.accounts).where(tables.accounts.c.device_id == device_id)
     row = (await conn.execute(query.with_for_update() if lock else query)).first()
     return None if row is None else Account(**row._asdict())
+
+
+async def customer(store: Store, device_id: uuid.UUID) -> str | None:
+    """The device's Stripe customer, None before its first checkout."""
+
+    async def read(conn: AsyncConnection) -> str | None:
+        found = await account(conn, device_id)
+        return None if found is None else found.customer
+
+    return await once(store, read)
+
+
+async def has_paid(conn: AsyncConnection, device_id: uuid.UUID) -> bool:
+    """Whether a payment of the device went through (so Stripe has its card)."""
+    found = await conn.scalar(
+        select(tables.payments.c.key).where(tables.payments.c.device_id == device_id).limit(1)
+    )
+    return found is not None
 
 
 async def account_by_customer(conn: AsyncConnection, customer: str) -> Account | None:

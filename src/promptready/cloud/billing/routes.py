@@ -66,11 +66,7 @@ def _device(deps: BillingDeps, scope: Scope) -> uuid.UUID:
 async def _customer(deps: BillingDeps, device_id: uuid.UUID) -> str:
     """The device's Stripe customer, created at its first purchase and then remembered."""
 
-    async def read(conn: AsyncConnection) -> str | None:
-        found = await records.account(conn, device_id)
-        return None if found is None else found.customer
-
-    existing = await records.once(deps.store, read)
+    existing = await records.customer(deps.store, device_id)
     if existing is not None:
         return existing
     customer = await deps.stripe.create_customer(device_id)
@@ -168,23 +164,17 @@ class Portal:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         device_id = _device(self.deps, scope)
         await read_body(receive)
-        state = await autoreload.state(self.deps, device_id)
-        if not state.has_payment_method:
+        customer = await records.customer(self.deps.store, device_id)
+        if customer is None:
             raise ApiError(
                 409,
                 "The billing portal opens after your first purchase; buy a pack or subscribe.",
                 "no_billing_account",
                 retry=False,
             )
-
-        async def read(conn: AsyncConnection) -> str | None:
-            found = await records.account(conn, device_id)
-            return None if found is None else found.customer
-
-        customer = await records.once(self.deps.store, read)
         try:
             url = await self.deps.stripe.portal(
-                customer=customer or "", return_url=self.deps.settings.return_url
+                customer=customer, return_url=self.deps.settings.return_url
             )
         except stripe.StripeError:
             raise _PAYMENTS_DOWN from None
@@ -258,7 +248,9 @@ class Status:
         device = await self.deps.store.device(device_id)
         state = await autoreload.state(self.deps, device_id)
 
-        async def read(conn: AsyncConnection) -> tuple[Any, list[records.Notice]]:
+        async def read(
+            conn: AsyncConnection,
+        ) -> tuple[records.Account | None, list[records.Notice]]:
             found = await records.account(conn, device_id)
             return found, await records.recent_notices(conn, device_id, NOTICES_SHOWN)
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from promptready.cloud import logs
-from promptready.cloud.errors import bad_request, from_store
+from promptready.cloud.errors import ApiError, bad_request, from_store
 from promptready.cloud.routes.costs import Charge, Estimate
 from promptready.cloud.routes.deps import Deps
-from promptready.cloud.routes.wire import Scope, header
+from promptready.cloud.routes.wire import Scope, Send, header, send_bytes
 from promptready.cloud.store import Admission, CreditsView, Replay, StoreError, UsageRecord
+from promptready.cloud.upstream import UpstreamError
 
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
@@ -43,6 +46,33 @@ async def admit(
         )
     except StoreError as error:
         raise from_store(error, deps.clock.now()) from None
+
+
+async def admit_or_replay(
+    deps: Deps, device_id: uuid.UUID, estimate: Estimate, key: str | None, send: Send
+) -> Admission | None:
+    """The admission, or None once the stored answer to a retried key has been sent."""
+    admitted = await admit(deps, device_id, estimate, key)
+    if isinstance(admitted, Admission):
+        return admitted
+    await send_bytes(send, admitted.status, admitted.body, (), admitted.content_type.encode())
+    return None
+
+
+@asynccontextmanager
+async def released_on_failure(
+    deps: Deps, admission: Admission, refusal: Callable[[UpstreamError], ApiError]
+) -> AsyncIterator[None]:
+    """Release the hold if the block fails (an UpstreamError becomes ``refusal(error)``), and
+    on cancellation too: nothing was delivered, so nothing is charged."""
+    try:
+        yield
+    except UpstreamError as error:
+        await release(deps, admission)
+        raise refusal(error) from None
+    except BaseException:
+        await release(deps, admission)
+        raise
 
 
 async def settle(

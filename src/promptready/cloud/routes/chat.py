@@ -53,11 +53,8 @@ class ChatCompletions:
         request = parse_chat(await read_object(receive))
         prompt_tokens = count_messages(request.messages, ESTIMATE_MODEL).tokens
         estimate = deps.pricer.chat_hold(prompt_tokens, request.max_tokens * request.choices)
-        admitted = await charging.admit(deps, device_id, estimate, key)
-        if isinstance(admitted, Replay):
-            await send_bytes(
-                send, admitted.status, admitted.body, (), admitted.content_type.encode()
-            )
+        admitted = await charging.admit_or_replay(deps, device_id, estimate, key, send)
+        if admitted is None:
             return
         call = _Call(deps, admitted, request, prompt_tokens)
         if request.stream:
@@ -106,14 +103,8 @@ class _Call:
 
     async def complete(self, send: Send, replayable: bool) -> None:
         """A JSON completion: call, settle, answer."""
-        try:
+        async with charging.released_on_failure(self.deps, self.admission, refused):
             reply = await self.deps.upstream.complete(self._target(), self._body())
-        except UpstreamError as error:
-            await charging.release(self.deps, self.admission)
-            raise refused(error) from None
-        except BaseException:
-            await charging.release(self.deps, self.admission)
-            raise
         self.usage = reply.usage
         if self.usage is None:
             self.pieces = [_message_text(reply.payload)]
@@ -127,16 +118,8 @@ class _Call:
     async def stream(self, receive: Receive, send: Send) -> None:
         """An SSE completion: the first chunk decides between an HTTP error and a stream."""
         chunks = self.deps.upstream.stream(self._target(), self._body())
-        try:
-            first = await anext(chunks)
-        except StopAsyncIteration:
-            first = None
-        except UpstreamError as error:
-            await charging.release(self.deps, self.admission)
-            raise refused(error) from None
-        except BaseException:
-            await charging.release(self.deps, self.admission)
-            raise
+        async with charging.released_on_failure(self.deps, self.admission, refused):
+            first = await anext(chunks, None)
         await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
         relay = asyncio.ensure_future(self._relay(first, chunks, send))
         gone = asyncio.ensure_future(_disconnected(receive))

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from promptready.cloud.errors import bad_request, upstream_failed
+from promptready.cloud.errors import ApiError, bad_request, upstream_failed
 from promptready.cloud.routes import charging
 from promptready.cloud.routes.costs import ENHANCE_MAX_TOKENS, ESTIMATE_MODEL
 from promptready.cloud.routes.deps import Deps
@@ -22,7 +22,6 @@ from promptready.cloud.routes.wire import (
     Send,
     authenticate,
     read_object,
-    send_bytes,
     send_json,
 )
 from promptready.cloud.store import Admission, Replay
@@ -74,13 +73,9 @@ class Enhance:
             raise bad_request(str(error), "invalid_content", "content") from None
         messages = build_messages(content, offline.analysis)
         prompt_tokens = count_messages(messages, ESTIMATE_MODEL).tokens
-        admitted = await charging.admit(
-            deps, device_id, deps.pricer.enhance_hold(prompt_tokens), key
-        )
-        if isinstance(admitted, Replay):
-            await send_bytes(
-                send, admitted.status, admitted.body, (), admitted.content_type.encode()
-            )
+        estimate = deps.pricer.enhance_hold(prompt_tokens)
+        admitted = await charging.admit_or_replay(deps, device_id, estimate, key, send)
+        if admitted is None:
             return
         body = {
             "model": admitted.model,
@@ -89,15 +84,9 @@ class Enhance:
             "max_tokens": ENHANCE_MAX_TOKENS,
         }
         target = deps.config.target(admitted.cohort, admitted.model)
-        try:
+        async with charging.released_on_failure(deps, admitted, _refused):
             reply = await deps.upstream.complete(target, body)
             raw = _content(reply.payload)
-        except UpstreamError as error:
-            await charging.release(deps, admitted)
-            raise upstream_failed(str(error)) from None
-        except BaseException:
-            await charging.release(deps, admitted)
-            raise
         deps.metrics.upstream_latency.labels(admitted.cohort.name).observe(reply.latency_s)
         await self._answer(
             admitted,
@@ -148,6 +137,11 @@ class Enhance:
             response=replay if replayable else None,
         )
         await send_json(send, 200, {**payload, "credits_remaining": view.available})
+
+
+def _refused(error: UpstreamError) -> ApiError:
+    # The body is the proxy's own, so any refusal is the provider's fault, never the client's.
+    return upstream_failed(str(error))
 
 
 def _content(payload: dict[str, Any]) -> str:
