@@ -152,3 +152,15 @@ def test_the_local_gateway_serves_credits_models(start_cloud: StartCloud) -> Non
         ("gateway", "credits", "credits")
     ] * 2
     assert all(r["credits"] >= 1 for r in rows)
+
+
+async def test_a_renewal_refused_mid_session_is_one_clear_sentence(
+    start_cloud: StartCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    issue_expired(monkeypatch, first=1)
+    monkeypatch.setattr("promptready.cloud.routes.auth.secret_matches", lambda *_: False)
+    cloud = start_cloud()
+    result = await enhance_in_new_engine()
+    assert result.mode is Mode.OFFLINE and result.fallback_reason is not None
+    assert "did not accept this device's secret" in result.fallback_reason
+    assert cloud.count("/api/v1/auth/refresh") == 1 and cloud.count(CHAT) == 1
