@@ -166,3 +166,11 @@ def test_auto_reload_turns_on_and_off(
     assert capsys.readouterr().out.startswith("Auto-reload is on: below ")
     assert main(["credits", "auto-reload", "off"]) == 0
     assert capsys.readouterr().out.startswith("Auto-reload is off")
+
+
+def test_status_of_an_empty_wallet_is_an_answer_not_an_error(
+    cloud: RunningCloud, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status(capsys)  # registers the device
+    cloud.grant(this_device(), 0)
+    assert status(capsys)["credits_remaining"] == 0

@@ -17,7 +17,7 @@ from promptready.cloud.wallet import LedgerKind
 from promptready.ledger.store import Ledger
 from promptready.paths import app_paths
 from promptready.providers.credits import DEVICE_FILE
-from promptready.secrets import SecretStore
+from promptready.secrets import ApiKey, SecretStore
 from tests.e2e.conftest import RunningCloud, StartCloud, this_device
 from tests.fakes.upstream import PROMPT_TOKENS, FakeUpstream
 
@@ -168,3 +168,16 @@ def test_a_bad_service_address_is_one_line_naming_the_variable(
     assert main(["enhance", "--mode", "ai", ROUGH]) == 1
     err = capsys.readouterr().err
     assert err.startswith("promptready: PROMPTREADY_CLOUD_URL") and "Traceback" not in err
+
+
+def test_picking_credits_in_settings_uses_them_even_with_a_provider_key(
+    start_cloud: StartCloud, upstream: FakeUpstream, capsys: pytest.CaptureFixture[str]
+) -> None:
+    start_cloud()
+    SecretStore().set_key("openai", ApiKey("sk-openai-key-never-used-0123"))
+    settings = app_paths().settings_file
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text('[ai]\nprovider = "credits"\n')
+    result, _ = enhance_json(capsys)
+    assert result["mode"] == "ai" and result["ai"]["provider"] == "credits"
+    assert all("sk-openai" not in str(s.headers) for s in upstream.seen)
