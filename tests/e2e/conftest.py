@@ -23,7 +23,7 @@ from promptready.cloud.config import CloudConfig, load
 from promptready.cloud.db import migrate
 from promptready.cloud.store import CreditsView, LedgerEntry, Store
 from promptready.paths import app_paths
-from promptready.providers.credits import device_id
+from promptready.providers.credits_auth import device_id
 from tests.cloud.billing.stripe_standin import StripeStandin
 from tests.cloud.http.conftest import cloud_env
 from tests.fakes.upstream import FakeUpstream, Receive, Scope, Send, serve

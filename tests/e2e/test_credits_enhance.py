@@ -16,7 +16,7 @@ from promptready.cli import main
 from promptready.cloud.wallet import LedgerKind
 from promptready.ledger.store import Ledger
 from promptready.paths import app_paths
-from promptready.providers.credits import DEVICE_FILE
+from promptready.providers.credits_auth import DEVICE_FILE
 from promptready.secrets import ApiKey, SecretStore
 from tests.e2e.conftest import RunningCloud, StartCloud, this_device
 from tests.fakes.upstream import PROMPT_TOKENS, FakeUpstream

@@ -19,14 +19,13 @@ from promptready.ledger.meter import Caller, Meter, TokenBound
 from promptready.pricing import load_rate_card
 from promptready.providers.credits import (
     CREDITS,
-    DEVICE_FILE,
     CreditsError,
     CreditsProvider,
     credits_config,
-    device_id,
     refusal,
     service_url,
 )
+from promptready.providers.credits_auth import DEVICE_FILE, device_id
 from promptready.providers.registry import ModelRef, ProviderRegistry
 from promptready.providers.routing import Route
 from promptready.providers.wire import Usage

@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from promptready.providers.credits import Answer, CreditsError, DeviceAuth
+from promptready.providers.credits import Answer, CreditsError
+from promptready.providers.credits_auth import DeviceAuth
 
 _BAD_ANSWER = "The credit service sent an answer this version of PromptReady cannot read"
 

@@ -27,7 +27,7 @@ from promptready.settings import AISettings
 
 if TYPE_CHECKING:
     from promptready.pricing import ModelPrice
-    from promptready.providers.credits import DeviceAuth
+    from promptready.providers.credits_auth import DeviceAuth
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,8 @@ class ProviderRegistry:
         if self._device_auth is None:
             if self._credits_url is None or self._data_dir is None:
                 raise NotConfiguredError("No credit service is configured (credits.url).")
-            from promptready.providers.credits import DeviceAuth, ServiceClient
+            from promptready.providers.credits import ServiceClient
+            from promptready.providers.credits_auth import DeviceAuth
 
             client = ServiceClient(self._credits_url, self.http)
             self._device_auth = DeviceAuth(client, self._data_dir, self.secrets)
