@@ -95,6 +95,8 @@ def test_the_fake_service_is_usable_as_scripted(
         ({**WALLET, "buckets": {"free": "25"}}, "buckets is not a table"),
         ({**WALLET, "buckets": None}, "buckets is not a table"),
         ({**WALLET, "plan": 7}, "plan is not text"),
+        ({**WALLET, "plan": "\x1b[2Jpro"}, "plan is not text"),
+        ({**WALLET, "buckets": {"\x1b[31mfree": 1}}, "buckets is not a table"),
         ({k: v for k, v in WALLET.items() if k != "cohort"}, "cohort is not text"),
     ],
 )

@@ -8,6 +8,7 @@ browser; ``buy`` and ``subscribe`` then wait for the payment to be confirmed.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -120,14 +121,7 @@ def run_status(args: argparse.Namespace) -> int:
 
     wallet = _with_account(action)
     if args.json:
-        fields = {
-            "credits_remaining": wallet.credits_remaining,
-            "buckets": dict(wallet.buckets),
-            "reserved": wallet.reserved,
-            "cohort": wallet.cohort,
-            "plan": wallet.plan,
-        }
-        json.dump(fields, sys.stdout, indent=2)
+        json.dump(dataclasses.asdict(wallet), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         print("\n".join(wallet_lines(wallet)))

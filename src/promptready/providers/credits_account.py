@@ -73,7 +73,7 @@ def _int(payload: Mapping[str, Any], name: str) -> int:
 
 def _str(payload: Mapping[str, Any], name: str) -> str:
     value = payload.get(name)
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not value.isprintable():  # shown in a terminal
         raise _bad(f"{name} is not text")
     return value
 
@@ -98,7 +98,7 @@ def wallet_of(payload: Mapping[str, Any]) -> Wallet:
     """The wallet fields of a credits answer."""
     buckets = payload.get("buckets")
     if not isinstance(buckets, dict) or not all(
-        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
+        isinstance(k, str) and k.isprintable() and isinstance(v, int) and not isinstance(v, bool)
         for k, v in buckets.items()
     ):
         raise _bad("buckets is not a table of whole numbers")
