@@ -120,6 +120,8 @@ def test_other_statuses_are_one_sentence_each() -> None:
     assert str(refused) == "The credit service refused the request (400): pack must be a name."
     assert "refused the request (418)." in str(refusal(418, b"\xff\xfe", None))
     assert "access token" in str(refusal(401, b"{}", None))
+    escape = refusal(400, b'{"error": {"message": "\\u001b[2Jgone"}}', None)
+    assert str(escape) == "The credit service refused the request (400): [2Jgone"
 
 
 def credits_registry(tmp_path: Path, keys: tuple[str, ...] = ()) -> ProviderRegistry:

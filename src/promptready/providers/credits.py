@@ -132,9 +132,10 @@ def _reset_time(resets_at: object, wait_s: float | None, now: datetime) -> str:
 def _detail(error: Mapping[str, Any]) -> str:
     """``: the service's own sentence`` (bounded), or a full stop."""
     text = error.get("message")
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str):
         return "."
-    return f": {text.strip()[:200]}"
+    text = "".join(c for c in text if c.isprintable()).strip()  # it reaches a terminal
+    return f": {text[:200]}" if text else "."
 
 
 def refusal(
