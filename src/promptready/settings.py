@@ -144,11 +144,13 @@ class AISettings:
 DEFAULT_CREDITS_URL = "https://cloud.promptready.app"
 
 
-def _parse_url(key: str, raw: object) -> str:
+def _parse_service_url(key: str, raw: object) -> str:
+    from promptready.providers.credits import check_service_url
+
     if not isinstance(raw, str):
         raise ConfigError(f"{key} must be a URL in quotes, not {raw!r}")
     try:
-        return check_base_url(raw)
+        return check_service_url(raw)
     except ConfigError as exc:
         raise ConfigError(f"{key}: {exc}") from None
 
@@ -159,7 +161,7 @@ class CreditsSettings:
         default=DEFAULT_CREDITS_URL,
         metadata=meta(
             "Address of the PromptReady credit service (PROMPTREADY_CLOUD_URL overrides it).",
-            parse=_parse_url,
+            parse=_parse_service_url,
         ),
     )
 

@@ -44,7 +44,10 @@ def test_the_environment_variable_overrides_the_setting() -> None:
     assert service_url(CreditsSettings(url="https://elsewhere"), env) == "http://127.0.0.1:8080"
 
 
-@pytest.mark.parametrize("bad", ["ftp://host", "not a url", "https://user:pw@host", "http://h/?q"])
+@pytest.mark.parametrize(
+    "bad",
+    ["ftp://host", "not a url", "https://user:pw@host", "https://h/?q", "http://cloud.example"],
+)
 def test_a_bad_environment_address_names_the_variable(bad: str) -> None:
     with pytest.raises(ConfigError, match=r"^PROMPTREADY_CLOUD_URL: "):
         service_url(CreditsSettings(), {"PROMPTREADY_CLOUD_URL": bad})
@@ -56,6 +59,14 @@ def test_a_bad_credits_url_setting_falls_back_to_the_default_and_says_so() -> No
     assert len(problems) == 1 and problems[0].startswith("credits.url")
     settings, problems = parse_settings({"credits": {"url": 5}})
     assert settings.credits.url == DEFAULT_CREDITS_URL and problems
+    settings, problems = parse_settings({"credits": {"url": "http://cloud.example"}})
+    assert settings.credits.url == DEFAULT_CREDITS_URL and "must use https" in problems[0]
+
+
+def test_plain_http_is_allowed_to_this_machine_only() -> None:
+    for url in ("http://127.0.0.1:8080", "http://localhost", "https://cloud.example/"):
+        settings, problems = parse_settings({"credits": {"url": url}})
+        assert problems == [] and settings.credits.url == url.rstrip("/")
 
 
 def test_the_device_id_is_created_once_as_a_private_uuid4(tmp_path: Path) -> None:

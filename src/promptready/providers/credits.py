@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -47,13 +48,26 @@ DEFAULT_MODEL = "default"  # the service answers with the device's cohort model 
 OWN_KEY = "use your own key (`promptready keys set openai`) or offline mode"
 
 
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def check_service_url(url: str) -> str:
+    """A credit service address: https, or http on this machine only (the device secret and
+    every prompt travel to it)."""
+    cleaned = check_base_url(url)
+    parts = urlsplit(cleaned)
+    if parts.scheme != "https" and parts.hostname not in _LOOPBACK:
+        raise ConfigError(f"{url!r} must use https (plain http only to 127.0.0.1 or localhost).")
+    return cleaned
+
+
 def service_url(settings: CreditsSettings, environ: Mapping[str, str] = os.environ) -> str:
     """The credit service's address: ``PROMPTREADY_CLOUD_URL`` when set, else ``credits.url``."""
     override = environ.get(URL_ENV, "").strip()
     if not override:
         return settings.url
     try:
-        return check_base_url(override)
+        return check_service_url(override)
     except ConfigError as exc:
         raise ConfigError(f"{URL_ENV}: {exc}") from None
 
