@@ -25,7 +25,7 @@ from promptready.cloud.store import CreditsView, LedgerEntry, Store
 from promptready.paths import app_paths
 from promptready.providers.credits_auth import device_id
 from tests.cloud.billing.stripe_standin import StripeStandin
-from tests.cloud.http.conftest import cloud_env
+from tests.cloud.http.conftest import Device, cloud_env, give
 from tests.fakes.upstream import FakeUpstream, Receive, Scope, Send, serve
 
 WEBHOOK_SECRET = "whsec_desktop_e2e_secret"
@@ -64,7 +64,6 @@ class RunningCloud:
 
     def grant(self, device: uuid.UUID, credits: int) -> None:
         """Leave the device exactly ``credits`` (purchased; its free allowance taken back)."""
-        from tests.cloud.http.conftest import Device, give
 
         async def use(store: Store) -> None:
             await give(store, Device(device, "", ""), credits)
