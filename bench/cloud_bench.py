@@ -1,11 +1,12 @@
 """The hosted proxy's overhead, from ONE run on loopback: the fake upstream alone vs through
 ``promptready-cloud serve`` (auth, breaker, wallet hold, rate limit, settle, usage event), for
 enhance and chat (JSON and 16-chunk streams), at concurrency 1 and 32, on SQLite, on PostgreSQL
-with one instance and on PostgreSQL with two (``--workers 2``: two processes on one socket).
+with one instance and on PostgreSQL with two (``--workers 2``: two processes on one socket),
+and the HTTP layer alone (the app on a store that does nothing).
 
 Every request is charged to one device's wallet (the hardest case: one hot wallet row); after
 each run the balance must have dropped by exactly the credits of the requests that succeeded
-(warm-up included) and nothing may stay held.
+(warm-up included: a failed request charges nothing) and nothing may stay held.
 
 Uses the shared measuring tools (fake_upstream.py, load.py from ../shared/bench, or the folder in
 PROMPTREADY_SHARED_BENCH); they need uvicorn, httptools, uvloop and orjson. PostgreSQL is the
@@ -32,13 +33,24 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from promptready.cloud.app import create_app
+from promptready.cloud.auth import TokenService
+from promptready.cloud.cohorts import Cohort
 from promptready.cloud.config import PREFIX
 from promptready.cloud.config import load as load_config
-from promptready.cloud.store import Bucket, LedgerKind, Store
+from promptready.cloud.store import (
+    Admission,
+    Bucket,
+    CreditsView,
+    LedgerKind,
+    Store,
+    WeeklySpend,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
@@ -46,6 +58,7 @@ JWT_SECRET = "bench-jwt-secret-0123456789abcdef0123456789"
 CREDITS = 10_000_000
 WARMUP = 32
 MAX_SECONDS = 30.0
+DEVICES = 32
 ENHANCE_BODY = {"content": "write a python function that sorts a list of dicts by a key"}
 
 
@@ -143,33 +156,32 @@ def postgres_database() -> Iterator[str]:
 
 @contextmanager
 def proxy(env: dict[str, str], workers: int) -> Iterator[tuple[str, int]]:
-    """``promptready-cloud serve`` on a free port; yields its base URL and pid."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "promptready.cloud",
-            "serve",
-            "--port",
-            "0",
-            "--workers",
-            str(workers),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        found = re.fullmatch(r"listening on (http://\S+)\n", line)
-        if found is None:
-            raise SystemExit(f"the proxy did not start: {line!r}")
-        yield found.group(1), process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
+    """``promptready-cloud serve`` on a free port; yields its base URL and pid, then prints the
+    proxy's error log lines (JSON: event and exception type, nothing secret)."""
+    command = ["promptready.cloud", "serve", "--port", "0", "--workers", str(workers)]
+    # The log goes to a file, not a pipe: a full pipe would stall the proxy.
+    with tempfile.TemporaryFile("w+") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", *command],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
+        try:
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            found = re.fullmatch(r"listening on (http://\S+)\n", line)
+            if found is None:
+                raise SystemExit(f"the proxy did not start: {line!r}")
+            yield found.group(1), process.pid
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+            log.seek(0)
+            for entry in log:
+                if '"level":"error"' in entry:
+                    print(f"  proxy error: {entry.strip()}", file=sys.stderr)
 
 
 class Wallet:
@@ -194,22 +206,63 @@ async def register(url: str) -> tuple[uuid.UUID, str]:
     return device_id, response.json()["access_token"]
 
 
+async def funded_device(url: str, store: Store) -> tuple[uuid.UUID, str]:
+    """A registered device holding CREDITS purchased credits, and its token."""
+    device_id, token = await register(url)
+    await store.grant(
+        device_id,
+        CREDITS,
+        bucket=Bucket.PURCHASED,
+        kind=LedgerKind.GRANT,
+        idem_key=f"bench:{device_id}",
+        reason="bench",
+    )
+    return device_id, token
+
+
+async def many_devices(url: str, n: int, store: Store) -> tuple[float, bool]:
+    """Chat JSON from DEVICES devices at once, one connection each (c=32 in all): the
+    charged req/s, and whether every wallet dropped by exactly its answered requests."""
+    devices = [await funded_device(url, store) for _ in range(DEVICES)]
+    per = max(1, n // DEVICES)
+    before = [(await store.credits(d)).balance for d, _ in devices]
+    results = await asyncio.gather(
+        *(
+            load.run_load(
+                f"{url}/v1",
+                1,
+                per,
+                False,
+                "fake-gpt",
+                {"Authorization": f"Bearer {t}"},
+                2,
+                MAX_SECONDS,
+            )
+            for _, t in devices
+        )
+    )
+    exact = True
+    for (device_id, _), was, result in zip(devices, before, results, strict=True):
+        view = await store.credits(device_id)
+        exact &= was - view.balance == result["ok"] + 2 and view.reserved == 0
+        exact &= result["errors"] == 0
+    rps = sum(r["ok"] for r in results) / max(r["secs"] for r in results)
+    return rps, exact
+
+
 async def bench_target(
-    name: str, env: dict[str, str], workers: int, n: int, cells: list[Cell]
+    name: str,
+    env: dict[str, str],
+    workers: int,
+    n: int,
+    cells: list[Cell],
+    spread: list[tuple[str, float, bool]],
 ) -> None:
     config = load_config({**os.environ, **env})
     store = await Store.open(config.database_url, config.store_settings())
     try:
         with proxy(env, workers) as (url, pid):
-            device_id, token = await register(url)
-            await store.grant(
-                device_id,
-                CREDITS,
-                bucket=Bucket.PURCHASED,
-                kind=LedgerKind.GRANT,
-                idem_key=f"bench:{device_id}",
-                reason="bench",
-            )
+            device_id, token = await funded_device(url, store)
             wallet = Wallet(store, device_id)
             auth = {"Authorization": f"Bearer {token}"}
             for kind in ("enhance", "json", "stream"):
@@ -224,12 +277,13 @@ async def bench_target(
                         load.build_request = original
                     after, reserved = await wallet.balance()
                     charged = result["ok"] + warmup_requests(c)  # 1 credit each here
-                    ok = before - after == charged and reserved == 0 and result["errors"] == 0
+                    ok = before - after == charged and reserved == 0
                     cells.append(Cell(name, kind, c, result, ok))
                     print(
                         f"[{name:>14}] {kind:<7} {load.fmt_run(result)} balance_ok={ok}",
                         file=sys.stderr,
                     )
+            spread.append((name, *await many_devices(url, n, store)))
             problems = await store.check_invariants()
             if problems:
                 raise SystemExit(f"invariants broken after {name}: {problems}")
@@ -240,8 +294,8 @@ async def bench_target(
 def table(cells: list[Cell]) -> str:
     base = {(c.kind, c.c): c.result for c in cells if c.target == "upstream alone"}
     rows = [
-        "| target | request | c | req/s | p50 ms | p99 ms | +p50 ms | +p99 ms | req/s ratio | proxy CPU ms/req | exact balance |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| target | request | c | req/s | p50 ms | p99 ms | +p50 ms | +p99 ms | req/s ratio | proxy CPU ms/req | errors | exact balance |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for cell in cells:
         r = cell.result
@@ -250,12 +304,79 @@ def table(cells: list[Cell]) -> str:
         rows.append(
             f"| {cell.target} | {cell.kind} | {cell.c} | {r['rps']:.0f} | {r['p50']:.2f} | "
             f"{r['p99']:.2f} | {r['p50'] - b['p50']:+.2f} | {r['p99'] - b['p99']:+.2f} | "
-            f"{r['rps'] / b['rps']:.3f} | {r.get('cpu_ms_req', '-')} | {ok} |"
+            f"{r['rps'] / b['rps']:.3f} | {r.get('cpu_ms_req', '-')} | {r['errors']} | {ok} |"
         )
     return "\n".join(rows)
 
 
-async def run(n: int) -> list[Cell]:
+class NoopStore:
+    """A store that admits everything and records nothing: what is left of the proxy's cost
+    is the HTTP layer's own (auth, parsing, the upstream call, metrics, logs)."""
+
+    cohort = Cohort("A", 1, "gpt-4o-mini")
+
+    async def ensure_schema(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def admit(self, device_id: uuid.UUID, **_: Any) -> Admission:
+        return Admission("hold", 1, Decimal(0), self.cohort, self.cohort.model, False)
+
+    async def settle(self, hold_id: str, usage: Any, **_: Any) -> CreditsView:
+        buckets = {Bucket.PURCHASED: CREDITS}
+        return CreditsView(uuid.UUID(int=1), CREDITS, 0, CREDITS, buckets, "A", "free", False)
+
+    async def release(self, hold_id: str) -> None:
+        return None
+
+    async def expire_holds(self) -> int:
+        return 0
+
+    async def weekly_spend(self) -> WeeklySpend:
+        return WeeklySpend("-", Decimal(0), Decimal(0), Decimal(1))
+
+
+def serve_noop_store(port: int) -> None:
+    """The ``--noop-store PORT`` child: the app on a no-op store; prints a token, then serves."""
+    import uvicorn
+
+    config = load_config(os.environ)
+    app = create_app(config, env={}, store=NoopStore())  # type: ignore[arg-type]
+    keys = config.require_serving()
+    print(TokenService(keys).issue(uuid.uuid4()), flush=True)
+    uvicorn.run(
+        app, host="127.0.0.1", port=port, loop="uvloop", http="httptools", log_level="warning"
+    )
+
+
+async def http_layer_alone(env: dict[str, str], n: int, cells: list[Cell]) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--noop-store", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        token = process.stdout.readline().strip()
+        wait_for_port(port)
+        auth = {"Authorization": f"Bearer {token}"}
+        for kind, stream in (("json", False), ("stream", True)):
+            for c in (1, 32):
+                url = f"http://127.0.0.1:{port}/v1"
+                result = await measure(url, c, n, stream, auth, process.pid)
+                cells.append(Cell("HTTP layer alone", kind, c, result))
+                print(f"[  HTTP layer ] {kind:<7} {load.fmt_run(result)}", file=sys.stderr)
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+async def run(n: int, spread: list[tuple[str, float, bool]]) -> list[Cell]:
     up_port = free_port()
     upstream = subprocess.Popen(
         [sys.executable, str(SHARED / "fake_upstream.py"), "--port", str(up_port)], cwd=SHARED
@@ -279,14 +400,16 @@ async def run(n: int) -> list[Cell]:
             PREFIX + "COHORTS": "A:1:gpt-4o-mini",
             PREFIX + "DEGRADE_MODEL": "",
             PREFIX + "DEVICE_RPS": "0",
+            PREFIX + "REGISTRATIONS_PER_HOUR": "0",
             PREFIX + "WEEKLY_CAP_USD": "1000000",
         }
         sqlite_env = {**base_env, PREFIX + "DATABASE_URL": f"sqlite:///{home / 'cloud.sqlite3'}"}
-        await bench_target("SQLite", sqlite_env, 1, n, cells)
+        await http_layer_alone(sqlite_env, n, cells)
+        await bench_target("SQLite", sqlite_env, 1, n, cells, spread)
         with postgres_database() as url:
             pg_env = {**base_env, PREFIX + "DATABASE_URL": url}
-            await bench_target("PostgreSQL", pg_env, 1, n, cells)
-            await bench_target("PostgreSQL x2", pg_env, 2, n, cells)
+            await bench_target("PostgreSQL", pg_env, 1, n, cells, spread)
+            await bench_target("PostgreSQL x2", pg_env, 2, n, cells, spread)
     finally:
         upstream.terminate()
         upstream.wait(timeout=30)
@@ -296,9 +419,17 @@ async def run(n: int) -> list[Cell]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", type=int, default=1000, help="requests per cell (default 1000)")
+    parser.add_argument("--noop-store", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    cells = asyncio.run(run(args.n))
+    if args.noop_store:
+        serve_noop_store(args.noop_store)
+        return
+    spread: list[tuple[str, float, bool]] = []
+    cells = asyncio.run(run(args.n, spread))
     print(table(cells))
+    print(f"\nchat JSON from {DEVICES} devices at once (one connection each):")
+    for name, rps, exact in spread:
+        print(f"  {name}: {rps:.0f} charged req/s, exact balances: {'yes' if exact else 'NO'}")
     pg1 = next(c for c in cells if c.target == "PostgreSQL" and c.kind == "json" and c.c == 1)
     base1 = next(c for c in cells if c.target == "upstream alone" and c.kind == "json" and c.c == 1)
     pg2 = [c for c in cells if c.target == "PostgreSQL x2" and c.c == 32]

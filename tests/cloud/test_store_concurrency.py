@@ -13,9 +13,11 @@ from promptready.cloud.clock import FixedClock
 from promptready.cloud.store import (
     Admission,
     BreakerOpen,
+    IdempotencyInFlight,
     InsufficientCredits,
     LedgerKind,
     RateLimited,
+    Replay,
     Store,
     StoreError,
 )
@@ -164,3 +166,33 @@ async def test_two_instances_spending_one_wallet_agree_on_the_balance(
     succeeded = sum(await asyncio.gather(*(worker(s) for s in (first, second, first, second))))
     assert succeeded == 200 // 5
     assert (await second.credits(device_id)).balance == 0
+
+
+async def test_concurrent_duplicates_of_one_key_admit_exactly_one(
+    make_store: StoreFactory,
+) -> None:
+    store = await make_store()
+    device_id = await new_device(store, purchased=100)
+
+    async def attempt() -> str:
+        try:
+            admission = await store.admit(
+                device_id, credits=5, cost_usd=Decimal("0.01"), idempotency_key="same-request"
+            )
+        except IdempotencyInFlight:
+            return "in flight"
+        assert isinstance(admission, Admission)
+        return admission.hold_id
+
+    outcomes = await asyncio.gather(*(attempt() for _ in range(10)))
+    admitted = [o for o in outcomes if o != "in flight"]
+    assert len(admitted) == 1
+    assert (await store.credits(device_id)).reserved == 5
+    await store.settle(
+        admitted[0], usage(5, "0.01"), response=Replay(200, b"{}", "application/json")
+    )
+    again = await store.admit(
+        device_id, credits=5, cost_usd=Decimal("0.01"), idempotency_key="same-request"
+    )
+    assert again == Replay(200, b"{}", "application/json")
+    assert (await store.credits(device_id)).balance == 120

@@ -22,11 +22,11 @@ from promptready.ledger.meter import (
 )
 from promptready.ledger.store import Ledger
 from promptready.ledger.writer import BatchWriter
-from promptready.pricing import load_rate_card
+from promptready.pricing import ModelPrice, load_rate_card
 from promptready.providers.presets import ProviderConfig
 from promptready.providers.routing import Route
 from promptready.providers.wire import Usage
-from promptready.settings import Settings
+from promptready.settings import PricingSettings, PrivacySettings, Settings
 
 BUDGETED = Caller("gateway", "editor", budget_usd_day=Decimal("0.001"))
 
@@ -142,12 +142,27 @@ def test_a_route_of_the_credit_proxy_carries_its_ledger_mode(meter: Meter) -> No
     assert (row["mode"], row["credits"]) == ("credits", 3)
 
 
+def test_the_shared_meter_follows_changed_prices_and_privacy(tmp_path: Path) -> None:
+    mine = ModelPrice(Decimal("1"), Decimal("2"))
+    meter = process_meter(tmp_path / "c.db", Settings())
+    changed = Settings(
+        pricing=PricingSettings(models={"openai/o3": mine}),
+        privacy=PrivacySettings(store_prompts=True),
+    )
+    assert process_meter(tmp_path / "c.db", changed) is meter
+    assert meter.price("o3", "openai") == mine and meter.writer.store_prompts
+    meter.close()
+
+
 def test_one_meter_per_ledger_file_in_a_process(tmp_path: Path) -> None:
     first = process_meter(tmp_path / "a.db", Settings())
-    assert process_meter(tmp_path / "a.db", Settings()) is first
-    assert process_meter(tmp_path / "b.db", Settings()) is not first
+    other = process_meter(tmp_path / "b.db", Settings())
+    assert process_meter(tmp_path / "a.db", Settings()) is first and other is not first
     first.close()
-    assert process_meter(tmp_path / "a.db", Settings()) is not first  # a closed one is replaced
+    again = process_meter(tmp_path / "a.db", Settings())
+    assert again is not first  # a closed one is replaced
+    for meter in (other, again):
+        meter.close()
 
 
 @pytest.mark.parametrize("raw", ["lots", "-1", "NaN", "Infinity"])

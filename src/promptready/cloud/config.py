@@ -99,7 +99,9 @@ VARIABLES: tuple[Variable, ...] = (
         "`DEGRADE_AT=1` never degrades).",
     ),
     Variable("DEVICE_RPS", "1", "Requests per second per device (0: no limit)."),
-    Variable("REGISTRATIONS_PER_HOUR", "20", "New devices per client address per hour."),
+    Variable(
+        "REGISTRATIONS_PER_HOUR", "20", "New devices per client address per hour (0: no limit)."
+    ),
     Variable("BYOK_GRANT", "500", "Credits granted once by `/api/v1/credits/byok-migration`."),
     Variable("GRANT_BUDGET_MONTH", "1000000", "Credits all one-off grants may give per month."),
     Variable("HOLD_TTL_S", "600", "Seconds before a hold left by a crashed process expires."),

@@ -49,10 +49,6 @@ from promptready.cloud.schema import (
 )
 
 
-def _int(name: str) -> object:
-    return bindparam(name, type_=BigInteger())
-
-
 def admit_statement(
     rate_limited: bool,
 ) -> Select[tuple[int | None, int | None, int | None, str | None, bool]]:

@@ -2,7 +2,15 @@
 
 One ``Store`` per process holds the async engine. Every money rule lives behind it; HTTP and
 billing call only this facade. Credits are ``int``; USD is ``Decimal`` (stored as integer
-micro-dollars).
+micro-dollars). The transactional code here is the reference on both dialects; on PostgreSQL
+the happy path of admit and settle runs as one statement each (``hotpath``), and everything
+else (refusals, the monthly top-up, idempotent replays) falls back to it. Records are defined
+in ``records``, the rules in ``wallet``, ``breaker``, ``ratelimit``, ``cohorts``, ``usage``.
+
+Limits worth knowing: the weekly cap is split evenly over ``spend_shards`` rows, so a single
+estimate above ``cap / spend_shards`` is never admitted, and near the cap up to one estimate per
+shard of room may go unused (use ``spend_shards=1`` for a tiny cap). Settling above the estimate
+commits the real cost, which may take committed spend past the cap (the breaker is then open).
 
 Deviations from the contract (cloud-contract.md):
 - ``StoreSettings`` is keyword-only and adds ``usage_key: bytes`` (required, at least 16 bytes): the
@@ -35,7 +43,7 @@ import random
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -43,7 +51,7 @@ from typing import Any
 from sqlalchemy import BigInteger, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from promptready.cloud import breaker, hotpath, wallet
+from promptready.cloud import audit, breaker, hotpath, wallet
 from promptready.cloud.breaker import Reservation, from_micro, to_micro, week_key, week_resets_at
 from promptready.cloud.clock import Clock, FixedClock, SystemClock
 from promptready.cloud.cohorts import DEFAULT_COHORTS, Cohort, assign_cohort, cohort_named
@@ -67,6 +75,17 @@ from promptready.cloud.holds import (
     new_hold_id,
 )
 from promptready.cloud.ratelimit import MICROS, Gcra, advanced, allows
+from promptready.cloud.records import (
+    Admission,
+    CreditsView,
+    Device,
+    LedgerEntry,
+    Replay,
+    Stats,
+    StoreSettings,
+    UsageRecord,
+    WeeklySpend,
+)
 from promptready.cloud.schema import (
     WEEKLY_CAP_KEY,
     devices,
@@ -116,121 +135,6 @@ __all__ = [
     "WeeklySpend",
     "assign_cohort",
 ]
-
-
-@dataclass(frozen=True, kw_only=True)
-class StoreSettings:
-    """The store's policy knobs; the free monthly allowance and prices come from the rate card."""
-
-    weekly_cap_usd: Decimal
-    usage_key: bytes
-    device_rps: float = 1.0
-    hold_ttl_s: int = 600
-    degrade_at: Decimal = Decimal("0.9")
-    degrade_model: str | None = None
-    cohorts: tuple[Cohort, ...] = DEFAULT_COHORTS
-    byok_grant: int = 500
-    grant_budget_month: int = 1_000_000
-    registrations_per_hour: int = 20
-    spend_shards: int = 16
-    overdraft_credits: int = 50
-    durable_hot_path: bool = False
-
-
-@dataclass(frozen=True)
-class Device:
-    """A registered device (the wallet's owner)."""
-
-    id: uuid.UUID
-    cohort: str
-    plan: str
-    frozen: bool
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class CreditsView:
-    """A wallet as the client sees it; ``available`` is balance minus open holds."""
-
-    device_id: uuid.UUID
-    balance: int
-    reserved: int
-    available: int
-    buckets: dict[Bucket, int]
-    cohort: str
-    plan: str
-    frozen: bool
-
-
-@dataclass(frozen=True)
-class Admission:
-    """An admitted request: its open hold and the model to call."""
-
-    hold_id: str
-    credits: int
-    cost_usd: Decimal
-    cohort: Cohort
-    model: str
-    degraded: bool
-
-
-@dataclass(frozen=True)
-class Replay:
-    """The stored answer to a request, returned again when the same idempotency key comes back."""
-
-    status: int
-    body: bytes
-    content_type: str
-
-
-@dataclass(frozen=True)
-class UsageRecord:
-    """What one charged request used, as measured after the upstream call."""
-
-    prompt_tokens: int
-    completion_tokens: int
-    model: str
-    cohort: str
-    cost_usd: Decimal
-    credits: int
-    latency_ms: int
-    status: str
-
-
-@dataclass(frozen=True)
-class LedgerEntry:
-    """One append-only ledger row."""
-
-    id: int
-    device_id: uuid.UUID
-    kind: LedgerKind
-    bucket: Bucket
-    delta: int
-    reason: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class WeeklySpend:
-    """This ISO week's spend against the cap (committed: settled; reserved: open holds)."""
-
-    week: str
-    committed_usd: Decimal
-    reserved_usd: Decimal
-    cap_usd: Decimal
-
-
-@dataclass(frozen=True)
-class Stats:
-    """Totals for the admin CLI and metrics."""
-
-    devices: int
-    open_holds: int
-    credits_outstanding: int
-    credits_debited: int
-    usage_events: int
-    weekly: WeeklySpend
-    cohorts: dict[str, int] = field(default_factory=dict)
 
 
 class StoreError(Exception):
@@ -845,11 +749,17 @@ class Store:
         week = week_key(now)
         async with self._write() as conn:
             if idempotency_key is not None:
-                replay = await self._claim_key(conn, device_id, idempotency_key, hold_id, now)
+                # A plain read first: a replay is answered whatever the wallet or breaker say.
+                replay = await self._stored_answer(conn, device_id, idempotency_key)
                 if replay is not None:
                     return replay
             reservation = await self._reserve(conn, week, cost_micro, now)
             cohort_name = await self._hold_credits(conn, device_id, credits, now)
+            # Claimed last, as the one-statement path does: one lock order (shard, wallet, key).
+            if idempotency_key is not None and not await self._claim_key(
+                conn, device_id, idempotency_key, hold_id, now
+            ):
+                raise IdempotencyInFlight
             await conn.execute(
                 insert(holds).values(
                     id=hold_id,
@@ -953,22 +863,28 @@ class Store:
             params.update(self._device_rate.params(int(now.timestamp() * MICROS)))
         return params
 
+    async def _stored_answer(
+        self, conn: AsyncConnection, device_id: uuid.UUID, key: str
+    ) -> Replay | None:
+        """The answer stored for ``key``; IdempotencyInFlight while its request still runs."""
+        found = (await conn.execute(IDEM_LOOKUP, {"p_device": device_id, "p_key": key})).first()
+        if found is None:
+            return None
+        if found.status is None:
+            raise IdempotencyInFlight
+        return Replay(int(found.status), bytes(found.body or b""), str(found.content_type or ""))
+
     async def _claim_key(
         self, conn: AsyncConnection, device_id: uuid.UUID, key: str, hold_id: str, now: datetime
-    ) -> Replay | None:
-        """Claim ``key`` for this request; the stored answer when it already ran."""
+    ) -> bool:
+        """Claim ``key`` for this request; False when another request holds it."""
         claimed = await conn.execute(
             self._insert(idempotency)
             .values(device_id=device_id, key=key, hold_id=hold_id, created_at=int(now.timestamp()))
             .on_conflict_do_nothing()
             .returning(idempotency.c.hold_id)
         )
-        if claimed.first() is not None:
-            return None
-        found = (await conn.execute(IDEM_LOOKUP, {"p_device": device_id, "p_key": key})).first()
-        if found is None or found.status is None:
-            raise IdempotencyInFlight
-        return Replay(int(found.status), bytes(found.body or b""), str(found.content_type or ""))
+        return claimed.first() is not None
 
     async def _reserve(
         self, conn: AsyncConnection, week: str, cost_micro: int, now: datetime
@@ -1268,51 +1184,8 @@ class Store:
     async def check_invariants(self) -> list[str]:
         """Every wallet whose balance or reserved disagrees with the ledger or open holds, and
         every week whose reserved spend disagrees with its open holds (empty: all agree)."""
-        sums = select(ledger.c.device_id, func.sum(ledger.c.delta).label("total")).group_by(
-            ledger.c.device_id
-        )
-        opened = holds.c.state == HoldState.OPEN.value
-        held = (
-            select(holds.c.device_id, func.sum(holds.c.credits).label("total"))
-            .where(opened)
-            .group_by(holds.c.device_id)
-        )
-        sums_q, held_q = sums.subquery(), held.subquery()
-        wallet_rows = select(
-            wallets.c.device_id,
-            wallets.c.balance,
-            wallets.c.reserved,
-            func.coalesce(sums_q.c.total, 0),
-            func.coalesce(held_q.c.total, 0),
-        ).select_from(
-            wallets.outerjoin(sums_q, sums_q.c.device_id == wallets.c.device_id).outerjoin(
-                held_q, held_q.c.device_id == wallets.c.device_id
-            )
-        )
-        spend = select(weekly_spend.c.week, func.sum(weekly_spend.c.reserved_micro)).group_by(
-            weekly_spend.c.week
-        )
-        held_spend = (
-            select(holds.c.week, func.sum(holds.c.cost_micro)).where(opened).group_by(holds.c.week)
-        )
-        problems: list[str] = []
         async with self._snapshot() as conn:
-            for device_id, balance, reserved, total, open_total in await conn.execute(wallet_rows):
-                if balance != total:
-                    problems.append(f"wallet {device_id}: balance {balance} != ledger {total}")
-                if reserved != open_total:
-                    problems.append(
-                        f"wallet {device_id}: reserved {reserved} != open holds {open_total}"
-                    )
-            reserved_by_week = {w: int(n) for w, n in await conn.execute(spend)}
-            held_by_week = {w: int(n) for w, n in await conn.execute(held_spend)}
-        for week in sorted(reserved_by_week.keys() | held_by_week.keys()):
-            if reserved_by_week.get(week, 0) != held_by_week.get(week, 0):
-                problems.append(
-                    f"week {week}: reserved {reserved_by_week.get(week, 0)} micro-USD"
-                    f" != open holds {held_by_week.get(week, 0)}"
-                )
-        return problems
+            return await audit.invariant_problems(conn)
 
 
 def _cheapest(cohorts: tuple[Cohort, ...]) -> str:

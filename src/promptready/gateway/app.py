@@ -436,10 +436,13 @@ class Gateway:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.engine.registry.close()
-                if self.meter is not None:
-                    # Every row on disk now; the meter stays open, as the process's other
-                    # callers (the desktop's popup) share it (atexit closes it).
-                    self.meter.writer.flush()
+                meter = self.meter
+                if meter is not None and meter.shared:
+                    # Every row on disk now; the process's other callers (the desktop's popup)
+                    # go on with this meter, and atexit closes it.
+                    meter.writer.flush()
+                elif meter is not None:
+                    meter.close()  # every row on disk before the process ends
                 for release in self.on_shutdown:
                     release()
                 await send({"type": "lifespan.shutdown.complete"})

@@ -288,6 +288,7 @@ class Meter:
         self._lock = threading.Lock()
         self._reader: Ledger | None = None
         self._reader_lock = threading.Lock()
+        self.shared = False  # process_meter's: its users close nothing, atexit does
 
     def estimate(self, routes: Sequence[Route], tokens: TokenBound) -> int:
         """Micro-dollars to hold for a call that may take any of ``routes`` (rounded up)."""
@@ -467,6 +468,8 @@ def process_meter(ledger_file: Path, settings: Settings) -> Meter:
 
             writer = BatchWriter(ledger_file, store_prompts=settings.privacy.store_prompts)
             meter = _METERS[ledger_file] = Meter(writer, card, cap)
+            meter.shared = True
         else:
             meter.reprice(card, cap)
+            meter.writer.store_prompts = settings.privacy.store_prompts
         return meter

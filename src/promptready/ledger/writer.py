@@ -106,6 +106,7 @@ class BatchWriter:
         self.path = path
         self._retry_s = retry_s
         self._resync_s = resync_s
+        self._counted = False  # someone reads the spend counters: keep them fresh while idle
         self._pending: list[UsageRecord] = []
         self._waiters: list[_Waiter] = []
         self._wake = threading.Condition()  # guards _pending, _spend, _closed
@@ -167,9 +168,21 @@ class BatchWriter:
         """Micro-dollars this app spent today and this month, and all apps this month (UTC):
         the budget check's one read, with no Decimal arithmetic."""
         with self._wake:
+            if not self._counted:
+                self._counted = True
+                self._wake.notify()  # the idle thread starts its resyncs
             self._roll_over()
             spend = self._spend
             return spend.today.get(app, 0), spend.month.get(app, 0), spend.month_total
+
+    @property
+    def store_prompts(self) -> bool:
+        """Whether prompt text is written (the user's privacy setting, changeable live)."""
+        return self._ledger.store_prompts
+
+    @store_prompts.setter
+    def store_prompts(self, keep: bool) -> None:
+        self._ledger.store_prompts = keep
 
     @property
     def closed(self) -> bool:
@@ -232,7 +245,9 @@ class BatchWriter:
             with self._wake:
                 self._writing = False
                 if not self._closed and not self._pending:
-                    self._wake.wait(self._resync_s)
+                    # Idle: wake to resync only if the counters are read (a gateway's budgets);
+                    # a CLI's or popup's writer sleeps until the next row.
+                    self._wake.wait(self._resync_s if self._counted else None)
                 elif self._failures and not self._closed:
                     self._wake.wait(self._retry_s * min(self._failures, 50))
                 closed = self._closed

@@ -59,3 +59,52 @@ def test_form_encoding_decodes_to_nested_values() -> None:
         "d": "x",
         "e": ["y"],
     }
+
+
+def test_a_browser_paying_on_the_checkout_page_gets_the_events_delivered_signed() -> None:
+    import threading
+    import urllib.request
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from typing import Any
+
+    received: list[stripe.Event] = []
+    arrived = threading.Event()
+
+    class Receiver(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["content-length"]))
+            signature = self.headers["stripe-signature"]
+            received.append(stripe.Webhook.construct_event(body, signature, "whsec_deliver"))
+            self.send_response(200)
+            self.send_header("content-length", "0")
+            self.end_headers()
+            if len(received) == 2:
+                arrived.set()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    hook = f"http://127.0.0.1:{server.server_address[1]}/webhook"
+    try:
+        with StripeStandin(webhook_url=hook, webhook_secret="whsec_deliver") as standin:
+            client = stripe.StripeClient("sk_test_x", base_addresses={"api": standin.url})
+            customer = client.v1.customers.create()
+            session = client.v1.checkout.sessions.create(
+                {
+                    "mode": "payment",
+                    "customer": customer.id,
+                    "line_items": [{"price_data": {"currency": "usd", "unit_amount": 500}}],
+                }
+            )
+            assert session.url is not None
+            urllib.request.urlopen(session.url, timeout=10).close()
+            assert arrived.wait(10)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert sorted(e.type for e in received) == [
+        "checkout.session.completed",
+        "payment_intent.succeeded",
+    ]

@@ -11,7 +11,7 @@ import pytest
 from promptready.cloud.store import Store
 from promptready.enhance.ai import system_prompt
 from tests.cloud.http.conftest import Cloud, StartCloud, give, register
-from tests.fakes.upstream import PROMPT_TOKENS, FakeUpstream, Script
+from tests.fakes.upstream import PROMPT_TOKENS, FakeUpstream, Script, serve
 
 CHAT = {"model": "anything", "messages": [{"role": "user", "content": "Say hello."}]}
 
@@ -312,3 +312,18 @@ async def test_above_the_degrade_threshold_requests_go_to_the_degrade_model(
         # (unqualified columns), so the degrade check sees only its own shard's spend.
         pytest.xfail("store: on SQLite the degrade check sums only the reserving shard")
     assert upstream.seen[-1].body["model"] == "gpt-4.1-nano"
+
+
+async def test_a_cohort_with_its_own_upstream_gets_its_own_key(
+    start_cloud: StartCloud, store: Store, upstream: FakeUpstream
+) -> None:
+    other = FakeUpstream()
+    with serve(other) as url:
+        cloud = start_cloud(COHORT_A_BASE_URL=f"{url}/v1", COHORT_A_KEY="sk-cohort-a")
+        async with cloud.client() as client:
+            device = await register(client)
+            await give(store, device, 3)
+            response = await client.post("/v1/chat/completions", headers=device.auth, json=CHAT)
+    assert response.status_code == 200
+    assert upstream.seen == []
+    assert other.seen[-1].headers["authorization"] == "Bearer sk-cohort-a"

@@ -231,8 +231,7 @@ async def credit(ctx: Context, intent: PaymentIntent) -> Outcome:
     key = f"reload:{intent.id}"
     if await records.payment(ctx.conn, key) is not None:
         return Outcome.REPLAYED
-    device = ctx.facts.device
-    if intent.device_id is None or device is None or device.id != intent.device_id:
+    if intent.device_id is None or not await ctx.known(intent.device_id):
         return await ctx.flag(intent.id, "the reload names no registered device")
     pack = find_pack(ctx.deps.card, RELOAD_PACK)
     price = pack_price(pack, ctx.deps.settings.currency)

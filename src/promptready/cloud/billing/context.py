@@ -1,5 +1,5 @@
-"""What a billing effect runs with: the services, the open transaction, what the store knew
-before it opened, and how the effect ended."""
+"""What a billing effect runs with: the services and the open transaction, the steps every
+effect shares (grant a payment, take one back, flag, notify), and how the effect ended."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import enum
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from promptready.cloud import schema
 from promptready.cloud.billing import records
 from promptready.cloud.billing.deps import BillingDeps
-from promptready.cloud.store import Bucket, Device, LedgerKind
+from promptready.cloud.store import Bucket, LedgerKind
 
 
 class Outcome(enum.StrEnum):
@@ -25,22 +27,23 @@ class Outcome(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class Facts:
-    """The store's view of the device an event names, read before billing's transaction opens
-    (the store's own calls take their own connection, which must not wait on ours)."""
-
-    device: Device | None
-
-
-@dataclass(frozen=True)
 class Context:
-    """One effect's world: services, transaction, facts, the time and where it came from."""
+    """One effect's world: services, transaction, the time and where it came from."""
 
     deps: BillingDeps
     conn: AsyncConnection
-    facts: Facts
     now: int
     source: str  # the event id, or "poll:<session>" for the success-page confirmation
+
+    async def known(self, device_id: uuid.UUID | None) -> bool:
+        """Whether the store has registered ``device_id`` (read in this transaction; the store's
+        own calls take another connection, which must not wait on this one)."""
+        if device_id is None:
+            return False
+        found = await self.conn.scalar(
+            select(schema.devices.c.id).where(schema.devices.c.id == device_id)
+        )
+        return found is not None
 
     async def flag(self, object_id: str, reason: str) -> Outcome:
         """Grant nothing and put the case in front of a person."""
@@ -82,8 +85,3 @@ class Context:
     async def notify(self, device_id: uuid.UUID, kind: str, message: str) -> None:
         """Tell the user (``GET /api/v1/billing/status`` lists these)."""
         await records.notify(self.conn, device_id, kind, message, self.now)
-
-
-async def facts_for(deps: BillingDeps, device_id: uuid.UUID | None) -> Facts:
-    """The device as the store has it (None when unknown)."""
-    return Facts(None if device_id is None else await deps.store.device(device_id))

@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from promptready.cloud.billing import records
 from promptready.cloud.billing.catalog import UnknownPackError, find_pack, minor_units
-from promptready.cloud.billing.context import Context, Outcome, facts_for
+from promptready.cloud.billing.context import Context, Outcome
 from promptready.cloud.billing.deps import BillingDeps
 from promptready.cloud.billing.stripe_objects import CheckoutSession
 from promptready.cloud.store import Bucket
-from promptready.pricing import CreditPack
+from promptready.pricing import CreditPack, RateCard
 
 
 def session_key(session_id: str) -> str:
@@ -24,21 +24,19 @@ def session_key(session_id: str) -> str:
     return f"checkout:{session_id}"
 
 
-def pack_mismatch(ctx: Context, session: CheckoutSession) -> tuple[CreditPack | None, str | None]:
-    """The pack a paid session bought, or why it must not be granted (pure checks)."""
-    if session.device_id is None or ctx.facts.device is None:
-        return None, "the session names no registered device"
-    if ctx.facts.device.id != session.device_id:
-        return None, "the session's device differs from the one looked up"
+def pack_mismatch(
+    card: RateCard, currency: str, session: CheckoutSession
+) -> tuple[CreditPack | None, str | None]:
+    """The pack a paid session bought, or why it must not be granted (pure)."""
     try:
-        pack = find_pack(ctx.deps.card, session.pack or "")
+        pack = find_pack(card, session.pack or "")
     except UnknownPackError:
         return None, f"the session names no known pack ({session.pack!r})"
     expected = minor_units(pack.price_usd)
-    if session.amount_total != expected or session.currency != ctx.deps.settings.currency:
+    if session.amount_total != expected or session.currency != currency:
         return None, (
             f"the session charged {session.amount_total} {session.currency}, the {pack.name} "
-            f"pack costs {expected} {ctx.deps.settings.currency}"
+            f"pack costs {expected} {currency}"
         )
     return pack, None
 
@@ -50,8 +48,10 @@ async def fulfil_pack(ctx: Context, session: CheckoutSession) -> Outcome:
         return Outcome.REPLAYED
     if not session.paid:
         return Outcome.PENDING  # a delayed payment method: async_payment_succeeded follows
-    pack, problem = pack_mismatch(ctx, session)
-    if pack is None or session.device_id is None:
+    if session.device_id is None or not await ctx.known(session.device_id):
+        return await ctx.flag(session.id, "the session names no registered device")
+    pack, problem = pack_mismatch(ctx.deps.card, ctx.deps.settings.currency, session)
+    if pack is None:
         return await ctx.flag(session.id, problem or "no pack")
     paid = records.Payment(
         key=key,
@@ -74,19 +74,20 @@ async def fulfil_pack(ctx: Context, session: CheckoutSession) -> Outcome:
 async def fulfil_polled(deps: BillingDeps, session: CheckoutSession) -> Outcome:
     """The success page's confirmation: the same fulfilment as the webhook, for a session just
     read from Stripe. A mismatch is not flagged here (the webhook flags it once)."""
-    facts = await facts_for(deps, session.device_id)
 
     async def work(conn: AsyncConnection) -> Outcome:
         if session.mode == "subscription":  # Pro's credits come with its invoice's webhook
             found = await records.account(conn, session.device_id) if session.device_id else None
             linked = found is not None and found.subscription == session.subscription
             return Outcome.REPLAYED if linked and session.subscription else Outcome.PENDING
-        ctx = Context(deps, conn, facts, deps.now(), f"poll:{session.id}")
-        key = session_key(session.id)
-        if await records.payment(conn, key) is not None:
+        ctx = Context(deps, conn, deps.now(), f"poll:{session.id}")
+        if await records.payment(conn, session_key(session.id)) is not None:
             return Outcome.REPLAYED
-        if session.paid and pack_mismatch(ctx, session)[1] is None:
+        if not session.paid:
+            return Outcome.PENDING
+        _, problem = pack_mismatch(deps.card, deps.settings.currency, session)
+        if problem is None and await ctx.known(session.device_id):
             return await fulfil_pack(ctx, session)
-        return Outcome.PENDING if not session.paid else Outcome.REVIEW
+        return Outcome.REVIEW
 
     return await records.once(deps.store, work)

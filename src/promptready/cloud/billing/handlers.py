@@ -55,7 +55,7 @@ async def on_session_paid(ctx: Context, event: Event) -> Outcome:
     session = parse_session(event.obj)
     if session.mode != "subscription":
         return await fulfil_pack(ctx, session)
-    if session.device_id is None or ctx.facts.device is None:
+    if session.device_id is None or not await ctx.known(session.device_id):
         return await ctx.flag(session.id, "the Pro session names no registered device")
     await _link_subscription(ctx, session.device_id, session.customer, session.subscription)
     return Outcome.APPLIED
@@ -64,7 +64,7 @@ async def on_session_paid(ctx: Context, event: Event) -> Outcome:
 async def on_session_failed(ctx: Context, event: Event) -> Outcome:
     """``checkout.session.async_payment_failed``: no credits; the user is told."""
     session = parse_session(event.obj)
-    if session.device_id is None or ctx.facts.device is None:
+    if session.device_id is None or not await ctx.known(session.device_id):
         return Outcome.IGNORED
     await ctx.notify(
         session.device_id,
@@ -89,7 +89,7 @@ async def on_intent_failed(ctx: Context, event: Event) -> Outcome:
     intent = parse_payment_intent(event.obj)
     if intent.kind == KIND_RELOAD:
         return await autoreload.failed(ctx, intent)
-    if intent.device_id is None or ctx.facts.device is None:
+    if intent.device_id is None or not await ctx.known(intent.device_id):
         return Outcome.IGNORED
     await ctx.notify(
         intent.device_id,
@@ -166,7 +166,7 @@ async def on_invoice_paid(ctx: Context, event: Event) -> Outcome:
     """``invoice.paid`` for Pro: the month's credits, topped up to at most three months' worth."""
     invoice = parse_invoice(event.obj)
     device_id = invoice.device_id or await _customer_device(ctx, invoice.customer)
-    if device_id is None or ctx.facts.device is None or ctx.facts.device.id != device_id:
+    if device_id is None or not await ctx.known(device_id):
         return await ctx.flag(invoice.id, "the invoice names no registered device")
     key = f"invoice:{invoice.id}"
     if await records.payment(ctx.conn, key) is not None:
@@ -209,7 +209,7 @@ async def on_subscription_deleted(ctx: Context, event: Event) -> Outcome:
     """``customer.subscription.deleted``: Pro ends at the end of the period already paid."""
     sub = parse_subscription(event.obj)
     device_id = sub.device_id or await _customer_device(ctx, sub.customer)
-    if device_id is None or ctx.facts.device is None:
+    if device_id is None or not await ctx.known(device_id):
         return await ctx.flag(sub.id, "the subscription names no registered device")
     ends = max(ctx.now, sub.current_period_end or 0)
     await records.update_account(ctx.conn, device_id, subscription=sub.id, pro_ends_at=ends)

@@ -34,7 +34,7 @@ from promptready.cloud.routes.wire import (
     send_bytes,
 )
 from promptready.cloud.store import Admission, Replay
-from promptready.cloud.upstream import Chunk, UpstreamError, Usage
+from promptready.cloud.upstream import Chunk, Target, UpstreamError, Usage
 from promptready.tokens import count_messages, count_text
 
 _DONE = b"data: [DONE]\n\n"
@@ -89,7 +89,7 @@ class _Call:
     def _body(self) -> dict[str, Any]:
         return self.request.upstream_body(self.model)
 
-    def _target(self) -> Any:
+    def _target(self) -> Target:
         return self.deps.config.target(self.admission.cohort, self.model)
 
     def charge(self) -> Charge:
