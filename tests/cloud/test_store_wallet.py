@@ -242,7 +242,8 @@ async def test_the_byok_migration_grants_500_once(make_store: StoreFactory) -> N
 
 
 async def test_byok_migrations_stop_at_the_monthly_grant_budget(make_store: StoreFactory) -> None:
-    store = await make_store(grant_budget_month=1000)
+    # Three free top-ups (75) and two migrations (1000) fit; a third migration does not.
+    store = await make_store(grant_budget_month=1075)
     first, second, third = [await new_device(store) for _ in range(3)]
     await store.claim_byok_migration(first)
     await store.claim_byok_migration(second)
@@ -264,3 +265,14 @@ async def test_the_ledger_refuses_update_and_delete(make_store: StoreFactory) ->
             async with store.transaction() as conn:
                 await conn.execute(statement)
     assert [e.delta for e in await store.ledger(device_id)] == [25]
+
+
+async def test_free_top_ups_stop_at_the_monthly_grant_budget(make_store: StoreFactory) -> None:
+    clock = FixedClock(DECEMBER)
+    store = await make_store(clock=clock, grant_budget_month=60)
+    first, second, third = [await new_device(store) for _ in range(3)]
+    assert [(await store.credits(d)).balance for d in (first, second, third)] == [25, 25, 0]
+    with pytest.raises(InsufficientCredits):
+        await store.admit(third, credits=1, cost_usd=Decimal(0), idempotency_key=None)
+    clock.set(datetime(2027, 1, 2, tzinfo=UTC))
+    assert (await store.credits(third)).balance == 25

@@ -24,6 +24,9 @@ Deviations from the contract (cloud-contract.md):
 - ``grant(..., expires_at=...)`` sets the subscription bucket's expiry (other buckets ignore it);
   lapsed subscription credits are written off (``EXPIRY``) lazily, like the free top-up.
 - ``settle``/``release`` of a hold id that never existed raise ``HoldUnknown``.
+- ``grant_budget_month`` counts every credit given away free in a calendar month: the lazy free
+  top-ups as well as BYOK migrations (a flood of new devices cannot exceed it; once it is spent,
+  the month passes without a top-up and ``claim_byok_migration`` raises GrantBudgetExhausted).
 - ``StoreSettings.durable_hot_path`` (default False): on PostgreSQL the one-statement admit and
   settle commit with ``synchronous_commit=off`` (measured here: a WAL flush costs ~2.4 ms, 20x a
   round trip). A database server crash may then forget the last few hundred milliseconds of
@@ -509,6 +512,10 @@ class Store:
         after, moves = wallet.refresh(
             state, now, plan=row.plan, free_month_credits=self._free_month
         )
+        top_up = sum(m.delta for m in moves if m.kind is LedgerKind.GRANT)
+        if top_up and not await self._take_budget(conn, after.free_month, top_up):
+            # The month's free-grant budget is spent: the month passes without a top-up.
+            after, moves = wallet.refresh(state, now, plan=row.plan, free_month_credits=0)
         ref = f"{device_id}:{after.free_month}:{state.subscription_expires_at}"
         await self._record(conn, device_id, moves, ref, now)
         await self._store_state(conn, device_id, after)
@@ -670,27 +677,37 @@ class Store:
         )
         return added.first() is not None
 
+    async def _take_budget(self, conn: AsyncConnection, month: str, credits: int) -> bool:
+        """Count ``credits`` given away free this month against ``grant_budget_month``;
+        False (nothing counted) when they do not fit."""
+        limit = self._settings.grant_budget_month
+        if credits > limit:
+            return False
+        taken = await conn.execute(
+            self._insert(grant_budget)
+            .values(month=month, granted=credits)
+            .on_conflict_do_update(
+                index_elements=[grant_budget.c.month],
+                set_={"granted": grant_budget.c.granted + credits},
+                where=grant_budget.c.granted + credits <= limit,
+            )
+            .returning(grant_budget.c.granted)
+        )
+        return taken.first() is not None
+
     async def claim_byok_migration(self, device_id: uuid.UUID) -> int:
         """Grant the one-off BYOK migration credits (purchased bucket, never expire) against the
-        global monthly grant budget; returns the credits granted."""
+        global monthly grant budget (shared with the free monthly top-ups); returns them."""
         amount = self._settings.byok_grant
         key = f"byok-migration:{device_id}"
         month = month_key(self._clock.now())
         async with self._write() as conn:
+            # The wallet is locked before the budget row, as the monthly top-up does.
+            if (await conn.execute(_wallet_query(device_id, lock=True))).first() is None:
+                raise DeviceUnknown
             if await conn.scalar(select(ledger.c.id).where(ledger.c.idem_key == key)):
                 raise AlreadyClaimed
-            taken = await conn.execute(
-                self._insert(grant_budget)
-                .values(month=month, granted=amount)
-                .on_conflict_do_update(
-                    index_elements=[grant_budget.c.month],
-                    set_={"granted": grant_budget.c.granted + amount},
-                    where=grant_budget.c.granted + amount <= self._settings.grant_budget_month,
-                )
-                .returning(grant_budget.c.granted)
-            )
-            granted = taken.scalar()
-            if granted is None or granted > self._settings.grant_budget_month:
+            if not await self._take_budget(conn, month, amount):
                 raise GrantBudgetExhausted
             applied = await self.grant(
                 device_id,
