@@ -3,6 +3,7 @@ sentences for the service's refusals, its place in the provider registry, and it
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import threading
@@ -122,6 +123,16 @@ def test_weekly_capacity_names_the_reset_from_the_answer() -> None:
 def test_weekly_capacity_without_a_date_uses_retry_after() -> None:
     error = refusal(503, b'{"status": "SERVICE_AT_CAPACITY"}', "3600", NOW)
     assert "until 2026-12-01 20:00 UTC" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("resets_at", "retry_after"), [("soon", "1e300"), (17, "Tue, 99 Foo"), (None, None)]
+)
+def test_weekly_capacity_with_an_unreadable_date_still_is_a_sentence(
+    resets_at: object, retry_after: str | None
+) -> None:
+    body = json.dumps({"status": "SERVICE_AT_CAPACITY", "resets_at": resets_at}).encode()
+    assert "until next Monday" in str(refusal(503, body, retry_after, NOW))
 
 
 def test_other_statuses_are_one_sentence_each() -> None:

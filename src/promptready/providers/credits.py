@@ -135,7 +135,8 @@ def _reset_time(resets_at: object, wait_s: float | None, now: datetime) -> str:
         with contextlib.suppress(ValueError):
             when = datetime.fromisoformat(resets_at)
     if when is None and wait_s is not None:
-        when = now + timedelta(seconds=wait_s)
+        with contextlib.suppress(OverflowError):  # a Retry-After of centuries
+            when = now + timedelta(seconds=wait_s)
     if when is None:
         return "next Monday"
     if when.tzinfo is None:
