@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from promptready.cli import main
+from promptready.providers.credits import MAX_ANSWER_BYTES
 from tests.fakes.upstream import Receive, Scope, Send, serve
 
 GOOD_SIGN_IN = {
@@ -140,6 +141,13 @@ def test_an_unusable_sign_in_answer_is_one_clear_line(
     service.answer("/api/v1/auth/device", 201, sign_in)
     err = fails_with(capsys, "status")
     assert "credit service sent" in err
+
+
+def test_an_endless_answer_is_cut_off_with_one_clear_line(
+    service: FakeService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service.answer("/api/v1/credits", 200, b" " * (MAX_ANSWER_BYTES + 10))
+    assert "far larger than any of its own" in fails_with(capsys, "status")
 
 
 def test_a_registration_refused_by_a_server_error_is_one_clear_line(

@@ -218,6 +218,19 @@ class Answer:
         return refusal(self.status, self.body, self.retry_after)
 
 
+MAX_ANSWER_BYTES = 1 << 20  # its answers are a few hundred bytes: this bounds a wrong server
+
+
+async def _bounded(content: Any) -> bytes | None:
+    """The body, or None when it is longer than MAX_ANSWER_BYTES (reading stops there)."""
+    body = bytearray()
+    async for chunk in content.iter_chunked(65_536):
+        body += chunk
+        if len(body) > MAX_ANSWER_BYTES:
+            return None
+    return bytes(body)
+
+
 class ServiceClient:
     """Plain JSON calls to the credit service's own API (``/api/v1/...``); redirects refused."""
 
@@ -246,15 +259,16 @@ class ServiceClient:
             headers["Authorization"] = authorization
         data = None if body is None else orjson.dumps(body)
         failure: UpstreamError | None = None
+        raw: bytes | None = b""
+        status, retry_after = 0, None
         try:
             session = await self._http.session()
             async with session.request(
                 method, url, data=data, headers=headers, proxy=self._http.proxy_for(url),
                 allow_redirects=False,
             ) as response:  # fmt: skip
-                answer = Answer(
-                    response.status, await response.read(), response.headers.get("Retry-After")
-                )
+                raw = await _bounded(response.content)
+                status, retry_after = response.status, response.headers.get("Retry-After")
         except TimeoutError:
             failure = UpstreamTimeoutError("The credit service did not answer in time.", CREDITS)
         except (aiohttp.ClientConnectorError, aiohttp.ClientOSError):
@@ -270,6 +284,12 @@ class ServiceClient:
         # Raised outside the except blocks: the request (and its secret) stays out of __context__.
         if failure is not None:
             raise failure
+        if raw is None:
+            raise CreditsError(
+                f"The credit service at {self.url} sent an answer far larger than any of its own; "
+                "check the credits.url setting."
+            )
+        answer = Answer(status, raw, retry_after)
         if 300 <= answer.status < 400:
             raise CreditsError(
                 f"The credit service at {self.url} answered with a redirect, which PromptReady "
