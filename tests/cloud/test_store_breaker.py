@@ -111,3 +111,14 @@ async def test_a_cap_set_by_another_instance_applies_at_once(make_store: StoreFa
     assert (await serving.weekly_spend()).cap_usd == Decimal("0.01")
     with pytest.raises(ValueError, match="negative"):
         await admin.set_weekly_cap(Decimal(-1))
+
+
+async def test_the_degrade_check_counts_every_shard_of_the_week(make_store: StoreFactory) -> None:
+    store = await make_store(weekly_cap_usd=Decimal(1), spend_shards=4)
+    device_id = await new_device(store, purchased=100)
+    for _ in range(4):  # $0.92 in all, spread over the four $0.25 shards
+        await spend(store, device_id, 1, "0.23")
+    for _ in range(8):  # whichever shard it lands on, the week is above 90 %
+        cheap = await hold(store, device_id, 1, "0.001")
+        assert cheap.model == "llama-3.1-8b-instant"
+        await store.release(cheap.hold_id)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import BigInteger, Integer, bindparam, case, cast, func, select, update
-from sqlalchemy.sql import FromClause, Update
+from sqlalchemy.sql import FromClause
 from sqlalchemy.sql.elements import ColumnElement
 
 from promptready.cloud.schema import WEEKLY_CAP_KEY, settings, weekly_spend
@@ -89,42 +89,37 @@ def _fits(rows: FromClause) -> ColumnElement[bool]:
     return share >= _used(rows) + _NEED
 
 
+_SHARD = bindparam("p_shard", type_=Integer())
+
+
 def _total() -> ColumnElement[int]:
     """SQL for RETURNING: the week's spend including this reservation. The other shards are
     summed in a subquery and the updated row read directly, because a subquery sees the row
-    before the update on PostgreSQL and after it on SQLite."""
+    before the update on PostgreSQL and after it on SQLite. Nothing in it refers to the
+    updated table by name: SQLite's RETURNING drops table qualifiers."""
     rows = weekly_spend.alias("week_total")
     others = (
         select(func.coalesce(func.sum(_used(rows)), 0))
-        .where(rows.c.week == _WEEK, rows.c.shard != weekly_spend.c.shard)
+        .where(rows.c.week == _WEEK, rows.c.shard != _SHARD)
         .scalar_subquery()
     )
     return others + _used(weekly_spend)
 
 
-def _reserve(shard: ColumnElement[int]) -> Update:
-    return (
-        update(weekly_spend)
-        .where(weekly_spend.c.week == _WEEK, weekly_spend.c.shard == shard)
-        .where(_fits(weekly_spend))
-        .values(reserved_micro=weekly_spend.c.reserved_micro + _COST)
-        .returning(weekly_spend.c.shard, _total().label("total"), _cap().label("cap"))
-    )
-
-
-# Reserve on the shard the caller picked (the hot path: one statement).
-RESERVE_ON = _reserve(bindparam("p_shard", type_=Integer()))
-
-# Reserve on the shard with the most room, when the picked one was full.
-_ROOM = weekly_spend.alias("room")
-_ROOMIEST = (
-    select(_ROOM.c.shard)
-    .where(_ROOM.c.week == _WEEK, _fits(_ROOM))
-    .order_by(_used(_ROOM))
-    .limit(1)
-    .scalar_subquery()
+# Reserve the estimate on shard p_shard (one statement; the hot path).
+RESERVE_ON = (
+    update(weekly_spend)
+    .where(weekly_spend.c.week == _WEEK, weekly_spend.c.shard == _SHARD)
+    .where(_fits(weekly_spend))
+    .values(reserved_micro=weekly_spend.c.reserved_micro + _COST)
+    .returning(weekly_spend.c.shard, _total().label("total"), _cap().label("cap"))
 )
-RESERVE_ANY = _reserve(_ROOMIEST)
+
+# The shard with the most room for the estimate, when the picked one was full (None: none).
+_ROOM = weekly_spend.alias("room")
+ROOMIEST = (
+    select(_ROOM.c.shard).where(_ROOM.c.week == _WEEK, _fits(_ROOM)).order_by(_used(_ROOM)).limit(1)
+)
 
 # Move an estimate out of reserved, and the actual cost (0 for a release) into committed.
 RESOLVE = (
@@ -150,7 +145,7 @@ TOTALS = select(
 def reserve_params(
     week: str, shard: int, cost_micro: int, cap_micro: int, shards: int
 ) -> dict[str, object]:
-    """The bound values for ``RESERVE_ON``/``RESERVE_ANY``."""
+    """The bound values for ``RESERVE_ON`` and ``ROOMIEST``."""
     return {
         "p_week": week,
         "p_shard": shard,

@@ -922,10 +922,15 @@ class Store:
                 breaker.week_rows(week, shards),
             )
             for _ in range(ROOM_TRIES):
-                row = (await conn.execute(breaker.RESERVE_ANY, params)).first()
+                roomiest = await conn.scalar(breaker.ROOMIEST, params)
+                if roomiest is None:
+                    break
+                row = (
+                    await conn.execute(breaker.RESERVE_ON, {**params, "p_shard": roomiest})
+                ).first()
                 if row is not None:
                     break
-            else:
+            if row is None:
                 raise BreakerOpen(week_resets_at(now))
         return Reservation(shard=int(row[0]), total_micro=int(row[1]), cap_micro=int(row[2]))
 

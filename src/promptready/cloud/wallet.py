@@ -216,8 +216,9 @@ def hold_statement(rate_limited: bool) -> Update:
         )
         .values(reserved=wallets.c.reserved + credits)
         .returning(
+            # Bound, not correlated: SQLite's RETURNING drops table qualifiers.
             select(devices.c.cohort)
-            .where(devices.c.id == wallets.c.device_id)
+            .where(devices.c.id == bindparam("p_device"))
             .scalar_subquery()
             .label("cohort")
         )

@@ -19,8 +19,8 @@ class BillingMetrics:
         self.registry = registry
         self.webhooks = Counter(
             "promptready_cloud_billing_webhooks",
-            "Stripe webhooks received, by outcome (applied, replayed, ignored, review, refused, "
-            "failed).",
+            "Stripe webhooks received, by outcome (applied, replayed, pending, ignored, review, "
+            "deferred: its purchase not seen yet, refused: not from Stripe, failed: 5xx).",
             ["outcome"],
             registry=registry,
         )
