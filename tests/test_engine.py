@@ -6,7 +6,7 @@ import pytest
 
 from promptready.engine import Engine, Mode, parse_format, parse_mode
 from promptready.enhance import OutputFormat
-from promptready.errors import ConfigError, InputError, NotConfiguredError
+from promptready.errors import ConfigError, InputError
 from promptready.settings import EnhanceSettings, Settings
 
 ROUGH = "summarize the attached meeting notes for my manager in 5 bullet points"
@@ -29,9 +29,14 @@ def test_caller_overrides_settings() -> None:
     assert engine.enhance(ROUGH, fmt="text").format is OutputFormat.TEXT
 
 
-def test_ai_mode_without_a_provider_says_how_to_configure_it() -> None:
-    with pytest.raises(NotConfiguredError, match="promptready keys set openai"):
-        Engine().enhance(ROUGH, mode="ai")
+def test_ai_mode_without_a_provider_key_tries_credits_then_says_how_to_add_a_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PROMPTREADY_CLOUD_URL", "http://127.0.0.1:9")  # nothing listens there
+    result = Engine().enhance(ROUGH, mode="ai")
+    assert result.mode is Mode.OFFLINE and result.fallback_reason is not None
+    assert "credit service" in result.fallback_reason
+    assert "promptready keys set openai" in result.fallback_reason
 
 
 def test_timings_are_measured() -> None:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from promptready import __version__
 from promptready.commands import config as config_command
+from promptready.commands import credits as credits_command
 from promptready.commands import enhance as enhance_command
 from promptready.commands import keys as keys_command
 from promptready.commands import serve as serve_command
@@ -20,6 +21,7 @@ from promptready.error_handler import run_guarded
 
 SUBCOMMANDS = (
     config_command,
+    credits_command,
     enhance_command,
     keys_command,
     serve_command,

@@ -145,6 +145,8 @@ class Engine:
     def registry(self) -> ProviderRegistry:
         """The provider registry, built on first use (keyring and HTTP stay untouched offline)."""
         if self._registry is None:
+            from promptready.paths import app_paths
+            from promptready.providers.credits import service_url
             from promptready.providers.registry import ProviderRegistry
             from promptready.secrets import SecretStore
 
@@ -153,6 +155,8 @@ class Engine:
                 SecretStore(),
                 latency_source=self._latency_source,
                 price_overrides=self.settings.pricing.models,
+                credits_url=service_url(self.settings.credits),
+                data_dir=app_paths().data_dir,
             )
         return self._registry
 
@@ -265,7 +269,13 @@ class Engine:
             # Bytes / 2 bounds the prompt's tokens; a rewrite is about as long as its input.
             size = -(-len(str(body["messages"]).encode()) // 2)
             bound = TokenBound(size, size)
-            hold = self.meter.hold(request.caller, routes, bound, request_id=request.request_id)
+            hold = self.meter.hold(
+                request.caller,
+                routes,
+                bound,
+                request_id=request.request_id,
+                mode=routes[0].provider.config.ledger_mode,  # a failed call's row says credits too
+            )
             hold.prompt_text = request.text
         async with hold if hold is not None else nullcontext():
             result = await self._ai_result(

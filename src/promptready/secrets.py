@@ -1,4 +1,5 @@
-"""Provider keys in the OS keyring: the only module that imports ``keyring``.
+"""Provider keys (and the credit service's device secret) in the OS keyring: the only module
+that imports ``keyring``.
 
 Keys are stored under one service name, one entry per provider, plus an index entry listing the
 providers (keyring backends cannot enumerate). A key never appears in a repr, log or exception:
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 SERVICE = "PromptReady"
 _INDEX_ENTRY = "__providers__"
+_DEVICE_ENTRY = "__credits_device__ "  # a space: no provider name can collide with it
 _PROVIDER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 # Backends that keep secrets in plain files or nowhere: usable, but the user must be told.
@@ -154,6 +156,18 @@ class SecretStore:
                 existed = False  # deleted meanwhile by another process
         self._write_index([p for p in self.providers() if p != name])
         return existed
+
+    def set_device_secret(self, service_url: str, secret: ApiKey) -> None:
+        """Store this installation's device secret for the credit service at ``service_url``."""
+        entry = _DEVICE_ENTRY + service_url
+        self._call("store the device secret", self.backend.set_password, SERVICE, entry,
+                   secret.reveal())  # fmt: skip
+
+    def get_device_secret(self, service_url: str) -> ApiKey | None:
+        """The device secret stored for the credit service at ``service_url``, or None."""
+        entry = _DEVICE_ENTRY + service_url
+        value = self._call("read the device secret", self.backend.get_password, SERVICE, entry)
+        return ApiKey(value) if value else None
 
     def providers(self) -> list[str]:
         """Names of the providers that have a key, sorted."""

@@ -112,7 +112,8 @@ class AISettings:
     provider: str = field(
         default="",
         metadata=meta(
-            "Provider for AI mode (a preset or custom name); empty: the first with a key."
+            "Provider for AI mode (a preset, a custom name, or credits for PromptReady "
+            "credits); empty: the first with a key, else credits."
         ),
     )
     model: str = field(
@@ -179,6 +180,31 @@ def _parse_usd_cap(key: str, raw: object) -> str:
     if not amount.is_finite() or amount < 0:
         raise ConfigError(f"{key} must be zero or more, not {raw!r}")
     return raw.strip()
+
+
+DEFAULT_CREDITS_URL = "https://cloud.promptready.app"
+
+
+def _parse_service_url(key: str, raw: object) -> str:
+    from promptready.providers.credits import check_service_url
+
+    if not isinstance(raw, str):
+        raise ConfigError(f"{key} must be a URL in quotes, not {raw!r}")
+    try:
+        return check_service_url(raw)
+    except ConfigError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class CreditsSettings:
+    url: str = field(
+        default=DEFAULT_CREDITS_URL,
+        metadata=meta(
+            "Address of the PromptReady credit service (PROMPTREADY_CLOUD_URL overrides it).",
+            parse=_parse_service_url,
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -285,6 +311,7 @@ class Settings:
 
     enhance: EnhanceSettings = field(default_factory=EnhanceSettings)
     ai: AISettings = field(default_factory=AISettings)
+    credits: CreditsSettings = field(default_factory=CreditsSettings)
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
     pricing: PricingSettings = field(default_factory=PricingSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)

@@ -62,6 +62,7 @@ class FakeUpstream:
     seen: list[SeenRequest] = field(default_factory=list)
     base_url: str = ""
     streams_cut: int = 0  # chat streams whose client left before the end (like /stats)
+    default: Script = field(default_factory=Script)  # answers when nothing is queued
 
     def script(self, *steps: Script) -> None:
         """Queue steps for the next requests, in order."""
@@ -82,7 +83,7 @@ class FakeUpstream:
         except ValueError:
             parsed = body.decode("utf-8", "replace")
         self.seen.append(SeenRequest(scope["method"], scope["path"], headers, parsed))
-        step = self.scripts.popleft() if self.scripts else Script()
+        step = self.scripts.popleft() if self.scripts else self.default
 
         if self.valid_keys is not None:
             token = headers.get("authorization", "").removeprefix("Bearer ")

@@ -202,7 +202,11 @@ class Hold:
         prompt, completion = (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)
         price = None
         unpriced = False
-        if self.provider is not None and not self.cache_hit and self.model:
+        credits = self.credits
+        if self.mode == "credits":  # paid in credits, by the credit service's rule for them
+            if not credits and usage is not None and not self.cache_hit:
+                credits = meter.card.credits_for_chat(prompt + completion, self.model or "")
+        elif self.provider is not None and not self.cache_hit and self.model:
             price = meter.price(self.model, self.provider)
             unpriced = price is None
         return UsageRecord(
@@ -216,7 +220,7 @@ class Hold:
             completion_tokens=completion,
             tokens_estimated=usage.estimated if usage else False,
             cost_usd=cost_usd(price, prompt, completion) if price else Decimal(0),
-            credits=self.credits,
+            credits=credits,
             latency_ms=(
                 (time.perf_counter() - self.started) * 1000
                 if self.latency_ms is None
@@ -324,6 +328,8 @@ class Meter:
         self, caller: Caller, routes: Sequence[Route], request_id: str | None, mode: str
     ) -> None:
         for route in routes:
+            if route.provider.config.ledger_mode == "credits":
+                continue  # paid in credits, not dollars: nothing for a USD budget to bound
             if self._priced(route.model, route.provider.name)[0] is None:
                 self._blocked(caller, request_id, mode, UnpricedModelError.code)
                 label = route.label

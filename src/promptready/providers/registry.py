@@ -4,7 +4,8 @@ Model names read ``PROVIDER/MODEL`` (``openai/gpt-4o-mini``, or ``NAME/MODEL`` f
 provider); a bare name (no slash) goes to the default provider. A name whose first part is not a
 known provider is refused, naming the known ones: sending it to the default provider would spend
 that key on a model the user meant elsewhere. Model ids with slashes are named after their
-provider: ``together/meta-llama/Llama-3.3-70B``.
+provider: ``together/meta-llama/Llama-3.3-70B``. Given the credit service's address, ``credits``
+is one more provider (``credits/...``), and the default one when no provider has a key.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from promptready.errors import NotConfiguredError
@@ -25,6 +27,7 @@ from promptready.settings import AISettings
 
 if TYPE_CHECKING:
     from promptready.pricing import ModelPrice
+    from promptready.providers.credits_auth import DeviceAuth
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,12 @@ class ProviderRegistry:
         latency_source: Callable[[], dict[str, float]] | None = None,
         price_overrides: Mapping[str, ModelPrice] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        credits_url: str | None = None,
+        data_dir: Path | None = None,
     ) -> None:
+        self._credits_url = credits_url
+        self._data_dir = data_dir
+        self._device_auth: DeviceAuth | None = None  # outlives the memo: it holds the token
         self._latency_source = latency_source
         self._price_overrides = dict(price_overrides or {})
         self.settings = settings
@@ -95,9 +103,30 @@ class ProviderRegistry:
             found[name] = provider.config
         return found
 
+    def _routable(self) -> dict[str, ProviderConfig]:
+        """``configs()`` plus the credit proxy (which takes no key, so is not listed there)."""
+        found = self.configs()
+        if self._credits_url is not None:
+            from promptready.providers.credits import CREDITS, credits_config
+
+            found[CREDITS] = credits_config(self._credits_url)
+        return found
+
+    def device_auth(self) -> DeviceAuth:
+        """The credit service's device sign-in (one per registry: the token lives in it)."""
+        if self._device_auth is None:
+            if self._credits_url is None or self._data_dir is None:
+                raise NotConfiguredError("No credit service is configured (credits.url).")
+            from promptready.providers.credits import ServiceClient
+            from promptready.providers.credits_auth import DeviceAuth
+
+            client = ServiceClient(self._credits_url, self.http)
+            self._device_auth = DeviceAuth(client, self._data_dir, self.secrets)
+        return self._device_auth
+
     def config(self, name: str) -> ProviderConfig:
         """The named provider's description, or a clear error listing what exists."""
-        configs = self.configs()
+        configs = self._routable()
         if name not in configs:
             known = ", ".join(sorted(configs))
             raise NotConfiguredError(
@@ -113,10 +142,14 @@ class ProviderRegistry:
         return keyed + [name for name in self._added if name not in keyed]
 
     def default_provider(self) -> str:
-        """The configured default, else the first provider with a key."""
+        """The configured default, else the first provider with a key, else the credit proxy."""
         if self.settings.provider:
             return self.settings.provider
         keyed = self.with_keys()
+        if not keyed and self._credits_url is not None:
+            from promptready.providers.credits import CREDITS
+
+            return CREDITS
         if not keyed:
             raise NotConfiguredError(
                 "AI mode needs a provider: add your key with `promptready keys set openai` "
@@ -129,7 +162,7 @@ class ProviderRegistry:
         NotConfiguredError for an unknown provider prefix."""
         name = name.strip()
         first, slash, rest = name.partition("/")
-        configs = self.configs()
+        configs = self._routable()
         if first in configs:
             return ModelRef(first, rest or configs[first].default_model or "")
         if slash:
@@ -149,6 +182,11 @@ class ProviderRegistry:
             return added
         if name not in self._providers:
             config = self.config(name)
+            if config.ledger_mode == "credits":
+                from promptready.providers.credits import CreditsProvider
+
+                self._providers[name] = CreditsProvider(config, self.http, self.device_auth())
+                return self._providers[name]
             key = self.secrets.get_key(name)
             if key is None and config.needs_key:
                 raise NotConfiguredError(
