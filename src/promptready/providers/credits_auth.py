@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from promptready.paths import private_dir
 from promptready.providers.credits import OWN_KEY, Answer, CreditsError, ServiceClient
 from promptready.secrets import ApiKey, SecretsError, SecretStore
 
@@ -51,7 +52,7 @@ def _create_device_id(path: Path) -> uuid.UUID:
     """Write a new id beside the file, then link it into place: of two processes starting at
     once, one id wins and both use it."""
     new = uuid.uuid4()  # os.urandom underneath: 122 random bits
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(path.parent)  # and its parents, which mkdir(parents=True) makes 0755
     draft = path.with_name(f"{path.name}.{os.getpid()}.{new.hex[:8]}.tmp")
     descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
