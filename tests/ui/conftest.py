@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import os
 import select
 import shutil
@@ -23,7 +24,10 @@ from promptready.paths import app_paths
 from promptready.secrets import ApiKey, SecretStore
 from promptready.settings import AISettings, EnhanceSettings, Settings, save_settings
 from promptready.ui.context import DesktopContext
+from promptready.ui.refcount_guard import keep_none_alive
 from tests.fakes.upstream import FakeUpstream
+
+keep_none_alive()  # the whole session passes text to Qt; see refcount_guard
 
 T = TypeVar("T")
 KEY = "sk-desktop-test-key-0123456789-SECRET"
@@ -60,6 +64,7 @@ def qloop(qapp: QApplication) -> Iterator[Loop]:
         # Widgets a test scheduled for deletion go now, while everything they refer to is
         # alive; left for a later test's event processing they can crash it.
         QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        gc.collect()  # wrappers of this test's windows go now, not mid-way through a later test
         loop.close()
         asyncio.set_event_loop(None)
 
