@@ -374,3 +374,13 @@ def test_test_keeps_the_focus_on_its_button(
     window.keys.test_button.click()
     qloop.run(until(lambda: not window.keys.testing))
     assert window.focusWidget() is window.keys.test_button
+
+
+def test_the_selection_hotkey_settings_are_saved(window: SettingsWindow) -> None:
+    general = window.general
+    assert general.selection_enabled.isChecked() and general.selection_preview.isChecked()
+    general.selection_preview.setChecked(False)
+    general.selection_hotkey.setKeySequence("Ctrl+Alt+R")
+    window.save()
+    desktop = load_settings(app_paths().settings_file).settings.desktop
+    assert not desktop.selection_preview and desktop.selection_hotkey == "Ctrl+Alt+R"
