@@ -53,6 +53,8 @@ def run_desktop(argv: Sequence[str] = ()) -> int:
     asyncio.set_event_loop(loop)
     context = DesktopContext.load()
     apply_theme(app, context.settings.desktop.theme)
+    # A theme changed anywhere (Settings, `promptready config set`) applies at once.
+    context.settings_changed.connect(lambda: apply_theme(app, context.settings.desktop.theme))
     app.setWindowIcon(app_icon())
     shell = Shell(context)
     front = start_front_end(shell)
