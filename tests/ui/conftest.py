@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import gc
 import os
 import select
 import shutil
@@ -64,7 +63,6 @@ def qloop(qapp: QApplication) -> Iterator[Loop]:
         # Widgets a test scheduled for deletion go now, while everything they refer to is
         # alive; left for a later test's event processing they can crash it.
         QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-        gc.collect()  # wrappers of this test's windows go now, not mid-way through a later test
         loop.close()
         asyncio.set_event_loop(None)
 
