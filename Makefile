@@ -19,8 +19,9 @@ $(STAMP): $(RUN_STAMP)
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# Exit status 3 means "no display here": the app said so and how to use the CLI instead.
 run: $(RUN_STAMP)
-	$(BIN)/promptready $(ARGS)
+	@$(BIN)/promptready $(ARGS) || [ $$? -eq 3 ]
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -2,7 +2,7 @@
 ledger rows, two app tokens, a stored key, a few history entries and a real offline enhancement.
 
 Run under a display, e.g. ``xvfb-run -a -s "-screen 0 1400x1000x24" .venv/bin/python
-bench/screenshots.py``; PNGs go to docs/screenshots/.
+bench/screenshots.py [light|dark]``; PNGs go to docs/screenshots/ (dark ones end in ``-dark``).
 """
 
 from __future__ import annotations
@@ -82,24 +82,28 @@ def seed() -> None:
 
 
 def main() -> None:
+    theme = sys.argv[1] if len(sys.argv) > 1 else "light"
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         isolate(Path(tmp))
         seed()
-        shoot()
+        shoot(theme)
 
 
-def shoot() -> None:
+def shoot(theme: str) -> None:
     import qasync
     from PySide6.QtWidgets import QApplication, QWidget
 
     from promptready.ui.context import DesktopContext
     from promptready.ui.popup import EnhancePopup
     from promptready.ui.settings.window import SettingsWindow
+    from promptready.ui.theme import apply_theme
     from promptready.ui.usage.window import UsageWindow
 
-    app = QApplication(sys.argv)
+    app = QApplication(sys.argv[:1])
     app.setApplicationName("PromptReady")
+    apply_theme(app, theme)
+    suffix = "-dark" if theme == "dark" else ""
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     context = DesktopContext.load()
@@ -108,8 +112,8 @@ def shoot() -> None:
         await asyncio.sleep(seconds)
 
     def save(widget: QWidget, name: str) -> None:
-        widget.grab().save(str(OUT / f"{name}.png"))
-        print(f"wrote docs/screenshots/{name}.png")
+        widget.grab().save(str(OUT / f"{name}{suffix}.png"))
+        print(f"wrote docs/screenshots/{name}{suffix}.png")
 
     async def run() -> None:
         popup = EnhancePopup(context)

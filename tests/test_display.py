@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from promptready.display import NO_DISPLAY, NO_XCB_CURSOR, display_problem
 
@@ -47,6 +50,34 @@ def test_starting_the_app_with_no_display_exits_with_a_message_not_an_abort() ->
     env.pop("QT_QPA_PLATFORM", None)
     command = [sys.executable, "-m", "promptready"]
     done = subprocess.run(command, check=False, env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 1
+    assert done.returncode == 3  # EXIT_NO_DISPLAY: `make run` ends cleanly on it
     assert "no graphical display" in done.stderr
     assert "promptready enhance" in done.stderr
+
+
+def test_headless_make_run_ends_with_the_message_and_no_make_error(tmp_path: Path) -> None:
+    import shutil
+
+    if shutil.which("make") is None:
+        pytest.skip("needs make")
+    bin_dir = tmp_path / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "promptready").symlink_to(Path(sys.executable).parent / "promptready")
+    for stamp in (".installed-run", ".installed"):
+        (tmp_path / ".venv" / stamp).touch()
+    makefile = Path(__file__).parents[1] / "Makefile"
+    (tmp_path / "pyproject.toml").touch()
+    os.utime(tmp_path / "pyproject.toml", (0, 0))  # older than the stamps: nothing to install
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("QT_QPA_PLATFORM", None)
+    done = subprocess.run(
+        ["make", "-s", "-f", str(makefile), "run"],
+        cwd=tmp_path,
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "no graphical display" in done.stderr and "Error" not in done.stderr

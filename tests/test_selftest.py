@@ -51,3 +51,17 @@ def test_exit_code_is_zero_when_all_pass() -> None:
     out = io.StringIO()
     assert self_test(out=out) == 0
     assert out.getvalue().splitlines()[-1] == "all checks passed"
+
+
+def test_a_bad_setting_is_a_fail_line_naming_it() -> None:
+    from promptready.paths import app_paths
+    from promptready.selftest import check_settings
+
+    assert "every setting is default" in check_settings()
+    path = app_paths().settings_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('[gateway]\nmonthly_cap_usd = "lots"\n', encoding="utf-8")
+    out = io.StringIO()
+    assert self_test(out=out) == 1
+    line = next(x for x in out.getvalue().splitlines() if "settings" in x)
+    assert line.startswith("FAIL") and "gateway.monthly_cap_usd" in line and "lots" in line

@@ -167,3 +167,11 @@ def test_forgetting_a_custom_provider_clears_it_as_the_default() -> None:
     assert settings.ai.custom_providers == {"mylab": "http://127.0.0.1:9/v1"}
     forgotten = forget_custom_provider(settings, "mylab")
     assert forgotten.ai == Settings().ai
+
+
+def test_the_readme_lists_every_setting_as_declared() -> None:
+    from promptready.settings import settings_table
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    listed = readme.split("<!-- settings:begin -->\n")[1].split("\n<!-- settings:end -->")[0]
+    assert listed == settings_table(), "regenerate the README's table from settings_table()"

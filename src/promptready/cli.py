@@ -7,6 +7,7 @@ Every subcommand module exposes ``register(subparsers)``, which adds its parser 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 
 from promptready import __version__
@@ -18,6 +19,9 @@ from promptready.commands import serve as serve_command
 from promptready.commands import tokens as tokens_command
 from promptready.commands import usage as usage_command
 from promptready.error_handler import run_guarded
+
+# No window can open here (headless): not a failure of the app; `make run` treats it as done.
+EXIT_NO_DISPLAY = 3
 
 SUBCOMMANDS = (
     config_command,
@@ -54,11 +58,11 @@ def launch_desktop() -> int:
     import os
 
     from promptready.display import display_problem
-    from promptready.errors import ConfigError
 
     problem = display_problem(os.environ)
     if problem is not None:
-        raise ConfigError(problem)
+        print(f"promptready: {problem}", file=sys.stderr)
+        return EXIT_NO_DISPLAY
     from promptready.ui.app import run_desktop
 
     return run_desktop()

@@ -18,13 +18,17 @@ if TYPE_CHECKING:
 __all__ = ["AppLimits", "AppToken", "LocalApi", "sdk_snippet"]
 
 
-def sdk_snippet(url: str, token: str = "pr-...") -> str:  # noqa: S107 - a placeholder
+def sdk_snippet(
+    url: str,
+    token: str = "pr-...",  # noqa: S107 - a placeholder
+    model: str = "openai/gpt-4o-mini",
+) -> str:
     """Python that calls the local API with the OpenAI SDK."""
     return (
         "from openai import OpenAI\n\n"
         f'client = OpenAI(base_url="{url}/v1", api_key="{token}")\n'
         "reply = client.chat.completions.create(\n"
-        '    model="openai/gpt-4o-mini",\n'
+        f'    model="{model}",\n'
         '    messages=[{"role": "user", "content": "Hello"}],\n'
         ")\n"
         "print(reply.choices[0].message.content)\n"

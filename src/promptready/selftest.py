@@ -112,7 +112,21 @@ def check_files() -> str:
     return f"every file private in {', '.join(str(r) for r in roots)} (folders 0700, files 0600)"
 
 
+def check_settings() -> str:
+    """settings.toml parses and every value fits its declaration (a bad one is named)."""
+    from promptready.errors import ConfigError
+    from promptready.paths import app_paths
+    from promptready.settings import load_settings
+
+    path = app_paths().settings_file
+    loaded = load_settings(path)
+    if loaded.problems:
+        raise ConfigError("; ".join(loaded.problems))
+    return f"{path} is valid" if path.exists() else f"no {path.name} yet: every setting is default"
+
+
 CHECKS: tuple[tuple[str, Probe], ...] = (
+    ("settings", check_settings),
     ("resources", check_resources),
     ("tokens", check_tokens),
     ("ledger", check_ledger),

@@ -486,3 +486,12 @@ def describe_settings() -> list[tuple[str, str, object, str]]:
                 (f"{section.name}.{f.name}", type_name, getattr(section_default, f.name), help_text)
             )
     return rows
+
+
+def settings_table() -> str:
+    """Every setting as a Markdown table (key, default, meaning): the README's settings list."""
+    rows = ["| Setting | Default | Meaning |", "|---|---|---|"]
+    for key, _, default, help_text in describe_settings():
+        shown, meaning = (text.replace("|", "\\|") for text in (toml_value(default), help_text))
+        rows.append(f"| `{key}` | `{shown}` | {meaning} |")
+    return "\n".join(rows)

@@ -23,7 +23,10 @@ from promptready.paths import app_paths
 from promptready.secrets import ApiKey, SecretStore
 from promptready.settings import AISettings, EnhanceSettings, Settings, save_settings
 from promptready.ui.context import DesktopContext
+from promptready.ui.refcount_guard import keep_none_alive
 from tests.fakes.upstream import FakeUpstream
+
+keep_none_alive()  # the whole session passes text to Qt; see refcount_guard
 
 T = TypeVar("T")
 KEY = "sk-desktop-test-key-0123456789-SECRET"

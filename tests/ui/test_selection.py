@@ -4,6 +4,7 @@ process that answers Ctrl+C and Ctrl+V like any editor; test_selection_x11 does 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Iterator
 
@@ -13,6 +14,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit
 
+from promptready.ui.clipboard import Outcome
 from promptready.ui.context import DesktopContext
 from promptready.ui.selection import SelectionEnhancer
 from tests.fakes.upstream import FakeUpstream, Script
@@ -60,21 +62,21 @@ def test_without_preview_the_selection_is_replaced_and_the_clipboard_restored(
     assert QGuiApplication.clipboard().text() == USERS_CLIPBOARD
 
 
+async def answer_the_preview(enhancer: SelectionEnhancer, key: Qt.Key) -> Outcome:
+    """Run the round trip, and press ``key`` in the preview once it offers the result."""
+    run = asyncio.get_running_loop().create_task(enhancer.run())
+    await until(lambda: enhancer.preview is not None and enhancer.preview.paste.isEnabled())
+    assert enhancer.preview is not None
+    assert "renames photos" in enhancer.preview.text.toPlainText()
+    QTest.keyClick(enhancer.preview, key)
+    return await run
+
+
 def test_the_preview_pastes_on_enter(
     context: DesktopContext, other_app: OtherApp, qloop: Loop
 ) -> None:
     enhancer = SelectionEnhancer(context, other_app.send)
-
-    async def scenario() -> None:
-        run = qloop.loop.create_task(enhancer.run())
-        await until(lambda: enhancer.preview is not None and enhancer.preview.paste.isEnabled())
-        assert (
-            enhancer.preview is not None and "renames photos" in enhancer.preview.text.toPlainText()
-        )
-        QTest.keyClick(enhancer.preview, Qt.Key.Key_Return)
-        await run
-
-    qloop.run(scenario())
+    assert qloop.run(answer_the_preview(enhancer, Qt.Key.Key_Return)).changed
     assert "renames photos by date" in other_app.field.text() and other_app.field.text() != ROUGH
     assert QGuiApplication.clipboard().text() == USERS_CLIPBOARD
 
@@ -83,16 +85,7 @@ def test_escape_in_the_preview_keeps_the_selection(
     context: DesktopContext, other_app: OtherApp, qloop: Loop
 ) -> None:
     enhancer = SelectionEnhancer(context, other_app.send)
-
-    async def scenario() -> None:
-        run = qloop.loop.create_task(enhancer.run())
-        await until(lambda: enhancer.preview is not None and enhancer.preview.paste.isEnabled())
-        assert enhancer.preview is not None
-        QTest.keyClick(enhancer.preview, Qt.Key.Key_Escape)
-        outcome = await run
-        assert not outcome.changed
-
-    qloop.run(scenario())
+    assert not qloop.run(answer_the_preview(enhancer, Qt.Key.Key_Escape)).changed
     assert other_app.field.text() == ROUGH and other_app.keys == ["c"]
     assert QGuiApplication.clipboard().text() == USERS_CLIPBOARD
 

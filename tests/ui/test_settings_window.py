@@ -374,3 +374,39 @@ def test_test_keeps_the_focus_on_its_button(
     window.keys.test_button.click()
     qloop.run(until(lambda: not window.keys.testing))
     assert window.focusWidget() is window.keys.test_button
+
+
+def test_the_selection_hotkey_settings_are_saved(window: SettingsWindow) -> None:
+    general = window.general
+    assert general.selection_enabled.isChecked() and general.selection_preview.isChecked()
+    general.selection_preview.setChecked(False)
+    general.selection_hotkey.setKeySequence("Ctrl+Alt+R")
+    window.save()
+    desktop = load_settings(app_paths().settings_file).settings.desktop
+    assert not desktop.selection_preview and desktop.selection_hotkey == "Ctrl+Alt+R"
+
+
+def test_the_sdk_snippet_has_the_new_token_and_a_model_that_works(
+    window: SettingsWindow,
+) -> None:
+    assert 'model="promptready/offline"' in window.local_api.snippet.toPlainText()  # no key yet
+    window.local_api.name.setText("notebook")
+    window.local_api.create_button.click()
+    token = window.local_api.token.text()
+    assert token and f'api_key="{token}"' in window.local_api.snippet.toPlainText()
+
+
+def test_the_local_api_is_reported_running_when_another_process_serves(
+    window: SettingsWindow,
+) -> None:
+    import socket
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        settings = window.context.settings
+        gateway = dataclasses.replace(settings.gateway, port=port)
+        window.context.save_settings(dataclasses.replace(settings, gateway=gateway))
+        window.local_api.refresh_state()
+        assert window.local_api.state.text().startswith(f"Running at http://127.0.0.1:{port}")

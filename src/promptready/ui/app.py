@@ -31,6 +31,9 @@ ALREADY_RUNNING = "PromptReady is already running; its window was brought to the
 def run_desktop(argv: Sequence[str] = ()) -> int:
     """Start the tray app (or hand over to the running one); returns the exit code."""
     started = time.perf_counter()
+    from promptready.ui.refcount_guard import keep_none_alive
+
+    keep_none_alive()  # before the first text reaches Qt (PySide6 6.12 on Python 3.11)
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     assert isinstance(app, QApplication)
     app.setApplicationName("PromptReady")
@@ -51,6 +54,8 @@ def run_desktop(argv: Sequence[str] = ()) -> int:
     asyncio.set_event_loop(loop)
     context = DesktopContext.load()
     apply_theme(app, context.settings.desktop.theme)
+    # A theme changed anywhere (Settings, `promptready config set`) applies at once.
+    context.settings_changed.connect(lambda: apply_theme(app, context.settings.desktop.theme))
     app.setWindowIcon(app_icon())
     shell = Shell(context)
     front = start_front_end(shell)

@@ -10,7 +10,14 @@ from __future__ import annotations
 import asyncio
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import (
+    QGuiApplication,
+    QHideEvent,
+    QKeyEvent,
+    QKeySequence,
+    QShortcut,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -205,7 +212,16 @@ class EnhancePopup(QDialog):
     # Live token count and cost, counted off the UI thread (the first count loads tiktoken).
 
     def _schedule_estimate(self) -> None:
+        if self.isVisible():  # a hidden popup counts nothing (showEvent counts on opening)
+            self._estimate_timer.start()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
         self._estimate_timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt's name
+        self._estimate_timer.stop()
+        super().hideEvent(event)
 
     async def _update_estimate(self) -> None:
         text, target = self.input.toPlainText(), self._target

@@ -143,8 +143,9 @@ class SelectionEnhancer(QObject):
         work = asyncio.ensure_future(enhance_text(self.context, text, "selection", preview.append))
         waiting: set[asyncio.Future[object]] = {work, decision}  # type: ignore[arg-type]
         await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-        if not work.done():  # Cancel during the run
+        if not work.done():  # Cancel during the run: stop the call and let it finish stopping
             work.cancel()
+            await asyncio.gather(work, return_exceptions=True)
             return Outcome("Cancelled; the selection was left as it was.", False)
         run = work.result()
         if run.result is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
@@ -56,6 +56,7 @@ class Shell(QObject):
         self.hotkey_problem: str | None = None
         self._hotkey_wanted = ""
         self.selection = SelectionEnhancer(context)
+        self.selection.finished.connect(self._on_selection_done)
         self.selection_hotkey: GlobalHotkey | None = None
         self.selection_problem: str | None = None
         self._selection_wanted = ""
@@ -68,15 +69,21 @@ class Shell(QObject):
     # Clipboard.
 
     def enhance_clipboard(self) -> None:
-        if not self.busy:
-            self.busy = True
-            spawn(self._enhance_clipboard())
+        self._one_at_a_time(self.clipboard.enhance)
 
-    async def _enhance_clipboard(self) -> None:
-        try:
-            await self.clipboard.enhance()
-        finally:
-            self.busy = False
+    def _one_at_a_time(self, job: Callable[[], Awaitable[Outcome]]) -> None:
+        """Run an in-place enhancement unless one is running; ``busy`` while it runs."""
+        if self.busy:
+            return
+        self.busy = True
+
+        async def run() -> None:
+            try:
+                await job()
+            finally:
+                self.busy = False
+
+        spawn(run())
 
     def _on_clipboard_done(self, outcome: Outcome) -> None:
         title = "Clipboard enhanced" if outcome.changed else "Clipboard unchanged"
@@ -196,8 +203,7 @@ class Shell(QObject):
         return hotkey, None
 
     def stop_hotkey(self) -> None:
-        hotkey, self.hotkey = self.hotkey, None
-        self._hotkey_wanted = ""
+        hotkey, self.hotkey, self._hotkey_wanted = self.hotkey, None, ""
         if hotkey is not None:
             hotkey.stop()
 
@@ -209,15 +215,9 @@ class Shell(QObject):
 
     def enhance_selection(self) -> None:
         """Enhance the text selected in the focused app and paste it back (the hotkey's job)."""
-        if not self.busy:
-            self.busy = True
-            spawn(self._enhance_selection())
+        self._one_at_a_time(self.selection.run)
 
-    async def _enhance_selection(self) -> None:
-        try:
-            outcome = await self.selection.run()
-        finally:
-            self.busy = False
+    def _on_selection_done(self, outcome: Outcome) -> None:
         title = "Selection enhanced" if outcome.changed else "Selection unchanged"
         self.notify(title, outcome.summary)
 

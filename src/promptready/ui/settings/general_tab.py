@@ -44,18 +44,27 @@ class GeneralTab(SettingsTab):
             widget.setEnabled(self.hotkey_support.available)
         self.hotkey.keySequenceChanged.connect(self._check_hotkey)
         self._check_hotkey()
+        self.selection_enabled = QCheckBox("Enhance the selected text in any app with a hotkey")
+        self.selection_hotkey = QKeySequenceEdit()
+        self.selection_hotkey.setMaximumSequenceLength(1)
+        self.selection_preview = QCheckBox("Show the result first (Enter pastes it)")
+        for widget in (self.selection_enabled, self.selection_hotkey, self.selection_preview):
+            widget.setEnabled(self.hotkey_support.available)
         self.start_at_login = QCheckBox("Start PromptReady when I log in")
         self.theme = QComboBox()
         for value, label in THEMES.items():
             self.theme.addItem(label, value)
         form = QFormLayout()
         form.addRow("Prompt format", self.format)
-        form.addRow("Hotkey", self.hotkey)
+        form.addRow("Popup hotkey", self.hotkey)
+        form.addRow("Selection hotkey", self.selection_hotkey)
         form.addRow("Theme", self.theme)
         layout = QVBoxLayout(self)
         layout.addWidget(self.offline_only)
         layout.addWidget(self.start_at_login)
         layout.addWidget(self.hotkey_enabled)
+        layout.addWidget(self.selection_enabled)
+        layout.addWidget(self.selection_preview)
         layout.addLayout(form)
         layout.addWidget(self.hotkey_note)
         layout.addStretch()
@@ -78,6 +87,9 @@ class GeneralTab(SettingsTab):
         self.format.setCurrentIndex(max(0, self.format.findData(settings.enhance.format)))
         self.hotkey_enabled.setChecked(desktop.hotkey_enabled)
         self.hotkey.setKeySequence(QKeySequence(desktop.hotkey))
+        self.selection_enabled.setChecked(desktop.selection_hotkey_enabled)
+        self.selection_hotkey.setKeySequence(QKeySequence(desktop.selection_hotkey))
+        self.selection_preview.setChecked(desktop.selection_preview)
         self.start_at_login.setChecked(desktop.start_at_login)
         self.theme.setCurrentIndex(max(0, self.theme.findData(desktop.theme)))
 
@@ -87,6 +99,10 @@ class GeneralTab(SettingsTab):
             offline_only=self.offline_only.isChecked(),
             hotkey_enabled=self.hotkey_enabled.isChecked(),
             hotkey=self.hotkey.keySequence().toString() or settings.desktop.hotkey,
+            selection_hotkey_enabled=self.selection_enabled.isChecked(),
+            selection_hotkey=self.selection_hotkey.keySequence().toString()
+            or settings.desktop.selection_hotkey,
+            selection_preview=self.selection_preview.isChecked(),
             start_at_login=self.start_at_login.isChecked(),
             theme=str(self.theme.currentData()),
         )

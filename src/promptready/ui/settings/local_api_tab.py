@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QGuiApplication
+from PySide6.QtGui import QFont, QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -121,17 +121,35 @@ class LocalApiTab(SettingsTab):
         layout.addWidget(snippet)
 
     def load(self, settings: Settings) -> None:
-        from promptready.local_api import sdk_snippet
-
         self.enabled.setChecked(settings.gateway.enabled)
         self.port.setValue(settings.gateway.port)
-        url = self.context.local_api.url
-        self.state.setText(
-            f"Running at {url}" if url else "Not running: tick the box above and Save to start it."
-        )
-        self.snippet.setPlainText(sdk_snippet(url or f"http://127.0.0.1:{settings.gateway.port}"))
+        self.refresh_state()
         self._show_token("")
         self.refresh_apps()
+
+    def refresh_state(self, token: str = "") -> None:
+        """Whether the local API answers now (here, or in ``promptready serve``), and the SDK
+        snippet with the newest token and a model that has a key."""
+        from promptready.local_api import sdk_snippet
+
+        port = self.context.settings.gateway.port
+        url = self.context.local_api.url
+        if url:
+            self.state.setText(f"Running at {url}")
+        elif _listening(port):
+            url = f"http://127.0.0.1:{port}"
+            self.state.setText(f"Running at {url} (started outside this window).")
+        else:
+            self.state.setText("Not running: tick the box above and Save to start it.")
+        target = self.context.ai_target()
+        model = target.label if target.problem is None else "promptready/offline"
+        self.snippet.setPlainText(
+            sdk_snippet(url or f"http://127.0.0.1:{port}", token or "pr-...", model)
+        )
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        self.refresh_state(self.token.text())
 
     def apply(self, settings: Settings) -> Settings:
         gateway = dataclasses.replace(
@@ -173,6 +191,7 @@ class LocalApiTab(SettingsTab):
             return
         self.refresh_apps()
         self._show_token(token)
+        self.refresh_state(token)
         self.message.setText(f"Created {app.name}. Copy its token now: it is shown only once.")
 
     def save_budgets(self) -> None:
@@ -229,3 +248,14 @@ class LocalApiTab(SettingsTab):
 
 def _money(amount: Decimal | None) -> str:
     return NO_LIMIT if amount is None else f"${amount}"
+
+
+def _listening(port: int) -> bool:
+    """Something accepts connections on 127.0.0.1:``port`` (a local API in another process)."""
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.05):
+            return True
+    except OSError:
+        return False

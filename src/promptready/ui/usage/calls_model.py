@@ -10,6 +10,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from promptready.ui.wording import dollars
+
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -38,7 +40,7 @@ COLUMNS = (
     Column("Model", lambda r: r["model"] or "", lambda r: r["model"] or ""),
     Column("In", lambda r: str(r["prompt_tokens"]), lambda r: r["prompt_tokens"]),
     Column("Out", lambda r: str(r["completion_tokens"]), lambda r: r["completion_tokens"]),
-    Column("Cost", lambda r: f"${Decimal(r['cost_usd']):.6f}", lambda r: Decimal(r["cost_usd"])),
+    Column("Cost", lambda r: dollars(Decimal(r["cost_usd"])), lambda r: Decimal(r["cost_usd"])),
     Column("Latency", _ms, lambda r: r["latency_ms"] or 0.0),
     Column("Status", lambda r: r["status"], lambda r: r["status"]),
 )

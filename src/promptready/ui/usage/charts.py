@@ -10,6 +10,8 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from promptready.ui.wording import dollars
+
 BAR = QColor("#3d6df2")
 
 
@@ -21,9 +23,7 @@ class Bar:
     value: Decimal
 
 
-def money(value: Decimal) -> str:
-    """USD to cents, or to a tenth of a cent when below a dollar."""
-    return f"${value:.2f}" if value >= 1 or value == 0 else f"${value:.4f}"
+money = dollars  # "$0.42", "< $0.01": one way to show money in every window
 
 
 class BarChart(QWidget):
