@@ -4,12 +4,16 @@ SQLite ledger and history, and the fake upstream for AI mode."""
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import dataclasses
+import gc
 import os
 import select
 import shutil
+import signal
 import subprocess
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Generator, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import keyring
@@ -29,8 +33,27 @@ from tests.fakes.upstream import FakeUpstream
 keep_none_alive()  # the whole session passes text to Qt; see refcount_guard
 
 T = TypeVar("T")
+UI_TESTS = Path(__file__).parent
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 KEY = "sk-desktop-test-key-0123456789-SECRET"
 ROUGH = "write a python script that renames photos by date for [AUDIENCE?]"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None]:
+    """Qt tests collect garbage on the main thread only, as the app does
+    (``ui/main_thread_gc.py``): a widget or timer freed by a collection in a server's or an
+    executor's thread is destroyed off its thread and a later event crashes the process. The
+    collection after the test runs once pytest has dropped the test's fixtures."""
+    if UI_TESTS not in item.path.parents:
+        return (yield)
+    gc.collect()
+    gc.disable()
+    try:
+        return (yield)
+    finally:
+        gc.collect()
+        gc.enable()
 
 
 class Loop:
@@ -60,11 +83,27 @@ def qloop(qapp: QApplication) -> Iterator[Loop]:
         yield Loop(loop)
     finally:
         loop.run_until_complete(asyncio.sleep(0.01))  # let finished tasks report
+        # A task still pending would wait forever on a closed loop, holding its window alive.
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         # Widgets a test scheduled for deletion go now, while everything they refer to is
         # alive; left for a later test's event processing they can crash it.
         QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         loop.close()
         asyncio.set_event_loop(None)
+
+
+@pytest.fixture(autouse=True)
+def no_window_outlives_its_test(qapp: QApplication) -> Iterator[None]:
+    """Every window a test opened is deleted after it (after the loop and the context are
+    closed): left alive, its timers fire during a later test, on objects that test tore down."""
+    yield
+    for widget in QApplication.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 def open_context(qloop: Loop, settings: Settings | None = None) -> DesktopContext:
@@ -128,6 +167,7 @@ def x_display() -> Iterator[str]:
         pass_fds=(write_end,),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent,  # noqa: PLW1509 - only a prctl call in the child
     )
     os.close(write_end)
     try:
@@ -143,3 +183,8 @@ def x_display() -> Iterator[str]:
         os.close(read_end)
         server.terminate()
         server.wait(10)
+
+
+def _die_with_parent() -> None:
+    """In the child: the kernel ends it when the test process ends, even by a crash."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

@@ -56,7 +56,16 @@ def test_self_test_passes_offline_with_one_line_per_check() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     names = [line.split()[1] for line in lines[:-1]]
-    assert names == ["settings", "resources", "tokens", "ledger", "keyring", "gateway", "windows", "files"]
+    assert names == [
+        "settings",
+        "resources",
+        "tokens",
+        "ledger",
+        "keyring",
+        "gateway",
+        "windows",
+        "files",
+    ]
     assert all(line.startswith("ok   ") for line in lines[:-1])
     assert "NOT secure" in done.stdout  # the test keyring is a plain file, and it says so
 

@@ -174,7 +174,7 @@ def test_the_shell_opens_the_popup_on_the_hotkey_and_follows_the_settings(
         assert shell.hotkey is None
     finally:
         shell.stop_hotkey()
-        shell.stop_selection_hotkey()
+        shell.stop_selection_hotkey()  # on by default: its listener must end before Xvfb does
         shell.popup().cancel()
 
 

@@ -47,11 +47,13 @@ def run_desktop(argv: Sequence[str] = ()) -> int:
 
     from promptready.ui.context import DesktopContext
     from promptready.ui.icons import app_icon
+    from promptready.ui.main_thread_gc import MainThreadCollector
     from promptready.ui.shell import Shell
     from promptready.ui.theme import apply_theme
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    collector = MainThreadCollector(app).start()
     context = DesktopContext.load()
     apply_theme(app, context.settings.desktop.theme)
     # A theme changed anywhere (Settings, `promptready config set`) applies at once.
@@ -73,6 +75,7 @@ def run_desktop(argv: Sequence[str] = ()) -> int:
         loop.run_until_complete(shell.closed.wait())
     instance.release()
     reporter.uninstall()
+    collector.stop()
     return 0
 
 

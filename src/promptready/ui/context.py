@@ -137,6 +137,14 @@ class DesktopContext(QObject):
         if self.paths.settings_file.exists():
             self._watcher.addPath(str(self.paths.settings_file))
 
+    def unwatch_settings(self) -> None:
+        """Stop following settings.toml; a reload still pending is dropped."""
+        self._reload_timer.stop()
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.removePaths([*watcher.files(), *watcher.directories()])
+            watcher.deleteLater()
+
     def reload_settings(self) -> bool:
         """Read settings.toml again; apply it (True) when it differs from what the app holds."""
         loaded = load_settings(self.paths.settings_file)
@@ -217,7 +225,9 @@ class DesktopContext(QObject):
             await engine.close()
 
     async def aclose(self) -> None:
-        """Stop the local API (requests in flight finish), close HTTP sessions and files."""
+        """Stop watching settings, stop the local API (requests in flight finish), close HTTP
+        sessions and files."""
+        self.unwatch_settings()
         if self._local_api is not None:
             await asyncio.get_running_loop().run_in_executor(None, self._local_api.stop)
         for engine in [*self._retired, self.engine]:

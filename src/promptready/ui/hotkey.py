@@ -24,6 +24,8 @@ from PySide6.QtGui import QGuiApplication
 
 from promptready.errors import ConfigError, PromptReadyError
 
+STOP_TIMEOUT_S = 10.0  # a stopped listener ends in milliseconds; this bounds a wedged one
+
 WORKAROUND = (
     "Bind a key to the command `promptready` in your desktop's keyboard settings instead: "
     "a second launch opens the popup."
@@ -226,7 +228,9 @@ class GlobalHotkey(QObject):
             return
         listener.stop()
         _end_x11_recording(listener)
-        listener.join(1.0)
+        # Its thread still talks to the X server on the way out (pynput frees the RECORD
+        # context): it must be gone before the display may be, however loaded the machine is.
+        listener.join(STOP_TIMEOUT_S)
 
 
 def _wait_until_ready(listener: Any, timeout_s: float) -> bool:
