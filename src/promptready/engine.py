@@ -88,6 +88,13 @@ class _AIRequest:
     notice: Notice | None = None
 
 
+def ready_to_send(text: str) -> str:
+    """The prompt as the user sends it: the optional fill-ins they left empty are dropped."""
+    from promptready.enhance import strip_unfilled
+
+    return strip_unfilled(text)
+
+
 def parse_mode(value: str) -> Mode:
     """``"offline"``/``"ai"`` to a Mode, with an error that lists the choices."""
     try:

@@ -339,3 +339,13 @@ def test_a_custom_provider_without_a_model_says_where_to_choose_one(
         qloop.run(enhance(popup))
         text = popup.banner.label.text()
         assert "Choose the model fake should use" in text and "`" not in text
+
+
+def test_fill_ins_left_empty_are_not_copied(popup: EnhancePopup, qloop: Loop) -> None:
+    popup.input.setPlainText("write an article about composting")
+    qloop.run(enhance(popup))
+    [placeholder] = list(popup.tabs.hints.fields)[:1]
+    assert placeholder in popup.tabs.text
+    popup.copy_and_close()
+    copied = QGuiApplication.clipboard().text()
+    assert placeholder not in copied and "composting" in copied

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from promptready.engine import EnhanceResult, Mode
+from promptready.engine import EnhanceResult, Mode, ready_to_send
 from promptready.errors import InputError, PromptReadyError
 from promptready.estimate import Estimate
 from promptready.history import HistoryEntry
@@ -319,7 +319,7 @@ class EnhancePopup(QDialog):
 
     def copy_and_close(self) -> None:
         if self.tabs.text and not self.running:
-            QGuiApplication.clipboard().setText(self.tabs.text)
+            QGuiApplication.clipboard().setText(ready_to_send(self.tabs.text))
             self.hide()
 
     def reject(self) -> None:
