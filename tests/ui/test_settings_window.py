@@ -389,7 +389,9 @@ def test_the_selection_hotkey_settings_are_saved(window: SettingsWindow) -> None
 def test_the_sdk_snippet_has_the_new_token_and_a_model_that_works(
     window: SettingsWindow,
 ) -> None:
-    assert 'model="promptready/offline"' in window.local_api.snippet.toPlainText()  # no key yet
+    # No key yet: AI mode (and so the snippet) runs on PromptReady credits, which the local API
+    # routes to the credit proxy.
+    assert 'model="credits/default"' in window.local_api.snippet.toPlainText()
     window.local_api.name.setText("notebook")
     window.local_api.create_button.click()
     token = window.local_api.token.text()
