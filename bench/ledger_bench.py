@@ -29,9 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from promptready import tokens
 from promptready.ledger.records import UsageRecord
-from promptready.ledger.store import _INSERT, COLUMNS, Ledger, _row
+from promptready.ledger.store import COLUMNS, Ledger, _row
 from promptready.ledger.writer import BatchWriter
 
+# The baseline: one plain INSERT per row through executemany (no dedup, no rollups, no queue).
+_INSERT = f"INSERT INTO calls ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 APPS = ["editor", "agent", "script", "notebook"]
 MODELS = ["gpt-4o-mini", "gpt-4o", "llama-3.1-8b", "deepseek-chat"]
 MODES = ["byok", "byok", "credits", "cache"]
@@ -122,7 +124,7 @@ def fill(path: Path) -> None:
                 (f"{i:032x}", ts.isoformat(), ts.date().isoformat(), "gateway", rng.choice(APPS),
                  rng.choice(MODES), "openai", rng.choice(MODELS), rng.randint(10, 2000),
                  rng.randint(5, 800), 0, rng.randint(1, 50000), 0, 300.0, None, "ok", None,
-                 None, 0, None, None)
+                 None, 0, None, None, 0)
             )  # fmt: skip
         conn.execute("BEGIN")
         conn.executemany(_INSERT, rows)

@@ -153,7 +153,7 @@ class Engine:
         """The provider registry, built on first use (keyring and HTTP stay untouched offline)."""
         if self._registry is None:
             from promptready.paths import app_paths
-            from promptready.providers.credits import service_url
+            from promptready.providers.credits import offer_credits, service_url
             from promptready.providers.registry import ProviderRegistry
             from promptready.secrets import SecretStore
 
@@ -162,9 +162,8 @@ class Engine:
                 SecretStore(),
                 latency_source=self._latency_source,
                 price_overrides=self.settings.pricing.models,
-                credits_url=service_url(self.settings.credits),
-                data_dir=app_paths().data_dir,
             )
+            offer_credits(self._registry, service_url(self.settings.credits), app_paths().data_dir)
         return self._registry
 
     async def close(self) -> None:

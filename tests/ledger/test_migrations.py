@@ -110,3 +110,27 @@ def test_the_sqlmodel_declaration_matches_the_migrated_file(
         on_disk = {name: (bool(notnull or pk), pk > 0) for _, name, _, notnull, _, pk in info}
         declared = {c.name: (not c.nullable, bool(c.primary_key)) for c in table.columns}
         assert on_disk == declared, table.name
+
+
+def test_each_table_is_one_b_tree_with_no_index_beside_it(
+    open_ledger: Callable[..., Ledger],
+) -> None:
+    conn = open_ledger().conn
+    for table in ("calls", "rollups"):
+        kinds = conn.execute("SELECT type FROM sqlite_master WHERE tbl_name = ?", (table,))
+        assert [kind for (kind,) in kinds] == ["table"], table
+        sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+        assert sql[0].rstrip().endswith("WITHOUT ROWID"), table
+
+
+def test_every_range_query_searches_a_primary_key(open_ledger: Callable[..., Ledger]) -> None:
+    conn = open_ledger().conn
+    queries = [
+        ("SELECT * FROM calls WHERE ts >= ? ORDER BY ts", ("2026-01-01",)),
+        ("DELETE FROM calls WHERE ts < ?", ("2026-01-01",)),
+        ("SELECT * FROM rollups WHERE day BETWEEN ? AND ?", ("2026-01-01", "2026-02-01")),
+        ("SELECT * FROM rollups WHERE day >= ?", ("2026-01-01",)),
+    ]
+    for sql, args in queries:
+        plan = " ".join(row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", args))
+        assert "USING PRIMARY KEY" in plan, (sql, plan)

@@ -23,6 +23,8 @@ from promptready.providers.credits import (
     CreditsError,
     CreditsProvider,
     credits_config,
+    device_auth,
+    offer_credits,
     refusal,
     service_url,
 )
@@ -150,9 +152,9 @@ def credits_registry(tmp_path: Path, keys: tuple[str, ...] = ()) -> ProviderRegi
     store = SecretStore(PlaintextKeyring())
     for name in keys:
         store.set_key(name, ApiKey(f"sk-{name}-0123456789"))
-    return ProviderRegistry(
-        AISettings(), store, credits_url="http://127.0.0.1:9", data_dir=tmp_path
-    )
+    registry = ProviderRegistry(AISettings(), store)
+    offer_credits(registry, "http://127.0.0.1:9", tmp_path)
+    return registry
 
 
 def test_with_no_key_the_default_provider_is_credits(tmp_path: Path) -> None:
@@ -172,6 +174,7 @@ def test_credits_models_parse_but_credits_takes_no_key(tmp_path: Path) -> None:
     assert registry.parse("credits/gpt-oss-20b") == ModelRef(CREDITS, "gpt-oss-20b")
     assert registry.parse("credits") == ModelRef(CREDITS, "default")
     assert CREDITS not in registry.configs()  # not offered where keys are added
+    assert CREDITS not in registry.with_keys()  # nor in auto or /v1/models while keys exist
 
 
 def test_without_a_service_there_is_no_credits_provider(tmp_path: Path) -> None:
@@ -179,7 +182,7 @@ def test_without_a_service_there_is_no_credits_provider(tmp_path: Path) -> None:
     with pytest.raises(NotConfiguredError):
         registry.parse("credits/default")
     with pytest.raises(NotConfiguredError):
-        registry.device_auth()
+        device_auth(registry)
 
 
 def test_the_device_secret_is_kept_apart_from_provider_keys() -> None:

@@ -88,6 +88,7 @@ def _with_account(action: Callable[[Account], Awaitable[T]]) -> T:
     import asyncio
 
     from promptready.engine import open_registry
+    from promptready.providers.credits import device_auth
     from promptready.providers.credits_account import Account
 
     registry, problems = open_registry()
@@ -96,7 +97,7 @@ def _with_account(action: Callable[[Account], Awaitable[T]]) -> T:
 
     async def run() -> T:
         try:
-            return await action(Account(registry.device_auth()))
+            return await action(Account(device_auth(registry)))
         finally:
             await registry.close()
 

@@ -81,6 +81,58 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             "ALTER TABLE rollups ADD COLUMN unpriced INTEGER NOT NULL DEFAULT 0",
         ),
     ),
+    (
+        # One b-tree per row instead of five: a call was the table, its id's unique index and
+        # the ts index; a rollup the table and its key's index. Keyed by (ts, id) the calls
+        # append in time order, every range query reads the key, and a retried row (same ts
+        # and id) is still ignored. Nothing looks a call up by id alone.
+        "005_without_rowid",
+        (
+            """
+            CREATE TABLE calls_005 (
+                id TEXT NOT NULL,
+                ts TEXT NOT NULL,
+                day TEXT NOT NULL,
+                source TEXT NOT NULL,
+                app TEXT,
+                mode TEXT NOT NULL,
+                provider TEXT,
+                model TEXT,
+                prompt_tokens INTEGER NOT NULL DEFAULT 0,
+                completion_tokens INTEGER NOT NULL DEFAULT 0,
+                cost_micro_usd INTEGER NOT NULL DEFAULT 0,
+                credits INTEGER NOT NULL DEFAULT 0,
+                latency_ms REAL,
+                status TEXT NOT NULL,
+                tokens_estimated INTEGER NOT NULL DEFAULT 0,
+                ttft_ms REAL,
+                error_code TEXT,
+                request_id TEXT,
+                cache_hit INTEGER NOT NULL DEFAULT 0,
+                hops TEXT,
+                prompt_text TEXT,
+                unpriced INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (ts, id)
+            ) WITHOUT ROWID
+            """,
+            "INSERT OR IGNORE INTO calls_005 SELECT * FROM calls",
+            "DROP TABLE calls",
+            "ALTER TABLE calls_005 RENAME TO calls",
+            """
+            CREATE TABLE rollups_005 (
+                day TEXT NOT NULL, source TEXT NOT NULL, app TEXT NOT NULL, mode TEXT NOT NULL,
+                model TEXT NOT NULL,
+                calls INTEGER NOT NULL, prompt_tokens INTEGER NOT NULL,
+                completion_tokens INTEGER NOT NULL, cost_micro_usd INTEGER NOT NULL,
+                credits INTEGER NOT NULL, unpriced INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (day, source, app, mode, model)
+            ) WITHOUT ROWID
+            """,
+            "INSERT INTO rollups_005 SELECT * FROM rollups",
+            "DROP TABLE rollups",
+            "ALTER TABLE rollups_005 RENAME TO rollups",
+        ),
+    ),
 ]
 
 

@@ -24,9 +24,11 @@ class Call(LedgerTable, table=True):
     """One call (``calls``); money in whole micro-dollars, times as ISO-8601 UTC text."""
 
     __tablename__: ClassVar[str] = "calls"
+    # Keyed by (ts, id), WITHOUT ROWID: one b-tree per row (migration 005).
+    __table_args__ = {"sqlite_with_rowid": False}
 
     id: str = Field(primary_key=True)
-    ts: str = Field(index=True)
+    ts: str = Field(primary_key=True)
     day: str
     source: str
     app: str | None = None
@@ -53,6 +55,7 @@ class Rollup(LedgerTable, table=True):
     """Running sums per day × source × app × mode × model ('' for no app or model)."""
 
     __tablename__: ClassVar[str] = "rollups"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     day: str = Field(primary_key=True)
     source: str = Field(primary_key=True)

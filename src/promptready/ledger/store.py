@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from itertools import chain
 from pathlib import Path
 from typing import Any, TextIO
@@ -34,17 +35,25 @@ COLUMNS = (
 )  # fmt: skip
 EXPORT_COLUMNS = tuple("cost_usd" if c == "cost_micro_usd" else c for c in COLUMNS)
 BUSY_TIMEOUT_S = 10
-_INSERT = (
-    f"INSERT OR IGNORE INTO calls ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-)
-# Full chunks of rows go in as one multi-row INSERT: a quarter less CPU than one step per row,
-# and the sqlite3 module gives up and retakes the GIL once per statement, not once per row,
-# which matters when the gateway's event loop wants it. 47 rows keep the statement under the
-# 999 bound variables older SQLite builds allow.
+# Rows go in as multi-row INSERTs: a quarter less CPU than one step per row, and the sqlite3
+# module gives up and retakes the GIL once per statement, not once per row, which matters when
+# the gateway's event loop wants it. 47 rows keep a statement under the 999 bound variables older
+# SQLite builds allow. RETURNING names the rows that were new (a retried row is ignored), so no
+# lookup by id precedes the insert.
 _CHUNK = 999 // len(COLUMNS)
-_INSERT_CHUNK = f"INSERT OR IGNORE INTO calls ({', '.join(COLUMNS)}) VALUES " + ", ".join(
-    [f"({', '.join('?' * len(COLUMNS))})"] * _CHUNK
-)
+_ROW_MARKS = f"({', '.join('?' * len(COLUMNS))})"
+
+
+@lru_cache(maxsize=_CHUNK)
+def _insert_sql(n: int) -> str:
+    """``INSERT OR IGNORE`` of ``n`` rows, returning the ids it inserted."""
+    return (
+        f"INSERT OR IGNORE INTO calls ({', '.join(COLUMNS)}) VALUES "
+        + ", ".join([_ROW_MARKS] * n)
+        + " RETURNING id"
+    )
+
+
 _ROLLUP = """
 INSERT INTO rollups VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (day, source, app, mode, model) DO UPDATE SET
@@ -155,33 +164,25 @@ class Ledger:
     def write(self, records: Sequence[UsageRecord]) -> int:
         """Insert records and bump their rollups in one transaction; returns how many were new.
 
-        A record whose id is already in the file is skipped, so a retried batch counts once.
+        A record whose (ts, id) is already in the file is skipped, so a retried batch counts once.
         """
         unique = {r.id: r for r in records}
+        rows = [_row(r, self.store_prompts) for r in unique.values()]
         with self._transaction():
-            for known in self._existing(list(unique)):
-                del unique[known]
-            rows = [_row(r, self.store_prompts) for r in unique.values()]
-            self._insert(rows)
+            new = self._insert(rows)
+            if len(new) < len(rows):
+                rows = [row for row in rows if row[0] in new]
             self.conn.executemany(_ROLLUP, [(*k, *v) for k, v in _sum_by_rollup(rows).items()])
         return len(rows)
 
-    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
-        full = len(rows) - len(rows) % _CHUNK
-        for start in range(0, full, _CHUNK):
+    def _insert(self, rows: list[tuple[Any, ...]]) -> set[str]:
+        """Insert the rows; returns the ids of those that were not there yet."""
+        new: set[str] = set()
+        for start in range(0, len(rows), _CHUNK):
             chunk = rows[start : start + _CHUNK]
-            self.conn.execute(_INSERT_CHUNK, list(chain.from_iterable(chunk)))
-        if full < len(rows):  # the rest row by row: one cached statement, not one per length
-            self.conn.executemany(_INSERT, rows[full:])
-
-    def _existing(self, ids: list[str]) -> set[str]:
-        found: set[str] = set()
-        for start in range(0, len(ids), 500):  # stays under SQLite's bound-variable limit
-            chunk = ids[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            query = f"SELECT id FROM calls WHERE id IN ({marks})"
-            found |= {row[0] for row in self.conn.execute(query, chunk)}
-        return found
+            cursor = self.conn.execute(_insert_sql(len(chunk)), list(chain.from_iterable(chunk)))
+            new.update(row[0] for row in cursor)
+        return new
 
     def totals(self, by: str, since: date | None = None, until: date | None = None) -> list[Total]:
         """Calls, tokens, cost and credits per day / model / app / mode / source over a period

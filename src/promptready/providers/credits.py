@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from promptready.errors import ConfigError
+from promptready.errors import ConfigError, NotConfiguredError
 from promptready.providers.errors import (
     UpstreamError,
     UpstreamHTTPError,
@@ -40,7 +40,10 @@ from promptready.providers.retry import is_retryable, parse_retry_after
 from promptready.settings import CreditsSettings, check_base_url
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from promptready.providers.credits_auth import DeviceAuth
+    from promptready.providers.registry import ProviderRegistry
 
 CREDITS = "credits"  # the provider's name: ``credits/...`` models, ``ai.provider = "credits"``
 URL_ENV = "PROMPTREADY_CLOUD_URL"
@@ -348,3 +351,23 @@ class CreditsProvider(OpenAICompatProvider):
         except UpstreamHTTPError as error:
             failure = _refused(error)
         raise failure
+
+
+def offer_credits(registry: ProviderRegistry, url: str, data_dir: Path) -> CreditsProvider:
+    """Add the credit proxy at ``url`` to ``registry`` on standby (``credits/...``, and the
+    default with no key), signed in as this device (id under ``data_dir``, secret in the
+    keyring)."""
+    from promptready.providers.credits_auth import DeviceAuth
+
+    auth = DeviceAuth(ServiceClient(url, registry.http), data_dir, registry.secrets)
+    provider = CreditsProvider(credits_config(url), registry.http, auth)
+    registry.add(provider, standby=True)
+    return provider
+
+
+def device_auth(registry: ProviderRegistry) -> DeviceAuth:
+    """The device sign-in of the credit proxy offered to ``registry``, or a clear error."""
+    provider = registry.added(CREDITS)
+    if not isinstance(provider, CreditsProvider):
+        raise NotConfiguredError("No credit service is configured (credits.url).")
+    return provider.device

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     import aiohttp
 
 USER_AGENT = f"PromptReady/{__version__}"
+_PROXY_MEMO = 256
 
 
 @dataclass(frozen=True)
@@ -61,20 +62,21 @@ class HttpClient:
         return self._session
 
     def proxy_for(self, url: str) -> str | None:
-        """The HTTP(S)_PROXY that applies to ``url`` (honouring NO_PROXY), read once per host."""
+        """The HTTP(S)_PROXY that applies to ``url`` (honouring NO_PROXY), read once per URL:
+        a provider calls a handful of URLs, and the hit is one dict lookup (no parsing)."""
+        if url in self._proxies:
+            return self._proxies[url]
+        import urllib.request
         from urllib.parse import urlsplit
 
         parts = urlsplit(url)
-        host_key = f"{parts.scheme}://{parts.netloc}"
-        if host_key not in self._proxies:
-            import urllib.request
-
-            proxies = urllib.request.getproxies()
-            proxy = proxies.get(parts.scheme)
-            if proxy and parts.hostname and urllib.request.proxy_bypass(parts.hostname):
-                proxy = None
-            self._proxies[host_key] = proxy
-        return self._proxies[host_key]
+        proxy = urllib.request.getproxies().get(parts.scheme)
+        if proxy and parts.hostname and urllib.request.proxy_bypass(parts.hostname):
+            proxy = None
+        if len(self._proxies) >= _PROXY_MEMO:  # bounded: a URL per provider and path
+            self._proxies.clear()
+        self._proxies[url] = proxy
+        return proxy
 
     async def close(self) -> None:
         """Close the session and its connections."""

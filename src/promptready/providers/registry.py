@@ -4,8 +4,11 @@ Model names read ``PROVIDER/MODEL`` (``openai/gpt-4o-mini``, or ``NAME/MODEL`` f
 provider); a bare name (no slash) goes to the default provider. A name whose first part is not a
 known provider is refused, naming the known ones: sending it to the default provider would spend
 that key on a model the user meant elsewhere. Model ids with slashes are named after their
-provider: ``together/meta-llama/Llama-3.3-70B``. Given the credit service's address, ``credits``
-is one more provider (``credits/...``), and the default one when no provider has a key.
+provider: ``together/meta-llama/Llama-3.3-70B``.
+
+A provider that brings its own credential (the credit proxy's client, see
+``credits.offer_credits``) joins through ``add()``, the one way in besides the keyring: it is
+routed like the others (``credits/...``) and is the default when no provider has a key.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from promptready.errors import NotConfiguredError
@@ -27,7 +29,6 @@ from promptready.settings import AISettings
 
 if TYPE_CHECKING:
     from promptready.pricing import ModelPrice
-    from promptready.providers.credits_auth import DeviceAuth
 
 
 @dataclass(frozen=True)
@@ -58,19 +59,17 @@ class ProviderRegistry:
         latency_source: Callable[[], dict[str, float]] | None = None,
         price_overrides: Mapping[str, ModelPrice] | None = None,
         clock: Callable[[], float] = time.monotonic,
-        credits_url: str | None = None,
-        data_dir: Path | None = None,
     ) -> None:
-        self._credits_url = credits_url
-        self._data_dir = data_dir
-        self._device_auth: DeviceAuth | None = None  # outlives the memo: it holds the token
         self._latency_source = latency_source
         self._price_overrides = dict(price_overrides or {})
         self.settings = settings
         self.secrets = secrets
         self.http = http or HttpClient(Timeouts(idle_s=settings.timeout_s))
         self._providers: dict[str, Provider] = {}
-        self._added: dict[str, Provider] = {}  # providers that bring their own credential
+        # Providers that bring their own credential; they outlive the memo (a device token
+        # lives in the credit proxy's client).
+        self._added: dict[str, Provider] = {}
+        self._standby: set[str] = set()  # added, but only when named or nothing else is keyed
         self._resolved: dict[str, Route] = {}
         self._chains: dict[str, tuple[Route, ...]] = {}
         self._clock = clock
@@ -87,42 +86,37 @@ class ProviderRegistry:
             self._chains.clear()
             self._fresh_until = now + MEMO_TTL_S
 
-    def add(self, provider: Provider) -> None:
+    def add(self, provider: Provider, *, standby: bool = False) -> None:
         """Offer a provider built elsewhere, with its own credential (the credit proxy's client,
-        a device token that refreshes itself): routed, listed and metered like the others."""
+        a device token that refreshes itself): routed, listed and metered like the others. A
+        ``standby`` one is used only when named or when no provider has a key: it is left out
+        of ``with_keys`` (so of ``auto`` and ``/v1/models``) and never spent by surprise."""
         self._added[provider.name] = provider
+        if standby:
+            self._standby.add(provider.name)
+        else:
+            self._standby.discard(provider.name)
         self._resolved.clear()
         self._chains.clear()
 
     def configs(self) -> dict[str, ProviderConfig]:
-        """Every provider the user could use: presets, custom ones and added ones."""
+        """Every provider that takes a key from the keyring: presets and custom ones (an added
+        provider brings its own credential, so it is not offered where keys are set)."""
         found = dict(presets())
         for name, url in self.settings.custom_providers.items():
             found[name] = custom_provider(name, url, self.settings.custom_models.get(name))
+        return found
+
+    def _routable(self) -> dict[str, ProviderConfig]:
+        """``configs()`` plus the added providers: every name a model may start with."""
+        found = self.configs()
         for name, provider in self._added.items():
             found[name] = provider.config
         return found
 
-    def _routable(self) -> dict[str, ProviderConfig]:
-        """``configs()`` plus the credit proxy (which takes no key, so is not listed there)."""
-        found = self.configs()
-        if self._credits_url is not None:
-            from promptready.providers.credits import CREDITS, credits_config
-
-            found[CREDITS] = credits_config(self._credits_url)
-        return found
-
-    def device_auth(self) -> DeviceAuth:
-        """The credit service's device sign-in (one per registry: the token lives in it)."""
-        if self._device_auth is None:
-            if self._credits_url is None or self._data_dir is None:
-                raise NotConfiguredError("No credit service is configured (credits.url).")
-            from promptready.providers.credits import ServiceClient
-            from promptready.providers.credits_auth import DeviceAuth
-
-            client = ServiceClient(self._credits_url, self.http)
-            self._device_auth = DeviceAuth(client, self._data_dir, self.secrets)
-        return self._device_auth
+    def added(self, name: str) -> Provider | None:
+        """The provider offered with ``add()`` under ``name``, if any."""
+        return self._added.get(name)
 
     def config(self, name: str) -> ProviderConfig:
         """The named provider's description, or a clear error listing what exists."""
@@ -139,17 +133,14 @@ class ProviderRegistry:
         """Providers that have a key stored, in the keyring's order, then the added ones."""
         configs = self.configs()
         keyed = [name for name in self.secrets.providers() if name in configs]
-        return keyed + [name for name in self._added if name not in keyed]
+        return keyed + [n for n in self._added if n not in keyed and n not in self._standby]
 
     def default_provider(self) -> str:
-        """The configured default, else the first provider with a key, else the credit proxy."""
+        """The configured default, else the first provider with a key, else a standby one (the
+        credit proxy)."""
         if self.settings.provider:
             return self.settings.provider
-        keyed = self.with_keys()
-        if not keyed and self._credits_url is not None:
-            from promptready.providers.credits import CREDITS
-
-            return CREDITS
+        keyed = self.with_keys() or [n for n in self._added if n in self._standby]
         if not keyed:
             raise NotConfiguredError(
                 "AI mode needs a provider: add your key with `promptready keys set openai` "
@@ -182,11 +173,6 @@ class ProviderRegistry:
             return added
         if name not in self._providers:
             config = self.config(name)
-            if config.ledger_mode == "credits":
-                from promptready.providers.credits import CreditsProvider
-
-                self._providers[name] = CreditsProvider(config, self.http, self.device_auth())
-                return self._providers[name]
             key = self.secrets.get_key(name)
             if key is None and config.needs_key:
                 raise NotConfiguredError(
@@ -230,10 +216,11 @@ class ProviderRegistry:
         from promptready.pricing import load_rate_card
         from promptready.providers.auto import rank
 
+        configs = self._routable()
         candidates = [
-            f"{name}/{self.configs()[name].default_model}"
+            f"{name}/{configs[name].default_model}"
             for name in self.with_keys()
-            if self.configs()[name].default_model
+            if configs[name].default_model
         ]
         candidates += [
             str(self.parse(n)) for n in (self.settings.model, *self.settings.fallbacks) if n
@@ -301,7 +288,7 @@ class ProviderRegistry:
             async with asyncio.timeout(MODELS_WAIT_S):
                 models = tuple(await self.provider(name).list_models())
         except (UpstreamError, NotConfiguredError, TimeoutError):
-            default = self.configs()[name].default_model
+            default = self._routable()[name].default_model
             return (default,) if default else ()  # not cached: ask again next time
         self._model_lists[name] = (now + MODELS_TTL_S, models)
         return models
