@@ -20,7 +20,15 @@ FILES = {
     **{f"cues-{lang}": HERE / "cues" / f"{lang}.jsonl" for lang in ("ja", "zh", "ru", "pl", "tr")},
 }
 # Accuracy of each set at its first run, on the enhancer of commit 2398757 (nothing changed yet).
-UNTOUCHED: dict[str, float] = {}
+UNTOUCHED = {
+    "nonprompt": 0.675,
+    "nearmiss": 0.667,
+    "cues-ja": 0.367,
+    "cues-zh": 0.40,
+    "cues-ru": 0.467,
+    "cues-pl": 0.467,
+    "cues-tr": 0.567,
+}
 
 
 @dataclass(frozen=True)
@@ -49,3 +57,11 @@ def load_set(name: str) -> list[Labelled]:
 def load_sets() -> dict[str, list[Labelled]]:
     """Every JSON-lines set, by name."""
     return {name: load_set(name) for name in FILES}
+
+
+def verdict(task: str, rules: tuple[str, ...], text: str) -> str:
+    """What an enhancement (its task, lint rule ids and text) said the input was: not a prompt
+    when the not-a-prompt lint fired or the output asks for the task (``[TASK?]``), else the task."""
+    if "not-a-prompt" in rules or "[TASK?]" in text:
+        return NOT_A_PROMPT
+    return task
