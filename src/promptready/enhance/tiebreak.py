@@ -21,6 +21,7 @@ from promptready.enhance.model import TaskType
 from promptready.errors import ResourceError
 from promptready.resources import read_text
 
+NOT_A_PROMPT = "not_a_prompt"  # the one label that is not a task: text asking nothing
 HEAD = 100  # chars of the head and of the tail read (chosen leave-one-set-out on older sets)
 SIZES = (3, 4, 5)
 _SPACE = re.compile(r"\s+")
@@ -86,7 +87,8 @@ def shipped() -> NaiveBayes:
         if not (isinstance(vocab, int) and docs.keys() == counts.keys()):
             raise ValueError("labels and counts disagree")
         for label, examples in docs.items():
-            TaskType(label)
+            if label != NOT_A_PROMPT:
+                TaskType(label)
             if not isinstance(examples, int) or not isinstance(counts[label], dict):
                 raise ValueError(f"bad entry for {label!r}")
         model = NaiveBayes(docs, counts, vocab)
@@ -97,6 +99,7 @@ def shipped() -> NaiveBayes:
     return model
 
 
-def tie_break(text: str) -> TaskType:
-    """The task the shipped model reads in ``text``."""
-    return TaskType(shipped().predict(text))
+def tie_break(text: str) -> TaskType | None:
+    """The task the shipped model reads in ``text``; None where it reads no request at all."""
+    label = shipped().predict(text)
+    return None if label == NOT_A_PROMPT else TaskType(label)
