@@ -77,6 +77,7 @@ def run_archived(commit: str, script: str, *args: str) -> str:
             text=True,
         ).stdout
 
+
 # Scores the JSON-lines sets (tests/enhance/labelled_sets.py) on an archived enhancer.
 _SCORE_LABELLED = """
 import json, sys
@@ -203,7 +204,9 @@ def labelled_report(misses: list[str]) -> None:
             if said != case.label:
                 misses.append(f"  {case.id}: expected {case.label}, got {said}")
         untouched = LABELLED_SCORES[name]
-        print(f"{name:<10} {len(cases):>5} {right / len(cases):>9.1%} {untouched:>10.1%} {mixed:>6}")
+        print(
+            f"{name:<10} {len(cases):>5} {right / len(cases):>9.1%} {untouched:>10.1%} {mixed:>6}"
+        )
 
 
 if __name__ == "__main__":

@@ -21,12 +21,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "src"), str(ROOT / "bench")]
 
 from tests.enhance.golden.cases import load_cases as load_own  # noqa: E402
 from tests.enhance.heldout.cases import load_suites  # noqa: E402
+from tests.enhance.labelled_sets import NOT_A_PROMPT, Labelled, load_sets  # noqa: E402
 
 from promptready.enhance.pipeline import CONFIDENT  # noqa: E402
 from promptready.enhance.tiebreak import NaiveBayes  # noqa: E402
 from promptready.resources import resources_dir  # noqa: E402
-from tests.enhance.labelled_sets import NOT_A_PROMPT, Labelled, load_sets  # noqa: E402
-
 from task_accuracy import blind_predictions, labelled_predictions  # noqa: E402
 
 # The pair scored by language folds: the only sets holding the not_a_prompt class.

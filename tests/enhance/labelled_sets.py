@@ -60,8 +60,9 @@ def load_sets() -> dict[str, list[Labelled]]:
 
 
 def verdict(task: str, rules: tuple[str, ...], text: str) -> str:
-    """What an enhancement (its task, lint rule ids and text) said the input was: not a prompt
-    when the not-a-prompt lint fired or the output asks for the task (``[TASK?]``), else the task."""
+    """What an enhancement (its task, lint rule ids, text) said the input was: not a prompt
+    when the not-a-prompt lint fired or the output asks for the task (``[TASK?]``), else the
+    task."""
     if "not-a-prompt" in rules or "[TASK?]" in text:
         return NOT_A_PROMPT
     return task

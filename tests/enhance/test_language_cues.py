@@ -39,5 +39,5 @@ def test_a_malformed_case_line_is_named(tmp_path: Path, monkeypatch: pytest.Monk
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"label": "code", "lang": "ja", "text": "x"}\n{"label": "code"}\n', "utf-8")
     monkeypatch.setitem(FILES, "cues-ja", broken)
-    with pytest.raises(ValueError, match="broken.jsonl line 2"):
+    with pytest.raises(ValueError, match=r"broken\.jsonl line 2"):
         load_set("cues-ja")
