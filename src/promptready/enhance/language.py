@@ -37,7 +37,7 @@ _TELLING = {
     "fr": re.compile(r"[èêëîïûœ]|ç[aeiou]"),
     "it": re.compile(r"[ìò]\b|\bè\b"),
     # Polish imperatives end in -uj (podsumuj, przeanalizuj) and many start prze-.
-    "pl": re.compile(r"[ąćęłńśźż]|\bprze\w+|\w\wuj\b"),
+    "pl": re.compile(r"[ąćęłńśźż]|\bprze|uj\b"),
     # "nedir" (what is) closes most short Turkish questions.
     "tr": re.compile(r"[ğışİ]|\bnedir\b"),
     "nl": re.compile(r"\bij\w|\w+ij\b"),
