@@ -30,6 +30,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 from tests.enhance.added_language import languages_added  # noqa: E402
 from tests.enhance.golden.cases import load_cases as load_own  # noqa: E402
 from tests.enhance.heldout.cases import UNTOUCHED, load_suites  # noqa: E402
+from tests.enhance.labelled_sets import UNTOUCHED as LABELLED_SCORES  # noqa: E402
+from tests.enhance.labelled_sets import load_sets, verdict  # noqa: E402
 
 from promptready.enhance import enhance  # noqa: E402
 
@@ -57,28 +59,56 @@ print(json.dumps(rows))
 """
 
 
+def run_archived(commit: str, script: str, *args: str) -> str:
+    """Stdout of ``script`` run on the enhancer as it was at ``commit`` (``git archive`` of its
+    src and resources into a temp folder); argv[1] is that folder, argv[2] this checkout."""
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", commit, "src", "resources"],
+            capture_output=True,
+            check=True,
+        ).stdout
+        with tarfile.open(fileobj=BytesIO(archive)) as tar:
+            tar.extractall(tmp, filter="data")
+        return subprocess.run(
+            [sys.executable, "-c", script, tmp, str(ROOT), *args],
+            capture_output=True,
+            check=True,
+            text=True,
+        ).stdout
+
+
+# Scores the JSON-lines sets (tests/enhance/labelled_sets.py) on an archived enhancer.
+_SCORE_LABELLED = """
+import json, sys
+sys.path[:0] = [sys.argv[1] + "/src", sys.argv[2]]
+from tests.enhance.labelled_sets import load_sets, verdict
+from promptready.enhance import enhance
+rows = []
+for cases in load_sets().values():
+    for case in cases:
+        got = enhance(case.text)
+        said = verdict(got.analysis.task.value, tuple(h.rule for h in got.analysis.lint), got.text)
+        rows.append([case.id, case.label, said, got.analysis.confidence])
+print(json.dumps(rows))
+"""
+# The enhancer before any change made for the JSON-lines sets: their untouched scores.
+LABELLED_UNTOUCHED = "2398757"
+
+
+def labelled_predictions(commit: str = LABELLED_UNTOUCHED) -> list[tuple[str, str, str, float]]:
+    """(case id, label, verdict, confidence) for every JSON-lines case, scored at ``commit``."""
+    rows = json.loads(run_archived(commit, _SCORE_LABELLED))
+    return [(i, label, said, float(c)) for i, label, said, c in rows]
+
+
 def blind_predictions() -> dict[str, list[tuple[str, str, str, float]]]:
     """Per blind set: (case id, label, guess, confidence) from the enhancer as it was just
     before that set was used for tuning (``git archive`` of that commit into a temp folder)."""
     found: dict[str, list[tuple[str, str, str, float]]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for name, commit in TUNED_ON.items():
-            folder = Path(tmp) / name
-            folder.mkdir()
-            archive = subprocess.run(
-                ["git", "-C", str(ROOT), "archive", f"{commit}^", "src", "resources"],
-                capture_output=True,
-                check=True,
-            ).stdout
-            with tarfile.open(fileobj=BytesIO(archive)) as tar:
-                tar.extractall(folder, filter="data")
-            scored = subprocess.run(
-                [sys.executable, "-c", _SCORE_OLD, str(folder), str(ROOT), name],
-                capture_output=True,
-                check=True,
-                text=True,
-            ).stdout
-            found[name] = [(i, t, g, float(c)) for i, t, g, c in json.loads(scored)]
+    for name, commit in TUNED_ON.items():
+        scored = run_archived(f"{commit}^", _SCORE_OLD, name)
+        found[name] = [(i, t, g, float(c)) for i, t, g, c in json.loads(scored)]
     return found
 
 
@@ -154,8 +184,29 @@ def main() -> None:
     print(f"outputs with a placeholder: {with_placeholder / total:.1%} (goal <= 10%)")
     print(f"outputs mixing languages: {mixed} (goal 0)")
     print(f"request language right: {right_language / total:.1%}")
+    labelled_report(misses)
     if misses:
         print("misses:\n" + "\n".join(misses))
+
+
+def labelled_report(misses: list[str]) -> None:
+    """The JSON-lines sets (non-prompts, near misses, per-language cues): accuracy now and
+    untouched, and their outputs mixing languages; appends their misses."""
+    print(f"\n{'new set':<10} {'cases':>5} {'accuracy':>9} {'untouched':>10} {'mixed':>6}")
+    for name, cases in load_sets().items():
+        right = mixed = 0
+        for case in cases:
+            result = enhance(case.text)
+            rules = tuple(h.rule for h in result.analysis.lint)
+            said = verdict(result.analysis.task.value, rules, result.text)
+            right += said == case.label
+            mixed += len(languages_added(case.text, result)) > 1
+            if said != case.label:
+                misses.append(f"  {case.id}: expected {case.label}, got {said}")
+        untouched = LABELLED_SCORES[name]
+        print(
+            f"{name:<10} {len(cases):>5} {right / len(cases):>9.1%} {untouched:>10.1%} {mixed:>6}"
+        )
 
 
 if __name__ == "__main__":

@@ -21,11 +21,15 @@ sys.path[:0] = [str(ROOT), str(ROOT / "src"), str(ROOT / "bench")]
 
 from tests.enhance.golden.cases import load_cases as load_own  # noqa: E402
 from tests.enhance.heldout.cases import load_suites  # noqa: E402
+from tests.enhance.labelled_sets import NOT_A_PROMPT, Labelled, load_sets  # noqa: E402
 
 from promptready.enhance.pipeline import CONFIDENT  # noqa: E402
 from promptready.enhance.tiebreak import NaiveBayes  # noqa: E402
 from promptready.resources import resources_dir  # noqa: E402
-from task_accuracy import blind_predictions  # noqa: E402
+from task_accuracy import blind_predictions, labelled_predictions  # noqa: E402
+
+# The pair scored by language folds: the only sets holding the not_a_prompt class.
+PAIRED = ("nonprompt", "nearmiss")
 
 
 def main() -> None:
@@ -33,12 +37,20 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="train on every set and ship it")
     sets = {"golden": [(c.id, c.input, c.task) for c in load_own()]}
     sets |= {n: [(c.id, c.input, c.task) for c in cs] for n, cs in load_suites().items()}
+    labelled = load_sets()
+    sets |= {n: [(c.id, c.text, c.label) for c in cs] for n, cs in labelled.items()}
     if parser.parse_args().write:
         model = NaiveBayes.train([(t, label) for cases in sets.values() for _, t, label in cases])
         path = resources_dir() / "enhance" / "tiebreak.json"
         path.write_text(model.to_json(), encoding="utf-8")
         print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
         return
+    task_sets(sets)
+    not_a_prompt_folds(sets, labelled)
+
+
+def task_sets(sets: dict[str, list[tuple[str, str, str]]]) -> None:
+    """Each blind task set left out in turn: rules, model and hybrid on its unseen cases."""
     print(f"{'set':<8} {'cases':>5} {'rules':>6} {'model':>6} {'hybrid':>7} {'unsure':>7}")
     totals = Counter[str]()
     for name, blind in blind_predictions().items():
@@ -64,6 +76,51 @@ def main() -> None:
     print(
         f"{'all':<8} {size:>5} {totals['rules'] / size:>6.1%} {totals['model'] / size:>6.1%}"
         f" {totals['hybrid'] / size:>7.1%} {totals['unsure']:>7}"
+    )
+
+
+def not_a_prompt_folds(
+    sets: dict[str, list[tuple[str, str, str]]], labelled: dict[str, list[Labelled]]
+) -> None:
+    """The non-prompts and their near misses, one language left out at a time: the model is
+    trained on every task set and on the pair's other languages; the rules are the enhancer
+    before any change for these sets. Right = the same verdict (not_a_prompt or the task)."""
+    rules_said = {i: (said, c) for i, _, said, c in labelled_predictions()}
+    pair = [case for name in PAIRED for case in labelled[name]]
+    others = [(t, label) for n, cases in sets.items() if n not in PAIRED for _, t, label in cases]
+    print(f"\n{'language':<8} {'cases':>5} {'rules':>6} {'model':>6} {'hybrid':>7} {'unsure':>7}")
+    totals = Counter[str]()
+    for language in sorted({c.language for c in pair}):
+        seen = [(c.text, c.label) for c in pair if c.language != language]
+        model = NaiveBayes.train(others + seen)
+        unseen = [c for c in pair if c.language == language]
+        row = Counter[str](cases=len(unseen))
+        for case in unseen:
+            said, confidence = rules_said[case.id]
+            learned = model.predict(case.text)
+            row["rules"] += said == case.label
+            row["model"] += learned == case.label
+            low = said != NOT_A_PROMPT and confidence < CONFIDENT
+            row["unsure"] += low
+            chosen = learned if low else said
+            row["hybrid"] += chosen == case.label
+            if case.label != NOT_A_PROMPT:  # a real prompt turned away: the costly mistake
+                row["rules_refused"] += said == NOT_A_PROMPT
+                row["hybrid_refused"] += chosen == NOT_A_PROMPT
+        totals.update(row)
+        _row(language, row)
+    _row("all", totals)
+    print(
+        f"near misses read as not a prompt: rules {totals['rules_refused']},"
+        f" hybrid {totals['hybrid_refused']} (of {len(labelled['nearmiss'])})"
+    )
+
+
+def _row(name: str, row: Counter[str]) -> None:
+    size = row["cases"]
+    print(
+        f"{name:<8} {size:>5} {row['rules'] / size:>6.1%} {row['model'] / size:>6.1%}"
+        f" {row['hybrid'] / size:>7.1%} {row['unsure']:>7}"
     )
 
 

@@ -46,3 +46,19 @@ def test_hints_come_in_the_requests_language() -> None:
     assert hint("not-a-prompt", Severity.WARNING, "de").message.startswith("Das liest sich nicht")
     french = lexicon().phrasebooks["fr"].lint.values()
     assert all(h.message in french for h in enhance("Écris un poème sur la mer").analysis.lint)
+
+
+@pytest.mark.parametrize(
+    "text", ["Einkaufsliste:\n- Brot\n- Käse\n- Tomaten", "courses :\n- pain\n- lait\n- oeufs"]
+)
+def test_a_list_under_its_own_title_is_not_a_prompt(text: str) -> None:
+    assert enhance(text).analysis.touch is Touch.NONE
+
+
+def test_a_list_under_an_ask_is_still_a_prompt() -> None:
+    assert enhance("summarize:\n- pain\n- lait\n- oeufs").analysis.touch is not Touch.NONE
+
+
+@pytest.mark.parametrize("text", ["Guten Morgen", "dzień dobry", "おはようございます", "收到"])
+def test_greetings_in_other_languages_are_not_prompts(text: str) -> None:
+    assert enhance(text).analysis.touch is Touch.NONE

@@ -36,8 +36,10 @@ _TELLING = {
     "pt": re.compile(r"[ãõ]|ção"),
     "fr": re.compile(r"[èêëîïûœ]|ç[aeiou]"),
     "it": re.compile(r"[ìò]\b|\bè\b"),
-    "pl": re.compile(r"[ąćęłńśźż]"),
-    "tr": re.compile(r"[ğışİ]"),
+    # Polish imperatives end in -uj (podsumuj, przeanalizuj) and many start prze-.
+    "pl": re.compile(r"[ąćęłńśźż]|\bprze|uj\b"),
+    # "nedir" (what is) closes most short Turkish questions.
+    "tr": re.compile(r"[ğışİ]|\bnedir\b"),
     "nl": re.compile(r"\bij\w|\w+ij\b"),
 }
 _MARGIN = 1  # the best language must beat the next by this many points

@@ -60,4 +60,6 @@ def _list_without_ask(text: str, words: list[str]) -> bool:
     lex = lexicon()
     if set(words) & lex.verbs or any(True for _ in lex.cues.hits(text.lower())):
         return False
-    return not any(item.rstrip().endswith(":") for item in items)
+    # A lead-in ending ":" points at what follows ("notes:"); only the first line may be a
+    # list's own title ("Einkaufsliste:"), since no task cue or verb was found in any line.
+    return not any(item.rstrip().endswith(":") for item in items[1:])

@@ -43,15 +43,16 @@ def enhance(text: str, fmt: OutputFormat = OutputFormat.MARKDOWN) -> Enhancement
             task, confidence, kind, language, already_enhanced=True, touch=Touch.NONE
         )
         return Enhancement(text=clean, format=fmt, analysis=analysis)
-    if not_a_prompt(clean, blocks):
+    learned = tie_break(clean) if confidence < CONFIDENT and request_text else task
+    # The rules are unsure: the learned model names the task, or reads no request at all
+    # (bench/tiebreak_eval.py, languages left out: 67.3% -> 77.7% on unseen non-prompts).
+    if learned is None or not_a_prompt(clean, blocks):
         said = (hint("not-a-prompt", Severity.WARNING, language),)
         analysis = Analysis(
             task, confidence, kind, language, lint=said, quality=0, touch=Touch.NONE
         )
         return Enhancement(text=clean, format=fmt, analysis=analysis)
-
-    if confidence < CONFIDENT and request_text:
-        task = tie_break(clean)  # the rules are unsure: the learned model names the task
+    task = learned
     slots = extract_slots(request_text)
     reply = has_letter(material)
     if reply and slots.audience is None:

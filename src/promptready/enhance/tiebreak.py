@@ -4,7 +4,10 @@ input, consulted only where the rules are unsure (confidence under the calibrate
 Trained on the labelled sets by ``bench/tiebreak_eval.py --write`` into
 ``resources/enhance/tiebreak.json`` (n-gram counts per task). Left out of each set in turn and
 compared on the blind sets with the rules as they were before each set was used for tuning, the
-rules alone scored 79.4%, the rules with this tie-breaker 82.2% (500 cases).
+rules alone scored 79.4%, the rules with this tie-breaker 82.2% (500 cases). It also knows a
+``not_a_prompt`` class (tests/enhance/nonprompt/): with each language left out in turn, the
+enhancer before it read 67.3% of non-prompts and near misses right, with it 77.7% (202 cases),
+at the cost of 5 near misses turned away instead of 1.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from promptready.enhance.model import TaskType
 from promptready.errors import ResourceError
 from promptready.resources import read_text
 
+NOT_A_PROMPT = "not_a_prompt"  # the one label that is not a task: text asking nothing
 HEAD = 100  # chars of the head and of the tail read (chosen leave-one-set-out on older sets)
 SIZES = (3, 4, 5)
 _SPACE = re.compile(r"\s+")
@@ -86,7 +90,8 @@ def shipped() -> NaiveBayes:
         if not (isinstance(vocab, int) and docs.keys() == counts.keys()):
             raise ValueError("labels and counts disagree")
         for label, examples in docs.items():
-            TaskType(label)
+            if label != NOT_A_PROMPT:
+                TaskType(label)
             if not isinstance(examples, int) or not isinstance(counts[label], dict):
                 raise ValueError(f"bad entry for {label!r}")
         model = NaiveBayes(docs, counts, vocab)
@@ -97,6 +102,7 @@ def shipped() -> NaiveBayes:
     return model
 
 
-def tie_break(text: str) -> TaskType:
-    """The task the shipped model reads in ``text``."""
-    return TaskType(shipped().predict(text))
+def tie_break(text: str) -> TaskType | None:
+    """The task the shipped model reads in ``text``; None where it reads no request at all."""
+    label = shipped().predict(text)
+    return None if label == NOT_A_PROMPT else TaskType(label)
