@@ -43,10 +43,7 @@ class UsageWindow(QWidget):
         self.setWindowIcon(app_icon())
         self.resize(980, 720)
         self.spend = QLabel()
-        font = self.spend.font()
-        font.setPointSizeF(font.pointSizeF() * 1.6)
-        font.setBold(True)
-        self.spend.setFont(font)
+        self.spend.setProperty("role", "headline")  # sized by the app's style sheet
         self.summary = QLabel()
         self.measure = self._measure_picker()
         self._days: list[Total | None] = []
@@ -83,7 +80,9 @@ class UsageWindow(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(header)
         layout.addLayout(charts, 2)
-        layout.addWidget(QLabel(f"Last {LAST_CALLS} calls"))
+        last = QLabel(f"Last {LAST_CALLS} calls")
+        last.setProperty("role", "title")
+        layout.addWidget(last)
         layout.addWidget(self.table, 3)
         layout.addWidget(self.message)
 
