@@ -46,7 +46,7 @@ QPushButton:hover {{ border-color: {ACCENT}; }}
 QPushButton:focus {{ border: 1px solid {ACCENT}; }}
 QPushButton:default {{ background: {ACCENT}; color: #ffffff; border-color: {ACCENT}; }}
 QPushButton:disabled {{ color: palette(placeholder-text); background: palette(window); }}
-QLineEdit, QPlainTextEdit, QTextEdit, QTextBrowser, QComboBox, QSpinBox, QDoubleSpinBox {{
+QLineEdit, QPlainTextEdit, QTextEdit, QTextBrowser, QComboBox {{
     padding: {s.pad - 2}px; border: 1px solid palette(mid); border-radius: {s.radius}px;
     background: palette(base); selection-background-color: {ACCENT};
 }}
@@ -63,7 +63,7 @@ QHeaderView::section {{
     background: palette(window); font-weight: 600;
 }}
 QListWidget, QListView {{ border: 1px solid palette(mid); border-radius: {s.radius}px; }}
-QListWidget::item, QListView::item {{ padding: {s.pad - 2}px; }}
+QListWidget::item, QListView::item, QTreeView::item {{ padding: {s.pad - 4}px; }}
 #banner {{
     background: palette(alternate-base); border: 1px solid {WARNING};
     border-radius: {s.radius}px;
