@@ -360,7 +360,8 @@ def test_the_result_is_shown_rendered_and_the_raw_text_is_one_toggle_away(
     assert "#" in popup.tabs.text  # the raw text is Markdown
     assert "#" not in pane.rendered.toPlainText().splitlines()[0]  # its heading is drawn
     pane.raw_toggle.setChecked(True)
-    assert pane.shown is pane.raw and pane.raw.toPlainText() == popup.tabs.text
+    assert pane.stack.currentWidget() is pane.raw
+    assert pane.raw.toPlainText() == popup.tabs.text
 
 
 @pytest.mark.parametrize("raw", [False, True], ids=["rendered", "raw"])
