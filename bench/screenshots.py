@@ -12,9 +12,17 @@ import os
 import random
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from promptready.ui.popup import EnhancePopup
+    from promptready.ui.usage.window import UsageWindow
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
@@ -90,9 +98,30 @@ def main() -> None:
         shoot(theme)
 
 
+Save = Callable[["QWidget", str], None]
+Settle = Callable[..., Awaitable[None]]
+
+
+async def shoot_raw_result(popup: EnhancePopup, save: Save, settle: Settle) -> None:
+    """The Result tab with the Raw text toggle on (the rendered view is the popup shot)."""
+    popup.tabs.result.show_raw(True)
+    await settle()
+    save(popup, "popup-raw")
+    popup.tabs.result.show_raw(False)
+
+
+async def shoot_usage_measures(usage: UsageWindow, save: Save, settle: Settle) -> None:
+    """The usage charts of tokens and of money (enhancements is the usage shot)."""
+    for name in ("Tokens", "Money"):
+        usage.measure.setCurrentIndex(usage.measure.findText(name))
+        await settle()
+        save(usage, f"usage-{name.lower()}")
+    usage.measure.setCurrentIndex(0)
+
+
 def shoot(theme: str) -> None:
     import qasync
-    from PySide6.QtWidgets import QApplication, QWidget
+    from PySide6.QtWidgets import QApplication
 
     from promptready.ui.context import DesktopContext
     from promptready.ui.popup import EnhancePopup
@@ -126,6 +155,7 @@ def shoot(theme: str) -> None:
         while not popup.counter.text():  # the first count loads tiktoken off the UI thread
             await settle(0.05)
         save(popup, "popup")
+        await shoot_raw_result(popup, save, settle)
         popup.tabs.setCurrentIndex(1)
         await settle()
         save(popup, "popup-changes")
@@ -154,6 +184,7 @@ def shoot(theme: str) -> None:
         usage.show()
         await settle()
         save(usage, "usage")
+        await shoot_usage_measures(usage, save, settle)
         usage.hide()
         await context.aclose()
 

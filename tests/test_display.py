@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from promptready.display import NO_DISPLAY, NO_XCB_CURSOR, display_problem
+from promptready.display import NO_DISPLAY, NO_XCB_CURSOR, display_problem, loadable
 
 
 def found(name: str) -> str | None:
@@ -81,3 +81,14 @@ def test_headless_make_run_ends_with_the_message_and_no_make_error(tmp_path: Pat
     )
     assert done.returncode == 0, done.stderr
     assert "no graphical display" in done.stderr and "Error" not in done.stderr
+
+
+def test_the_quick_check_agrees_with_find_library_on_xcb_cursor() -> None:
+    import ctypes.util
+
+    slow = ctypes.util.find_library("xcb-cursor")  # the slow check it replaces, as the oracle
+    assert (loadable("xcb-cursor") is None) == (slow is None)
+
+
+def test_a_library_nobody_has_is_missing() -> None:
+    assert loadable("no-such-library-promptready") is None

@@ -273,7 +273,7 @@ def test_ctrl_enter_moves_focus_to_the_result_and_enter_then_copies(
         await until(lambda: popup.last_result is not None)
 
     qloop.run(scenario())
-    assert popup.focusWidget() is popup.tabs.output
+    assert popup.focusWidget() is popup.tabs.result.rendered  # the rendered view is shown first
     QTest.keyClick(popup.focusWidget(), Qt.Key.Key_Return)
     assert QGuiApplication.clipboard().text() == popup.tabs.text
     assert not popup.isVisible()
@@ -349,3 +349,56 @@ def test_fill_ins_left_empty_are_not_copied(popup: EnhancePopup, qloop: Loop) ->
     popup.copy_and_close()
     copied = QGuiApplication.clipboard().text()
     assert placeholder not in copied and "composting" in copied
+
+
+def test_the_result_is_shown_rendered_and_the_raw_text_is_one_toggle_away(
+    popup: EnhancePopup, qloop: Loop
+) -> None:
+    qloop.run(enhance(popup))
+    pane = popup.tabs.result
+    assert pane.shown is pane.rendered
+    assert "#" in popup.tabs.text  # the raw text is Markdown
+    assert "#" not in pane.rendered.toPlainText().splitlines()[0]  # its heading is drawn
+    pane.raw_toggle.setChecked(True)
+    assert pane.stack.currentWidget() is pane.raw
+    assert pane.raw.toPlainText() == popup.tabs.text
+
+
+@pytest.mark.parametrize("raw", [False, True], ids=["rendered", "raw"])
+def test_enter_in_either_view_copies_the_raw_prompt_and_closes(
+    popup: EnhancePopup, qloop: Loop, raw: bool
+) -> None:
+    popup.activateWindow()
+    popup.tabs.result.show_raw(raw)
+    qloop.run(enhance(popup))
+    popup.tabs.focus_result()
+    QTest.keyClick(popup.focusWidget(), Qt.Key.Key_Return)
+    assert QGuiApplication.clipboard().text().startswith(popup.tabs.text.split("\n")[0])
+    assert "#" in QGuiApplication.clipboard().text()  # Markdown source, not the rendered text
+    assert not popup.isVisible()
+
+
+@pytest.mark.parametrize("raw", [False, True], ids=["rendered", "raw"])
+def test_tab_leaves_either_view_of_the_result(popup: EnhancePopup, qloop: Loop, raw: bool) -> None:
+    popup.activateWindow()
+    popup.tabs.result.show_raw(raw)
+    qloop.run(enhance(popup))
+    popup.tabs.focus_result()
+    view = popup.focusWidget()
+    assert view is popup.tabs.result.shown
+    QTest.keyClick(view, Qt.Key.Key_Tab)
+    assert popup.focusWidget() is not view
+
+
+def test_switching_views_keeps_the_focus_in_the_result(popup: EnhancePopup, qloop: Loop) -> None:
+    popup.activateWindow()
+    qloop.run(enhance(popup))
+    popup.tabs.focus_result()
+    popup.tabs.result.show_raw(True)
+    assert popup.focusWidget() is popup.tabs.result.raw
+
+
+def test_a_plain_text_result_is_not_read_as_markdown(popup: EnhancePopup) -> None:
+    popup.tabs.begin("x")
+    popup.tabs.show_text("# not a heading\n*kept*", markdown=False)
+    assert popup.tabs.result.rendered.toPlainText() == "# not a heading\n*kept*"

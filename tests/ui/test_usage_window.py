@@ -51,10 +51,15 @@ def window(context: DesktopContext) -> Iterator[UsageWindow]:
 
 def test_this_months_spend_is_shown(window: UsageWindow) -> None:
     assert window.spend.text() == "$0.27 this month"
-    assert "3 calls" in window.summary.text()
+    assert "3 enhancements" in window.summary.text()
+
+
+def show(window: UsageWindow, name: str) -> None:
+    window.measure.setCurrentIndex(window.measure.findText(name))
 
 
 def test_charts_hold_spend_by_day_model_and_app(window: UsageWindow) -> None:
+    show(window, "Money")
     assert len(window.daily.bars) == NOW.day
     assert window.daily.bars[-1].value == Decimal("0.265")
     assert {b.label: b.value for b in window.by_model.bars} == {
@@ -95,4 +100,73 @@ def test_an_empty_ledger_shows_no_spend(context: DesktopContext) -> None:
     window.refresh()
     assert window.spend.text() == "$0.00 this month" and window.model.rowCount() == 0
     assert not window.by_model.grab().isNull()
+    window.deleteLater()
+
+
+def test_charts_open_on_enhancements_counting_offline_ones(context: DesktopContext) -> None:
+    offline = [UsageRecord(source="popup", mode="offline", timestamp=NOW) for _ in range(2)]
+    context.ledger.write([*offline, call("gpt-4o-mini", "0.010000")])
+    window = UsageWindow(context)
+    window.refresh(NOW.date())
+    assert window.shown.name == "Enhancements"
+    assert window.daily.bars[-1].value == 3
+    assert {b.label: b.value for b in window.by_model.bars} == {
+        "(offline)": 2,
+        "gpt-4o-mini": 1,
+    }
+    assert window.daily.label(Decimal(3)) == "3 enhancements"
+    window.deleteLater()
+
+
+def test_tokens_chart_adds_prompt_and_answer_tokens(window: UsageWindow) -> None:
+    show(window, "Tokens")
+    assert window.daily.bars[-1].value == 3 * 150
+    assert window.daily.label(Decimal(450)) == "450 tokens"
+    assert window.daily.label(Decimal(12_345)) == "12k tokens"
+    assert not window.daily.grab().isNull()
+
+
+def paid_in_credits(credits: int) -> UsageRecord:
+    return UsageRecord(
+        source="popup",
+        mode="credits",
+        provider="credits",
+        model="credits/default",
+        prompt_tokens=300,
+        completion_tokens=100,
+        credits=credits,
+        timestamp=NOW,
+    )
+
+
+def test_credits_are_charted_per_day_and_named_in_the_summary(context: DesktopContext) -> None:
+    context.ledger.write([paid_in_credits(2), paid_in_credits(3), call("gpt-4o", "0.25")])
+    window = UsageWindow(context)
+    window.refresh(NOW.date())
+    show(window, "Credits")
+    assert window.daily.bars[-1].value == 5
+    assert window.daily.label(Decimal(5)) == "5 credits"
+    assert "5 credits" in window.summary.text()
+    window.deleteLater()
+
+
+def test_a_credits_row_shows_its_credits_as_its_cost(context: DesktopContext) -> None:
+    context.ledger.write([paid_in_credits(1)])
+    window = UsageWindow(context)
+    window.refresh(NOW.date())
+    cost = next(
+        c
+        for c in range(window.model.columnCount())
+        if window.model.headerData(c, Qt.Orientation.Horizontal) == "Cost"
+    )
+    assert window.model.data(window.model.index(0, cost)) == "1 credit"
+    window.deleteLater()
+
+
+def test_an_empty_chart_says_what_it_would_show(context: DesktopContext) -> None:
+    window = UsageWindow(context)
+    window.refresh(NOW.date())
+    assert window.daily.empty == "No enhancements yet"
+    show(window, "Credits")
+    assert window.daily.empty == "No credits spent"
     window.deleteLater()

@@ -241,6 +241,9 @@ class Gateway:
             )
         self._refresh_apps()
         app = self.apps.authenticate(token)
+        if app is None and self.apps.reload():
+            # An unknown token may be one created since the throttled re-read: one stat tells.
+            app = self.apps.authenticate(token)
         if app is None:
             raise unauthorized("This app token is not valid (revoked or mistyped).")
         return Request(request_id, app, time.perf_counter(), ours)

@@ -107,20 +107,23 @@ class AppRegistry:
         self.path = path
         self._apps: dict[str, AppToken] = {}
         self._by_hash: dict[str, AppToken] = {}
-        self._mtime_ns: int | None = None
+        self._stamp: tuple[int, int, int] | None = None
         self.reload()
 
     def reload(self) -> bool:
         """Re-read the file if it changed since the last read; True when it did."""
         try:
-            mtime = self.path.stat().st_mtime_ns
+            stat = self.path.stat()
+            # The inode and size too: writes replace the file, and a coarse clock (1 s on some
+            # file systems) can give two versions of it the same mtime.
+            stamp: tuple[int, int, int] | None = (stat.st_mtime_ns, stat.st_ino, stat.st_size)
         except FileNotFoundError:
-            mtime = None
-        if mtime == self._mtime_ns:
+            stamp = None
+        if stamp == self._stamp:
             return False
-        self._apps = self._read() if mtime is not None else {}
+        self._apps = self._read() if stamp is not None else {}
         self._by_hash = {app.token_hash: app for app in self._apps.values()}
-        self._mtime_ns = mtime
+        self._stamp = stamp
         return True
 
     def _read(self) -> dict[str, AppToken]:
@@ -165,7 +168,7 @@ class AppRegistry:
             "# PromptReady local API apps. Tokens are stored as SHA-256 hashes only.\n"
             + tomli_w.dumps({"apps": table}),
         )
-        self._mtime_ns = -1  # force the re-read: the file is new even if the clock is coarse
+        self._stamp = None  # force the re-read: the file is new even if the clock is coarse
         self.reload()
 
     def apps(self) -> list[AppToken]:

@@ -15,11 +15,7 @@ class Banner(QFrame):
 
     def __init__(self) -> None:
         super().__init__()
-        self.setObjectName("banner")
-        self.setStyleSheet(
-            "#banner { background: palette(alternate-base); border: 1px solid #e0a030;"
-            " border-radius: 6px; }"
-        )
+        self.setObjectName("banner")  # drawn by the app's style sheet (ui/style.py)
         self.label = QLabel(wordWrap=True)
         self.label.setTextFormat(Qt.TextFormat.PlainText)  # reasons may quote a provider
         self._action = Action.NONE

@@ -105,8 +105,8 @@ class EnhancePopup(QDialog):
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.tabs = ResultTabs()
-        self.tabs.output.installEventFilter(self)
-        self.tabs.output.setTabChangesFocus(True)
+        for view in self.tabs.views:
+            view.installEventFilter(self)
         self.copy_button = QPushButton("Copy and close")
         self.copy_button.setDefault(True)
         self.copy_button.setEnabled(False)
@@ -293,7 +293,7 @@ class EnhancePopup(QDialog):
         how = f"AI ({result.ai.model})" if result.mode is Mode.AI and result.ai else "offline"
         self.status.setText(f"Done {how} in {result.timings.total_ms:.0f} ms.")
         self.copy_button.setEnabled(True)
-        self.tabs.output.setFocus()  # so Enter copies and closes
+        self.tabs.focus_result()  # so Enter copies and closes
         if self.context.settings.desktop.keep_history:
             self.context.history.add(result.mode.value, preset.name, text, result.text)
             self.history.refresh()
@@ -339,7 +339,7 @@ class EnhancePopup(QDialog):
         if watched is self.input and enter and ctrl:
             self.start_enhance()
             return True
-        if watched is self.tabs.output and enter and not ctrl:
+        if watched in self.tabs.views and enter and not ctrl:
             self.copy_and_close()
             return True
         return super().eventFilter(watched, event)

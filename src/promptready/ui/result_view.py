@@ -1,5 +1,5 @@
-"""The popup's result: the prompt (streamed as it arrives), what changed, why, and hints with
-fields to fill the placeholders in place."""
+"""The popup's result: the prompt (streamed as it arrives, shown rendered or as raw text), what
+changed, why, and hints with fields to fill the placeholders in place."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ import html
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QTextCursor
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QStackedWidget,
     QTabWidget,
     QTextBrowser,
     QVBoxLayout,
@@ -20,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from promptready.engine import EnhanceResult, Mode
+from promptready.enhance.model import OutputFormat
 from promptready.ui.diff import diff_html
 from promptready.ui.placeholders import fill_placeholders, find_placeholders
 
@@ -97,19 +101,101 @@ class HintsTab(QWidget):
         self.fill_requested.emit({name: f.text() for name, f in self.fields.items()})
 
 
+class ResultPane(QWidget):
+    """The prompt rendered from its Markdown, or the raw text that is copied, with a toggle.
+
+    The raw editor holds the text; the rendered view is redrawn from it, so what is copied never
+    depends on which view is shown.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.raw = QPlainTextEdit(readOnly=True)
+        self.raw.setFont(QFont("monospace"))
+        self.raw.setPlaceholderText("The enhanced prompt appears here.")
+        self.rendered = QTextBrowser()
+        self.rendered.setOpenLinks(False)  # a link in a prompt is text to send, not to follow
+        self.rendered.setPlaceholderText("The enhanced prompt appears here.")
+        for view in self.views:
+            view.setTabChangesFocus(True)  # Tab leaves the result, as everywhere else
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.rendered)
+        self.stack.addWidget(self.raw)
+        self.raw_toggle = QCheckBox("&Raw text")
+        self.raw_toggle.setToolTip("Show the prompt exactly as it is copied")
+        self.raw_toggle.toggled.connect(self.show_raw)
+        self.markdown = True
+        toggle_row = QHBoxLayout()
+        toggle_row.addStretch()
+        toggle_row.addWidget(self.raw_toggle)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+        layout.addLayout(toggle_row)
+
+    @property
+    def views(self) -> tuple[QTextBrowser, QPlainTextEdit]:
+        """Both views of the result (the popup's keys work the same in either)."""
+        return self.rendered, self.raw
+
+    @property
+    def shown(self) -> QTextBrowser | QPlainTextEdit:
+        """The view on screen."""
+        return self.raw if self.raw_toggle.isChecked() else self.rendered
+
+    @property
+    def text(self) -> str:
+        """The raw prompt."""
+        return self.raw.toPlainText()
+
+    def show_raw(self, raw: bool) -> None:
+        """Switch views, keeping the focus in the result if it was there."""
+        had_focus = self.shown.hasFocus()
+        self.raw_toggle.setChecked(raw)  # re-enters here once when it changes; harmless
+        self.stack.setCurrentWidget(self.raw if raw else self.rendered)
+        if had_focus:
+            self.shown.setFocus()
+
+    def set_text(self, text: str, markdown: bool = True) -> None:
+        """Show ``text``; rendered as Markdown only when it is Markdown (plain text and XML
+        would be mangled by it)."""
+        self.markdown = markdown
+        self.raw.setPlainText(text)
+        self._render()
+
+    def append(self, piece: str) -> None:
+        """Stream a piece of output onto the end."""
+        cursor = self.raw.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(piece)
+        self.raw.setTextCursor(cursor)
+        self._render()
+        bar = self.rendered.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    def clear(self) -> None:
+        self.raw.clear()
+        self.rendered.clear()
+
+    def _render(self) -> None:
+        if self.markdown:
+            self.rendered.setMarkdown(self.raw.toPlainText())
+        else:
+            self.rendered.setPlainText(self.raw.toPlainText())
+
+
 class ResultTabs(QTabWidget):
     """Result | Changes | Why | Hints."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.output = QPlainTextEdit(readOnly=True)
-        self.output.setFont(QFont("monospace"))
-        self.output.setPlaceholderText("The enhanced prompt appears here.")
+        self.result = ResultPane()
+        self.output = self.result.raw  # the raw text: the copied prompt and the streamed draft
         self.diff = QTextBrowser()
         self.why = QTextBrowser()
         self.hints = HintsTab()
         self.hints.fill_requested.connect(self.fill)
-        self.addTab(self.output, "Result")
+        self.addTab(self.result, "Result")
         self.addTab(self.diff, "Changes")
         self.addTab(self.why, "Why")
         self.addTab(self.hints, "Hints")
@@ -117,12 +203,23 @@ class ResultTabs(QTabWidget):
 
     @property
     def text(self) -> str:
-        return self.output.toPlainText()
+        """The raw prompt, whichever view is shown: what is copied."""
+        return self.result.text
+
+    @property
+    def views(self) -> tuple[QTextBrowser, QPlainTextEdit]:
+        """The result's rendered and raw views."""
+        return self.result.views
+
+    def focus_result(self) -> None:
+        """Show the Result tab and put the focus in its visible view."""
+        self.setCurrentIndex(0)
+        self.result.shown.setFocus()
 
     def begin(self, before: str) -> None:
         """Clear for a new enhancement of ``before``."""
         self._before = before
-        self.output.clear()
+        self.result.clear()
         self.diff.clear()
         self.why.clear()
         self.hints.set_placeholders([])
@@ -131,21 +228,19 @@ class ResultTabs(QTabWidget):
 
     def append_delta(self, piece: str) -> None:
         """Stream a piece of AI output into the result."""
-        cursor = self.output.textCursor()
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(piece)
-        self.output.setTextCursor(cursor)
+        self.result.append(piece)
 
     def show_result(self, result: EnhanceResult) -> None:
         """The final text (replacing any streamed draft) and everything about it."""
-        self.show_text(result.text)
+        self.show_text(result.text, markdown=result.format is OutputFormat.MARKDOWN)
         self.why.setHtml(why_html(result))
         self.hints.show_result(result, result.text)
         count = len(result.analysis.lint)
         self.setTabText(3, f"Hints ({count})" if count else "Hints")
 
-    def show_text(self, text: str) -> None:
-        self.output.setPlainText(text)
+    def show_text(self, text: str, markdown: bool | None = None) -> None:
+        """Show ``text`` as the result (``markdown``: None keeps the current choice)."""
+        self.result.set_text(text, self.result.markdown if markdown is None else markdown)
         self.diff.setHtml(diff_html(self._before, text))
 
     def fill(self, values: dict[str, str]) -> None:

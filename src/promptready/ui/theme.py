@@ -1,15 +1,20 @@
-"""Light, dark, or whatever the system uses (the default).
+"""Light, dark, or whatever the system uses (the default), and the one style sheet on top.
 
-Qt's colour-scheme hint is honoured by the Windows and macOS styles (and by "system" there), but
-on X11 without a platform theme it changes nothing; an explicit choice therefore also sets the
-Fusion style with a palette of that scheme, which looks the same on every platform.
+Every window gets the Fusion style, a palette of the chosen scheme and ``ui.style``'s sheet, so
+the app looks the same on X11, Windows and macOS. "system" reads the scheme Qt reports (Windows,
+macOS, and Linux desktops with a platform theme or portal); on bare X11, where Qt reports none,
+a ``GTK_THEME`` ending in ``:dark`` says dark. A system switch while the app runs is followed.
 """
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
+
+from promptready.ui.style import style_sheet
 
 SCHEMES = {"light": Qt.ColorScheme.Light, "dark": Qt.ColorScheme.Dark}
 _DARK = {
@@ -43,10 +48,38 @@ def dark_palette() -> QPalette:
     return palette
 
 
+def system_scheme(hint: Qt.ColorScheme, gtk_theme: str | None) -> str:
+    """``"dark"`` or ``"light"`` as the system says: Qt's hint, else GTK_THEME's variant."""
+    if hint is Qt.ColorScheme.Dark:
+        return "dark"
+    if hint is Qt.ColorScheme.Light:
+        return "light"
+    return "dark" if (gtk_theme or "").lower().endswith(":dark") else "light"
+
+
+def chosen_scheme(theme: str, hint: Qt.ColorScheme, gtk_theme: str | None) -> str:
+    """The scheme to draw: the user's choice, or the system's for anything else."""
+    return theme if theme in SCHEMES else system_scheme(hint, gtk_theme)
+
+
+_THEME = "promptready_theme"  # application property: the user's choice, for system changes
+
+
 def apply_theme(app: QGuiApplication, theme: str) -> None:
-    """Force a colour scheme, or follow the system's (``"system"``)."""
-    app.styleHints().setColorScheme(SCHEMES.get(theme, Qt.ColorScheme.Unknown))
-    if theme not in SCHEMES or not isinstance(app, QApplication):
+    """Force a colour scheme, or follow the system's (``"system"``), and style every window."""
+    hints = app.styleHints()
+    hints.setColorScheme(SCHEMES.get(theme, Qt.ColorScheme.Unknown))
+    if not isinstance(app, QApplication):
         return
+    if app.property(_THEME) is None:
+        hints.colorSchemeChanged.connect(lambda _scheme: _restyle(app))
+    app.setProperty(_THEME, theme)
+    _restyle(app)
+
+
+def _restyle(app: QApplication) -> None:
+    theme = str(app.property(_THEME))
+    scheme = chosen_scheme(theme, app.styleHints().colorScheme(), os.environ.get("GTK_THEME"))
     app.setStyle("Fusion")
-    app.setPalette(dark_palette() if theme == "dark" else app.style().standardPalette())
+    app.setPalette(dark_palette() if scheme == "dark" else app.style().standardPalette())
+    app.setStyleSheet(style_sheet())

@@ -58,7 +58,7 @@ class KeysTab(SettingsTab):
         self.verdict = QLabel(wordWrap=True)
         self.verdict.setTextFormat(Qt.TextFormat.PlainText)
         self.warning = QLabel(wordWrap=True)
-        self.warning.setStyleSheet("color: #b35c00")
+        self.warning.setProperty("role", "warning")  # coloured by the app's style sheet
         self.provider = QComboBox()
         self.model = QLineEdit(placeholderText="the provider's default model")
         self.enhance_model = QLineEdit(placeholderText="the default model")

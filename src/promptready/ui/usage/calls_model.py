@@ -10,7 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from promptready.ui.wording import dollars
+from promptready.ui.wording import count, dollars
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -32,6 +32,13 @@ def _ms(row: dict[str, Any]) -> str:
     return "" if row["latency_ms"] is None else f"{row['latency_ms']:.0f} ms"
 
 
+def _cost(row: dict[str, Any]) -> str:
+    # A credits-mode call is paid in credits; its dollar cost is 0 and would mislead.
+    if row["mode"] == "credits":
+        return count(row["credits"] or 0, "credit")
+    return dollars(Decimal(row["cost_usd"]))
+
+
 COLUMNS = (
     Column("When", _when, lambda r: r["ts"]),
     Column("Source", lambda r: r["source"], lambda r: r["source"]),
@@ -40,7 +47,7 @@ COLUMNS = (
     Column("Model", lambda r: r["model"] or "", lambda r: r["model"] or ""),
     Column("In", lambda r: str(r["prompt_tokens"]), lambda r: r["prompt_tokens"]),
     Column("Out", lambda r: str(r["completion_tokens"]), lambda r: r["completion_tokens"]),
-    Column("Cost", lambda r: dollars(Decimal(r["cost_usd"])), lambda r: Decimal(r["cost_usd"])),
+    Column("Cost", _cost, lambda r: (Decimal(r["cost_usd"]), r["credits"] or 0)),
     Column("Latency", _ms, lambda r: r["latency_ms"] or 0.0),
     Column("Status", lambda r: r["status"], lambda r: r["status"]),
 )

@@ -1,8 +1,9 @@
-"""Bar charts drawn with QPainter: daily spend (columns) and spend by model or app (rows)."""
+"""Bar charts drawn with QPainter: a daily series (columns) and totals by model or app (rows),
+of whichever measure the window shows (money, credits, enhancements or tokens)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -34,14 +35,24 @@ class BarChart(QWidget):
         self.title = title
         self.columns = columns
         self.bars: list[Bar] = []
+        self.label: Callable[[Decimal], str] = money
+        self.empty = "No spend yet"
         self.setMinimumHeight(170)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
         return QSize(320, 200)
 
-    def set_bars(self, bars: Sequence[Bar]) -> None:
+    def set_bars(
+        self,
+        bars: Sequence[Bar],
+        label: Callable[[Decimal], str] = money,
+        empty: str = "No spend yet",
+    ) -> None:
+        """Show ``bars``, their amounts written by ``label``; ``empty`` when all are zero."""
         self.bars = list(bars)
+        self.label = label
+        self.empty = empty
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
@@ -59,7 +70,7 @@ class BarChart(QWidget):
         area = QRectF(0, line * 1.6, self.width(), self.height() - line * 1.6)
         if not self.bars or max(b.value for b in self.bars) <= 0:
             painter.setPen(self.palette().placeholderText().color())
-            painter.drawText(area, Qt.AlignmentFlag.AlignCenter, "No spend yet")
+            painter.drawText(area, Qt.AlignmentFlag.AlignCenter, self.empty)
         elif self.columns:
             self._paint_columns(painter, area, metrics)
         else:
@@ -73,7 +84,7 @@ class BarChart(QWidget):
         width = plot.width() / len(self.bars)
         text = self.palette().windowText().color()
         painter.setPen(text)
-        painter.drawText(area.adjusted(0, 0, 0, 0), Qt.AlignmentFlag.AlignRight, money(top))
+        painter.drawText(area.adjusted(0, 0, 0, 0), Qt.AlignmentFlag.AlignRight, self.label(top))
         for index, bar in enumerate(self.bars):
             height = float(bar.value / top) * plot.height()
             x = plot.left() + index * width
@@ -93,7 +104,7 @@ class BarChart(QWidget):
         label_w = min(
             area.width() * 0.42, max(metrics.horizontalAdvance(b.label) for b in shown) + 8
         )
-        value_w = max(metrics.horizontalAdvance(money(b.value)) for b in shown) + 8
+        value_w = max(metrics.horizontalAdvance(self.label(b.value)) for b in shown) + 8
         span = max(area.width() - label_w - value_w, 10)
         text = self.palette().windowText().color()
         for index, bar in enumerate(shown):
@@ -107,4 +118,4 @@ class BarChart(QWidget):
             length = float(bar.value / top) * span
             painter.fillRect(QRectF(label_w, y + row * 0.2, length, row * 0.6), BAR)
             value = QRectF(label_w + length + 6, y, value_w, row)
-            painter.drawText(value, Qt.AlignmentFlag.AlignVCenter, money(bar.value))
+            painter.drawText(value, Qt.AlignmentFlag.AlignVCenter, self.label(bar.value))

@@ -1,4 +1,5 @@
-"""The usage window: this month's spend, three charts, the last calls and a CSV export."""
+"""The usage window: this month's spend, three charts (enhancements, tokens, money or credits),
+the last calls and a CSV export."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QComboBox,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
@@ -20,10 +22,13 @@ from PySide6.QtWidgets import (
 )
 
 from promptready.errors import PromptReadyError
+from promptready.ledger.store import Total
 from promptready.ui.context import DesktopContext
 from promptready.ui.icons import app_icon
 from promptready.ui.usage.calls_model import CallsModel
 from promptready.ui.usage.charts import Bar, BarChart, money
+from promptready.ui.usage.measures import MEASURES, Measure
+from promptready.ui.wording import count
 
 LAST_CALLS = 200
 
@@ -38,12 +43,13 @@ class UsageWindow(QWidget):
         self.setWindowIcon(app_icon())
         self.resize(980, 720)
         self.spend = QLabel()
-        font = self.spend.font()
-        font.setPointSizeF(font.pointSizeF() * 1.6)
-        font.setBold(True)
-        self.spend.setFont(font)
+        self.spend.setProperty("role", "headline")  # sized by the app's style sheet
         self.summary = QLabel()
-        self.daily = BarChart("Daily spend this month", columns=True)
+        self.measure = self._measure_picker()
+        self._days: list[Total | None] = []
+        self._models: list[Total] = []
+        self._apps: list[Total] = []
+        self.daily = BarChart("This month, by day", columns=True)
         self.by_model = BarChart("By model")
         self.by_app = BarChart("By app")
         self.model = CallsModel()
@@ -63,6 +69,8 @@ class UsageWindow(QWidget):
         header = QHBoxLayout()
         header.addWidget(self.spend)
         header.addWidget(self.summary, 1)
+        header.addWidget(QLabel("Chart:"))
+        header.addWidget(self.measure)
         header.addWidget(refresh)
         header.addWidget(export)
         charts = QGridLayout()
@@ -72,9 +80,18 @@ class UsageWindow(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(header)
         layout.addLayout(charts, 2)
-        layout.addWidget(QLabel(f"Last {LAST_CALLS} calls"))
+        last = QLabel(f"Last {LAST_CALLS} calls")
+        last.setProperty("role", "title")
+        layout.addWidget(last)
         layout.addWidget(self.table, 3)
         layout.addWidget(self.message)
+
+    def _measure_picker(self) -> QComboBox:
+        picker = QComboBox()
+        picker.setAccessibleName("Chart")
+        picker.addItems([measure.name for measure in MEASURES])
+        picker.currentIndexChanged.connect(self._draw)
+        return picker
 
     def refresh(self, today: date | None = None) -> None:
         """Reload everything from the ledger."""
@@ -91,17 +108,32 @@ class UsageWindow(QWidget):
             self.message.setText(str(exc))
             return
         calls = sum(t.calls for t in days.values())
+        credits = sum(t.credits for t in days.values())
         self.spend.setText(f"{money(spent)} this month")
-        self.summary.setText(f"  {calls} calls since {first:%d %B}")
-        bars = []
-        for number in range(1, today.day + 1):
-            cost = days.get(first.replace(day=number).isoformat())
-            bars.append(Bar(str(number), cost.cost_usd if cost else Decimal(0)))
-        self.daily.set_bars(bars)
-        self.by_model.set_bars([Bar(t.key, t.cost_usd) for t in models])
-        self.by_app.set_bars([Bar(_app_label(t.key), t.cost_usd) for t in apps])
+        paid = f", {count(credits, 'credit')}" if credits else ""
+        self.summary.setText(f"  {count(calls, 'enhancement')}{paid} since {first:%d %B}")
+        self._days = [days.get(first.replace(day=n).isoformat()) for n in range(1, today.day + 1)]
+        self._models, self._apps = models, apps
+        self._draw()
         self.model.set_rows(rows)
         self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+
+    @property
+    def shown(self) -> Measure:
+        """The measure the charts plot."""
+        return MEASURES[max(self.measure.currentIndex(), 0)]
+
+    def _draw(self) -> None:
+        measure = self.shown
+        daily = [
+            Bar(str(number), measure.value(t) if t else Decimal(0))
+            for number, t in enumerate(self._days, start=1)
+        ]
+        self.daily.set_bars(daily, measure.label, measure.empty)
+        by_model = [Bar(_model_label(t.key), measure.value(t)) for t in self._models]
+        self.by_model.set_bars(by_model, measure.label, measure.empty)
+        by_app = [Bar(_app_label(t.key), measure.value(t)) for t in self._apps]
+        self.by_app.set_bars(by_app, measure.label, measure.empty)
 
     def choose_export(self) -> None:
         target, _ = QFileDialog.getSaveFileName(
@@ -124,3 +156,7 @@ class UsageWindow(QWidget):
 
 def _app_label(key: str) -> str:
     return "(popup and CLI)" if key == "-" else key
+
+
+def _model_label(key: str) -> str:
+    return "(offline)" if key == "-" else key
