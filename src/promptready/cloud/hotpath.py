@@ -319,7 +319,7 @@ class Prepared:
     prepares it once per connection and each call is a single Bind/Execute round trip, without
     SQLAlchemy's per-execute work (cache-key hashing, result wrapping, pool events)."""
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
         self.statement = statement
         compiled = statement.compile(dialect=asyncpg_dialect.dialect())  # type: ignore[no-untyped-call]
         # None of these columns has a bind processor on asyncpg (checked, so a future type that
