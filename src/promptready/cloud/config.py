@@ -82,7 +82,7 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable(
         "PRICES",
-        "gpt-oss-20b=0.075/0.30",
+        "",
         "Comma-separated `MODEL=INPUT/OUTPUT` USD per 1M tokens, for models the rate card "
         "lacks or prices differently; every cohort and degrade model needs a price.",
     ),

@@ -16,6 +16,11 @@ the wallet, append the ledger rows, write the usage event, answer the idempotenc
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import (
     BigInteger,
     Integer,
@@ -33,6 +38,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.sql import Select
 
@@ -306,3 +312,68 @@ def settle_statement(answer: bool) -> Select[tuple[object, ...]]:
         .select_from(changed.join(devices, devices.c.id == changed.c.device_id))
         .add_cte(appended, event, keyed)
     )
+
+
+class Prepared:
+    """One hot statement compiled once to asyncpg's SQL (``$n`` placeholders): asyncpg then
+    prepares it once per connection and each call is a single Bind/Execute round trip, without
+    SQLAlchemy's per-execute work (cache-key hashing, result wrapping, pool events)."""
+
+    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
+        self.statement = statement
+        compiled = statement.compile(dialect=asyncpg_dialect.dialect())  # type: ignore[no-untyped-call]
+        # None of these columns has a bind processor on asyncpg (checked, so a future type that
+        # needs one fails here instead of sending unconverted values).
+        if compiled._bind_processors:
+            raise TypeError("a hot statement's parameter needs a bind processor")
+        self.sql = compiled.string
+        self._names = tuple(compiled.positiontup or ())
+        # Only literals have a value of their own; a named parameter the caller forgets must
+        # fail, not go to the database as NULL.
+        self._defaults = {
+            name: bind.value for name, bind in compiled.binds.items() if not bind.required
+        }
+
+    def args(self, params: Mapping[str, object]) -> list[object]:
+        """The positional arguments for ``params`` (literals keep their compiled values)."""
+        return [params[name] if name in params else self._defaults[name] for name in self._names]
+
+
+class HotPool:
+    """A plain asyncpg pool for the hot statements, opened on first use (one per process)."""
+
+    def __init__(self, dsn: str, size: int, *, synchronous_commit: bool) -> None:
+        self._dsn = dsn
+        self._size = size
+        self._settings = {} if synchronous_commit else {"synchronous_commit": "off"}
+        self._pool: Any = None  # asyncpg.Pool (untyped)
+        self._opening = asyncio.Lock()
+
+    async def fetchrow(self, statement: Prepared, params: Mapping[str, object]) -> Any:
+        """Run ``statement`` in autocommit; its first row (an asyncpg Record) or None."""
+        pool = self._pool or await self._open()
+        return await pool.fetchrow(statement.sql, *statement.args(params))
+
+    async def _open(self) -> Any:
+        async with self._opening:
+            if self._pool is None:
+                self._pool = await asyncpg.create_pool(
+                    self._dsn,
+                    min_size=1,
+                    max_size=self._size,
+                    server_settings=self._settings,
+                    reset=_keep_session,
+                )
+            return self._pool
+
+    async def close(self) -> None:
+        """Close the pool's connections (it reopens on next use)."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
+
+
+async def _keep_session(_connection: object) -> None:
+    """The pool's reset between uses: nothing. asyncpg's default sends RESET ALL, CLOSE ALL,
+    UNLISTEN and unlocks advisory locks on every release, a second round trip per statement;
+    the hot statements change no session state, so there is nothing to reset."""

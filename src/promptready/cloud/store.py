@@ -61,6 +61,7 @@ from promptready.cloud.cohorts import DEFAULT_COHORTS, Cohort, assign_cohort, co
 from promptready.cloud.db import (
     DatabaseUrl,
     Dialect,
+    Driver,
     create_engine,
     insert_for,
     is_empty,
@@ -213,6 +214,9 @@ EXPIRE_BATCH = 500
 # Tries of "the shard with the most room" before the breaker reports open (a race can make a
 # chosen shard full between the pick and the update).
 ROOM_TRIES = 3
+# Connections for the hot statements per process: c=32 requests each make two short
+# statements, so about half of them are in the database at any moment.
+HOT_POOL_SIZE = 16
 
 _DEVICE_COLUMNS = (
     devices.c.id,
@@ -314,11 +318,24 @@ class Store:
             if db.dialect is Dialect.POSTGRESQL
             else None
         )
-        self._fast_admit = hotpath.admit_statement(rate_limited=self._device_rate is not None)
+        self._fast_admit = hotpath.Prepared(
+            hotpath.admit_statement(rate_limited=self._device_rate is not None)
+        )
         self._fast_settle = {
-            True: hotpath.settle_statement(True),
-            False: hotpath.settle_statement(False),
+            True: hotpath.Prepared(hotpath.settle_statement(True)),
+            False: hotpath.Prepared(hotpath.settle_statement(False)),
         }
+        # The two hot statements skip SQLAlchemy: on asyncpg directly they cost a fraction of
+        # the CPU (bench/cloud_bench.py); on psycopg they run through the engine above.
+        self._hot = (
+            hotpath.HotPool(
+                db.url.set(drivername="postgresql").render_as_string(hide_password=False),
+                HOT_POOL_SIZE,
+                synchronous_commit=config.durable_hot_path,
+            )
+            if db.dialect is Dialect.POSTGRESQL and db.url.drivername.endswith(Driver.ASYNCPG)
+            else None
+        )
         self._cap_micro = to_micro(config.weekly_cap_usd)
         self._degrade_model = config.degrade_model or _cheapest(config.cohorts)
         self._rate_upsert = (
@@ -346,6 +363,8 @@ class Store:
         await self._engine.dispose()
         if self._fast is not None:
             await self._fast.dispose()
+        if self._hot is not None:
+            await self._hot.close()
 
     async def ensure_schema(self) -> None:
         """Run the migrations when the database is empty (``serve`` calls this)."""
@@ -851,21 +870,21 @@ class Store:
             "p_hash": self._hasher.device_hash(device_id),
             "p_expires": int(now.timestamp()) + self._settings.hold_ttl_s,
         }
-        async with self._fast.connect() as conn:
-            row = (await conn.execute(self._fast_admit, params)).one()
-        if row.shard is None:
+        row = await self._run_hot(self._fast_admit, params)
+        assert row is not None  # the statement always answers one row
+        if row["shard"] is None:
             return None
-        if row.cohort is None or (key is not None and not row.claimed):
+        if row["cohort"] is None or (key is not None and not row["claimed"]):
             async with self._write() as conn:
                 await self._release(conn, hold_id, HoldState.RELEASED)
             return None
-        reservation = Reservation(int(row.shard), int(row.total), int(row.cap))
+        reservation = Reservation(int(row["shard"]), int(row["total"]), int(row["cap"]))
         return self._admission(
             device_id,
             hold_id,
             credits=credits,
             cost_micro=cost_micro,
-            cohort_name=row.cohort,
+            cohort_name=row["cohort"],
             reservation=reservation,
         )
 
@@ -1049,25 +1068,33 @@ class Store:
             params.update(
                 p_status=response.status, p_body=response.body, p_type=response.content_type
             )
-        async with self._fast.connect() as conn:
-            row = (await conn.execute(self._fast_settle[response is not None], params)).first()
+        row = await self._run_hot(self._fast_settle[response is not None], params)
         if row is None:
             return None
         buckets = {
-            Bucket.FREE: int(row.free),
-            Bucket.PURCHASED: int(row.purchased),
-            Bucket.SUBSCRIPTION: int(row.subscription),
+            Bucket.FREE: int(row["free"]),
+            Bucket.PURCHASED: int(row["purchased"]),
+            Bucket.SUBSCRIPTION: int(row["subscription"]),
         }
         return CreditsView(
-            device_id=row.device_id,
-            balance=int(row.balance),
-            reserved=int(row.reserved),
-            available=int(row.balance) - int(row.reserved),
+            device_id=row["device_id"],
+            balance=int(row["balance"]),
+            reserved=int(row["reserved"]),
+            available=int(row["balance"]) - int(row["reserved"]),
             buckets=buckets,
-            cohort=row.cohort,
-            plan=row.plan,
-            frozen=bool(row.frozen),
+            cohort=row["cohort"],
+            plan=row["plan"],
+            frozen=bool(row["frozen"]),
         )
+
+    async def _run_hot(self, statement: hotpath.Prepared, params: dict[str, Any]) -> Any:
+        """One hot statement in autocommit: a row (mapping by column name) or None."""
+        if self._hot is not None:
+            return await self._hot.fetchrow(statement, params)
+        assert self._fast is not None
+        async with self._fast.connect() as conn:
+            row = (await conn.execute(statement.statement, params)).first()
+        return None if row is None else row._mapping
 
     async def _answer_key(
         self,
