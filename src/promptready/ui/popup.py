@@ -36,8 +36,12 @@ from promptready.errors import InputError, PromptReadyError
 from promptready.estimate import Estimate
 from promptready.history import HistoryEntry
 from promptready.presets import Preset
+from promptready.providers.credits_account import Wallet
 from promptready.ui.banner import Banner
 from promptready.ui.context import AiTarget, DesktopContext
+from promptready.ui.credits.pill import BalancePill
+from promptready.ui.credits.problems import out_of_credits
+from promptready.ui.credits.watch import CreditsWatch
 from promptready.ui.history_panel import HistoryPanel
 from promptready.ui.icons import app_icon
 from promptready.ui.messages import Action, Problem, problem_for, problem_for_fallback
@@ -67,9 +71,13 @@ class EnhancePopup(QDialog):
     open_settings = Signal(str)  # the settings tab to show
     result_ready = Signal(object)  # EnhanceResult, for tests and the tray
 
-    def __init__(self, context: DesktopContext) -> None:
+    def __init__(self, context: DesktopContext, credits: CreditsWatch | None = None) -> None:
         super().__init__()
         self.context = context
+        self.credits = credits if credits is not None else CreditsWatch(context)
+        self.pill = BalancePill(self.credits.card)
+        self.credits.changed.connect(self._show_balance)
+        self.zero_dialog: QDialog | None = None
         self.setWindowTitle("PromptReady")
         self.setWindowIcon(app_icon())
         self.resize(980, 680)
@@ -142,7 +150,10 @@ class EnhancePopup(QDialog):
         column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(top)
         column.addWidget(self.input, 2)
-        column.addWidget(self.counter)
+        costs = QHBoxLayout()
+        costs.addWidget(self.counter, 1)
+        costs.addWidget(self.pill)
+        column.addLayout(costs)
         column.addWidget(self.banner)
         column.addLayout(actions)
         column.addWidget(self.tabs, 3)
@@ -170,6 +181,8 @@ class EnhancePopup(QDialog):
             )
         self.preset.setCurrentIndex(max(0, self.preset.findText(current)))
         self._target = self.context.ai_target() if self.mode is Mode.AI else None
+        if not (self.credits.applies and self.mode is Mode.AI):
+            self.pill.hide()
         self.history.refresh()
         self._schedule_estimate()
 
@@ -218,6 +231,7 @@ class EnhancePopup(QDialog):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
         super().showEvent(event)
         self._estimate_timer.start()
+        self._refresh_balance()
 
     def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt's name
         self._estimate_timer.stop()
@@ -233,6 +247,29 @@ class EnhancePopup(QDialog):
             return
         if text == self.input.toPlainText():
             self.counter.setText(describe_estimate(estimate, target))
+
+    # Credits.
+
+    def _refresh_balance(self) -> None:
+        if self.credits.applies and self.mode is Mode.AI:
+            self.credits.refresh()
+        else:
+            self.pill.hide()
+
+    def _show_balance(self, wallet: Wallet) -> None:
+        if self.credits.applies and self.mode is Mode.AI:
+            cost = self.credits.card.credits_for_enhancement()
+            self.pill.show_balance(wallet.credits_remaining, cost)
+
+    def offer_top_up(self) -> None:
+        """The zero-balance dialog, over this popup (whose offline result stays)."""
+        from promptready.ui.credits.zero_dialog import ZeroBalanceDialog
+
+        dialog = ZeroBalanceDialog(self.credits, self)
+        dialog.own_key.connect(lambda: self.open_settings.emit("keys"))
+        dialog.offline.connect(lambda: self.context.set_mode(Mode.OFFLINE))
+        self.zero_dialog = dialog
+        dialog.open()
 
     # Enhance, stream, cancel.
 
@@ -286,6 +323,9 @@ class EnhancePopup(QDialog):
         if problem is not None:
             self.banner.show_problem(problem)
         self._show(result, text, preset)
+        self._refresh_balance()
+        if result.fallback_reason and out_of_credits(result.fallback_reason):
+            self.offer_top_up()
 
     def _show(self, result: EnhanceResult, text: str, preset: Preset) -> None:
         self.last_result = result
@@ -314,6 +354,8 @@ class EnhancePopup(QDialog):
             self.open_settings.emit("")
         elif action is Action.RETRY:
             self.start_enhance()
+        elif action is Action.TOP_UP:
+            self.offer_top_up()
 
     # Keyboard.
 
