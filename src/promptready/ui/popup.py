@@ -74,10 +74,7 @@ class EnhancePopup(QDialog):
     def __init__(self, context: DesktopContext, credits: CreditsWatch | None = None) -> None:
         super().__init__()
         self.context = context
-        self.credits = credits if credits is not None else CreditsWatch(context)
-        self.pill = BalancePill(self.credits.card)
-        self.credits.changed.connect(self._show_balance)
-        self.zero_dialog: QDialog | None = None
+        self._set_up_credits(credits if credits is not None else CreditsWatch(context))
         self.setWindowTitle("PromptReady")
         self.setWindowIcon(app_icon())
         self.resize(980, 680)
@@ -249,6 +246,12 @@ class EnhancePopup(QDialog):
             self.counter.setText(describe_estimate(estimate, target))
 
     # Credits.
+
+    def _set_up_credits(self, credits: CreditsWatch) -> None:
+        self.credits = credits
+        self.pill = BalancePill(credits.card)
+        self.zero_dialog: QDialog | None = None
+        credits.changed.connect(self._show_balance)
 
     def _refresh_balance(self) -> None:
         if self.credits.applies and self.mode is Mode.AI:

@@ -48,7 +48,9 @@ class Tray:
         # Clicking a notification after an in-place enhancement is the quick way back.
         self.icon.messageClicked.connect(self._on_message_clicked)
         self._undoable = False
+        self._top_up = False
         shell.notified.connect(self._show_message)
+        watch_credits(self)
         shell.quitting.connect(self.icon.hide)
 
     def show(self) -> None:
@@ -64,9 +66,28 @@ class Tray:
 
     def _show_message(self, title: str, message: str, undoable: bool) -> None:
         self._undoable = undoable
+        self._top_up = False
         self.icon.showMessage(title, message, app_icon(), 6000)
 
     def _on_message_clicked(self) -> None:
-        if self._undoable:
+        if self._top_up:
+            self._top_up = False
+            self.shell.open_settings("credits")
+        elif self._undoable:
             self._undoable = False
             self.shell.undo_clipboard()
+
+
+def watch_credits(tray: Tray) -> None:
+    """The balance in the tooltip, and the low-balance notice (click: Top up in Settings)."""
+    from promptready.ui.credits.watch import low_balance_message, tooltip_for
+
+    credits = tray.shell.credits
+    credits.changed.connect(lambda wallet: tray.icon.setToolTip(tooltip_for(wallet)))
+
+    def low(balance: int) -> None:
+        tray.shell.notify("Credits running low", low_balance_message(balance))
+        tray._top_up = True  # after notify: a click on this message opens Top up
+
+    credits.low_balance.connect(low)
+    credits.refresh()

@@ -10,12 +10,11 @@ from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
 from promptready.errors import PromptReadyError
-from promptready.providers.credits_account import Account, CheckoutLink, Payment
+from promptready.providers.credits_account import PAYMENT_WAIT_S, Account, CheckoutLink, Payment
 from promptready.ui.credits.watch import CreditsWatch
 from promptready.ui.tasks import spawn
 
 Opener = Callable[[str], bool]
-PAYMENT_WAIT_S = 300.0
 
 
 def open_in_browser(url: str) -> bool:

@@ -22,6 +22,11 @@ def tooltip_for(wallet: Wallet | None) -> str:
     return f"PromptReady · {wallet.credits_remaining} credits"
 
 
+def low_balance_message(balance: int) -> str:
+    """The once-per-session notice; its action is Top up."""
+    return f"You have {balance} PromptReady credits left; click to top up."
+
+
 class CreditsWatch(QObject):
     """Knows the last wallet; ``refresh()`` asks the credit service again without blocking."""
 
