@@ -74,7 +74,6 @@ class EnhancePopup(QDialog):
     def __init__(self, context: DesktopContext, credits: CreditsWatch | None = None) -> None:
         super().__init__()
         self.context = context
-        self._set_up_credits(credits if credits is not None else CreditsWatch(context))
         self.setWindowTitle("PromptReady")
         self.setWindowIcon(app_icon())
         self.resize(980, 680)
@@ -122,11 +121,12 @@ class EnhancePopup(QDialog):
         self._estimate_timer.timeout.connect(lambda: spawn(self._update_estimate()))
         QShortcut(QKeySequence("Ctrl+Return"), self, self.start_enhance)
         QShortcut(QKeySequence("Ctrl+Enter"), self, self.start_enhance)
-        self._lay_out()
+        self._lay_out(credits if credits is not None else CreditsWatch(context))
         context.settings_changed.connect(self.sync)
         self.sync()
 
-    def _lay_out(self) -> None:
+    def _lay_out(self, credits: CreditsWatch) -> None:
+        self._set_up_credits(credits)  # the pill sits in the layout
         top = QHBoxLayout()
         top.addWidget(QLabel("Preset:"))
         top.addWidget(self.preset)
