@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from promptready.engine import Mode
 from promptready.ui.icons import app_icon
 from promptready.ui.shell import Shell
 
@@ -19,18 +18,26 @@ def fill_menu(menu: QMenu, shell: Shell) -> None:
         menu.addAction("Undo: put the original text back", shell.undo_clipboard)
     menu.addAction("Open PromptReady…", shell.open_popup)
     if not shell.context.offline_only:
-        modes = menu.addMenu("Mode")
-        group = QActionGroup(modes)
-        current = shell.context.mode()
-        for mode, label in ((Mode.OFFLINE, "Offline"), (Mode.AI, "AI")):
-            action = QAction(label, modes, checkable=True, checked=mode is current)
-            action.triggered.connect(lambda _=False, m=mode: shell.set_mode(m))
-            group.addAction(action)
-            modes.addAction(action)
+        add_mode_menu(menu, shell)
     menu.addAction("Usage…", shell.open_usage)
     menu.addAction("Settings…", shell.open_settings)
     menu.addSeparator()
     menu.addAction("Quit PromptReady", shell.quit)
+
+
+def add_mode_menu(menu: QMenu, shell: Shell) -> None:
+    """Mode: Offline, Credits, and AI (own key) when a key is stored."""
+    from promptready.ui.credits.modes import choices, choose, current, has_own_key
+
+    modes = menu.addMenu("Mode")
+    group = QActionGroup(modes)
+    own_key = has_own_key()
+    now = current(shell.context, own_key)
+    for choice in choices(shell.context, own_key):
+        action = QAction(choice.value, modes, checkable=True, checked=choice is now)
+        action.triggered.connect(lambda _=False, c=choice: choose(shell.context, c))
+        group.addAction(action)
+        modes.addAction(action)
 
 
 class Tray:
