@@ -12,9 +12,9 @@ import os
 import random
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -100,7 +100,7 @@ def main() -> None:
 
 def shoot(theme: str, only_credits: bool = False) -> None:
     import qasync
-    from PySide6.QtWidgets import QApplication, QWidget
+    from PySide6.QtWidgets import QApplication
 
     from promptready.ui.context import DesktopContext
     from promptready.ui.popup import EnhancePopup
