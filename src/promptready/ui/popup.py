@@ -39,6 +39,7 @@ from promptready.presets import Preset
 from promptready.providers.credits_account import Wallet
 from promptready.ui.banner import Banner
 from promptready.ui.context import AiTarget, DesktopContext
+from promptready.ui.credits.migration import MigrationBanner
 from promptready.ui.credits.pill import BalancePill
 from promptready.ui.credits.problems import out_of_credits
 from promptready.ui.credits.watch import CreditsWatch
@@ -146,6 +147,8 @@ class EnhancePopup(QDialog):
         column = QVBoxLayout(main)
         column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(top)
+        if self.migration is not None:
+            column.addWidget(self.migration)
         column.addWidget(self.input, 2)
         costs = QHBoxLayout()
         costs.addWidget(self.counter, 1)
@@ -252,6 +255,7 @@ class EnhancePopup(QDialog):
         self.pill = BalancePill(credits.card)
         self.zero_dialog: QDialog | None = None
         credits.changed.connect(self._show_balance)
+        self.migration = offer_migration(self)
 
     def _refresh_balance(self) -> None:
         if self.credits.applies and self.mode is Mode.AI:
@@ -388,3 +392,16 @@ class EnhancePopup(QDialog):
             self.copy_and_close()
             return True
         return super().eventFilter(watched, event)
+
+
+def offer_migration(popup: EnhancePopup) -> MigrationBanner | None:
+    """The one-time 500-credit offer, for a user with their own key who has not answered."""
+    from promptready.ui.credits.migration import offer_due
+    from promptready.ui.credits.modes import has_own_key
+
+    data_dir = popup.context.paths.data_dir
+    if popup.context.offline_only or not offer_due(data_dir, has_own_key()):
+        return None
+    banner = MigrationBanner(popup.credits, data_dir)
+    banner.answered.connect(popup.status.setText)
+    return banner
