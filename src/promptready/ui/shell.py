@@ -54,6 +54,7 @@ class Shell(QObject):
         self._settings: SettingsWindow | None = None
         self._usage: UsageWindow | None = None
         self._credits: CreditsWatch | None = None
+        self.first_run: QWidget | None = None
         self.hotkey: GlobalHotkey | None = None
         self.hotkey_problem: str | None = None
         self._hotkey_wanted = ""
