@@ -181,7 +181,7 @@ class EnhancePopup(QDialog):
             )
         self.preset.setCurrentIndex(max(0, self.preset.findText(current)))
         self._target = self.context.ai_target() if self.mode is Mode.AI else None
-        if not (self.credits.applies and self.mode is Mode.AI):
+        if not (self.mode is Mode.AI and self.credits.ai_spends_credits):
             self.pill.hide()
         self.history.refresh()
         self._schedule_estimate()
@@ -258,13 +258,13 @@ class EnhancePopup(QDialog):
         self.migration = offer_migration(self)
 
     def _refresh_balance(self) -> None:
-        if self.credits.applies and self.mode is Mode.AI:
-            self.credits.refresh()
+        if self.mode is Mode.AI and self.credits.ai_spends_credits:
+            self.credits.refresh(always=True)
         else:
             self.pill.hide()
 
     def _show_balance(self, wallet: Wallet) -> None:
-        if self.credits.applies and self.mode is Mode.AI:
+        if self.mode is Mode.AI and self.credits.ai_spends_credits:
             cost = self.credits.card.credits_for_enhancement()
             self.pill.show_balance(wallet.credits_remaining, cost)
 

@@ -7,6 +7,7 @@ import asyncio
 
 from PySide6.QtCore import QObject, Signal
 
+from promptready.engine import Mode
 from promptready.errors import PromptReadyError
 from promptready.pricing import RateCard, load_rate_card
 from promptready.providers.credits import CREDITS
@@ -43,18 +44,23 @@ class CreditsWatch(QObject):
         self._fetching: asyncio.Task[None] | None = None
 
     @property
-    def applies(self) -> bool:
+    def ai_spends_credits(self) -> bool:
         """Whether AI mode goes through PromptReady credits (no key of the user's own)."""
         return not self.context.offline_only and self.context.ai_target().provider == CREDITS
+
+    @property
+    def applies(self) -> bool:
+        """Whether enhancements now spend PromptReady credits (the default mode is AI)."""
+        return self.context.mode() is Mode.AI and self.ai_spends_credits
 
     def account(self) -> Account:
         """This device's account at the credit service (registered silently on first use)."""
         return Account(self.context.engine.registry.device_auth())
 
-    def refresh(self) -> asyncio.Task[None] | None:
+    def refresh(self, always: bool = False) -> asyncio.Task[None] | None:
         """Ask for the wallet on the app's loop (one question at a time); None when credits
-        do not apply."""
-        if not self.applies:
+        do not apply now (``always``: ask anyway, as Settings → Credits does)."""
+        if not (always or self.applies):
             return None
         if self._fetching is None or self._fetching.done():
             self._fetching = spawn(self._fetch())

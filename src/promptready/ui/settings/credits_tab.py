@@ -105,7 +105,8 @@ class CreditsTab(SettingsTab):
         """Ask for the wallet again (the tab has no settings of its own)."""
         if self.watch.wallet is not None:
             self.show_wallet(self.watch.wallet)
-        self.watch.refresh()
+        if not self.context.offline_only:
+            self.watch.refresh(always=True)
 
     def apply(self, settings: Settings) -> Settings:
         return settings
