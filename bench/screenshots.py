@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
 
+    from promptready.ui.context import DesktopContext
     from promptready.ui.popup import EnhancePopup
     from promptready.ui.usage.window import UsageWindow
 
@@ -91,11 +92,12 @@ def seed() -> None:
 
 def main() -> None:
     theme = sys.argv[1] if len(sys.argv) > 1 else "light"
+    only_credits = "--credits" in sys.argv[2:]
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         isolate(Path(tmp))
         seed()
-        shoot(theme)
+        shoot(theme, only_credits)
 
 
 Save = Callable[["QWidget", str], None]
@@ -119,7 +121,7 @@ async def shoot_usage_measures(usage: UsageWindow, save: Save, settle: Settle) -
     usage.measure.setCurrentIndex(0)
 
 
-def shoot(theme: str) -> None:
+def shoot(theme: str, only_credits: bool = False) -> None:
     import qasync
     from PySide6.QtWidgets import QApplication
 
@@ -145,6 +147,10 @@ def shoot(theme: str) -> None:
         print(f"wrote docs/screenshots/{name}{suffix}.png")
 
     async def run() -> None:
+        await shoot_credits(context, save, settle)
+        if only_credits:
+            await context.aclose()
+            return
         popup = EnhancePopup(context)
         popup.resize(1100, 760)
         popup.show()
@@ -190,6 +196,52 @@ def shoot(theme: str) -> None:
 
     with loop:
         loop.run_until_complete(run())
+
+
+async def shoot_credits(
+    context: DesktopContext,
+    save: Save,
+    settle: Settle,
+) -> None:
+    """The balance pill in its three colours, the zero-balance dialog and Settings → Credits,
+    on wallets shown directly (no credit service needed)."""
+    from promptready.providers.credits_account import Wallet
+    from promptready.ui.credits.watch import CreditsWatch
+    from promptready.ui.credits.zero_dialog import ZeroBalanceDialog
+    from promptready.ui.popup import EnhancePopup
+    from promptready.ui.settings.credits_tab import CreditsTab
+
+    watch = CreditsWatch(context)
+    popup = EnhancePopup(context, watch)
+    popup.resize(1100, 760)
+    popup.show()
+    popup.input.setPlainText(ROUGH)
+    cost = watch.card.credits_for_enhancement()
+    for level, balance in (("green", 480), ("orange", 180), ("red", 60)):
+        popup.pill.show_balance(balance, cost)
+        await settle(0.4)
+        save(popup, f"credits-pill-{level}")
+    dialog = ZeroBalanceDialog(watch, popup)
+    dialog.show()
+    await settle(0.4)
+    save(dialog, "credits-zero-dialog")
+    dialog.hide()
+    popup.hide()
+    tab = CreditsTab(context, watch)
+    tab.resize(760, 520)
+    tab.show_wallet(
+        Wallet(
+            credits_remaining=1185,
+            buckets={"free_monthly": 25, "purchased": 1000, "subscription_rollover": 160},
+            reserved=0,
+            cohort="2026-11",
+            plan="free",
+        )
+    )
+    tab.show()
+    await settle(0.4)
+    save(tab, "settings-credits")
+    tab.hide()
 
 
 if __name__ == "__main__":

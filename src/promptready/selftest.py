@@ -6,8 +6,9 @@ lives in ``ui/`` (it needs Qt) and is passed in by the caller.
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -125,6 +126,24 @@ def check_settings() -> str:
     return f"{path} is valid" if path.exists() else f"no {path.name} yet: every setting is default"
 
 
+def check_credits(environ: Mapping[str, str] = os.environ) -> str:
+    """The credit service answers /healthz; skipped unless its address was configured (the
+    built-in address is not checked, so the self-test stays offline by default)."""
+    import httpx
+
+    from promptready.paths import app_paths
+    from promptready.providers.credits import URL_ENV, service_url
+    from promptready.settings import DEFAULT_CREDITS_URL, load_settings
+
+    url = service_url(load_settings(app_paths().settings_file).settings.credits, environ)
+    if url == DEFAULT_CREDITS_URL and not environ.get(URL_ENV, "").strip():
+        return f"skipped: no credit service configured (credits.url or {URL_ENV})"
+    answer = httpx.get(f"{url.rstrip('/')}/healthz", timeout=5)
+    if answer.status_code != 200:
+        raise RuntimeError(f"{url}/healthz answered {answer.status_code}")
+    return f"the credit service at {url} answers /healthz"
+
+
 CHECKS: tuple[tuple[str, Probe], ...] = (
     ("settings", check_settings),
     ("resources", check_resources),
@@ -132,6 +151,7 @@ CHECKS: tuple[tuple[str, Probe], ...] = (
     ("ledger", check_ledger),
     ("keyring", check_keyring),
     ("gateway", check_gateway),
+    ("credits", check_credits),
 )
 # After every other check, the caller's too: it covers the files they wrote.
 LAST_CHECKS: tuple[tuple[str, Probe], ...] = (("files", check_files),)

@@ -63,6 +63,7 @@ def test_self_test_passes_offline_with_one_line_per_check() -> None:
         "ledger",
         "keyring",
         "gateway",
+        "credits",
         "windows",
         "files",
     ]

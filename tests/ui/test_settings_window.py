@@ -33,7 +33,7 @@ def saved_settings_text() -> str:
 
 def test_every_tab_is_there(window: SettingsWindow) -> None:
     titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
-    assert titles == ["AI keys", "Local API", "Presets", "Privacy", "General"]
+    assert titles == ["AI keys", "Local API", "Presets", "Privacy", "General", "Credits"]
 
 
 def test_providers_come_from_the_presets(window: SettingsWindow) -> None:

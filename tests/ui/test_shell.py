@@ -61,11 +61,12 @@ def test_mode_menu_switches_and_saves_the_mode(shell: Shell) -> None:
     assert isinstance(modes, QMenu)
     assert [(a.text(), a.isChecked()) for a in modes.actions()] == [
         ("Offline", True),
-        ("AI", False),
+        ("Credits", False),
     ]
     modes.actions()[1].trigger()
     assert shell.context.mode() is Mode.AI
-    assert 'mode = "ai"' in shell.context.paths.settings_file.read_text()
+    saved = shell.context.paths.settings_file.read_text()
+    assert 'mode = "ai"' in saved and 'provider = "credits"' in saved
 
 
 def test_offline_only_has_no_mode_menu(shell: Shell) -> None:

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from promptready.providers.credits_account import Account, AutoReload, CheckoutLink, Wallet
 
 T = TypeVar("T")
-PAYMENT_WAIT_S = 300.0
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -74,6 +73,8 @@ def _seconds(raw: str) -> float:
 
 
 def _wait_argument(parser: argparse.ArgumentParser) -> None:
+    from promptready.providers.credits_account import PAYMENT_WAIT_S
+
     parser.add_argument(
         "--timeout",
         type=_seconds,
@@ -104,21 +105,13 @@ def _with_account(action: Callable[[Account], Awaitable[T]]) -> T:
     return asyncio.run(run())
 
 
-def wallet_lines(wallet: Wallet) -> list[str]:
-    """The wallet for a person: the balance, then each bucket, the plan and the cohort."""
-    lines = [f"credits: {wallet.credits_remaining}"]
-    if wallet.reserved:
-        lines[0] += f" ({wallet.reserved} held by calls in progress)"
-    lines += [f"  {name.replace('_', ' ')}: {n}" for name, n in sorted(wallet.buckets.items())]
-    lines += [f"plan: {wallet.plan}", f"cohort: {wallet.cohort}"]
-    return lines
-
-
 def run_status(args: argparse.Namespace) -> int:
     """Print the wallet."""
 
     async def action(account: Account) -> Wallet:
         return await account.wallet()
+
+    from promptready.providers.credits_account import wallet_lines
 
     wallet = _with_account(action)
     if args.json:

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from promptready.providers.credits_auth import DeviceAuth
     from promptready.providers.registry import ProviderRegistry
 
+OUT_OF_CREDITS = "You are out of PromptReady credits"  # the 402 sentence; the desktop spots it
 CREDITS = "credits"  # the provider's name: ``credits/...`` models, ``ai.provider = "credits"``
 URL_ENV = "PROMPTREADY_CLOUD_URL"
 DEFAULT_MODEL = "default"  # the service answers with the device's cohort model whatever is named
@@ -130,7 +131,7 @@ def _json_object(body: bytes) -> dict[str, Any] | None:
     return payload if isinstance(payload, dict) else None
 
 
-def _reset_time(resets_at: object, wait_s: float | None, now: datetime) -> str:
+def reset_time(resets_at: object, wait_s: float | None, now: datetime) -> str:
     """When the weekly capacity comes back, for a person: the answer's ``resets_at``, else
     now plus Retry-After."""
     when: datetime | None = None
@@ -156,6 +157,16 @@ def _detail(error: Mapping[str, Any]) -> str:
     return f": {text[:200]}" if text else "."
 
 
+def capacity_until(error: CreditsRefusedError, now: datetime | None = None) -> str | None:
+    """When an "at capacity" refusal says the weekly capacity comes back, for a person; None
+    for any other refusal."""
+    payload = _json_object(error.body) or {}
+    if error.status != 503 or payload.get("status") != "SERVICE_AT_CAPACITY":
+        return None
+    wait = parse_retry_after(error.retry_after) if error.retry_after else None
+    return reset_time(payload.get("resets_at"), wait, now or datetime.now(UTC))
+
+
 def refusal(
     status: int, body: bytes, retry_after: str | None, now: datetime | None = None
 ) -> CreditsRefusedError:
@@ -167,10 +178,7 @@ def refusal(
     wait = parse_retry_after(retry_after) if retry_after else None
     retryable = False
     if status == 402:
-        message = (
-            "You are out of PromptReady credits; top up with `promptready credits buy PACK`, "
-            f"or {OWN_KEY}."
-        )
+        message = f"{OUT_OF_CREDITS}; top up with `promptready credits buy PACK`, or {OWN_KEY}."
     elif status == 429:
         seconds = max(1, math.ceil(wait)) if wait is not None else 1
         message = (
@@ -179,7 +187,7 @@ def refusal(
         )
         retryable = True
     elif status == 503 and payload.get("status") == "SERVICE_AT_CAPACITY":
-        until = _reset_time(payload.get("resets_at"), wait, now or datetime.now(UTC))
+        until = reset_time(payload.get("resets_at"), wait, now or datetime.now(UTC))
         message = f"The credit service is at capacity this week, until {until}; {OWN_KEY}."
     elif status == 503 and code == "grant_budget_exhausted":
         message = f"The credit service cannot grant this now{_detail(error)}"

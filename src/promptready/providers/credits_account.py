@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit
 from promptready.providers.credits import Answer, CreditsError
 from promptready.providers.credits_auth import DeviceAuth
 
+PAYMENT_WAIT_S = 300.0  # how long the desktop and the CLI wait for a payment by default
 _BAD_ANSWER = "The credit service sent an answer this version of PromptReady cannot read"
 
 
@@ -109,6 +110,16 @@ def wallet_of(payload: Mapping[str, Any]) -> Wallet:
         cohort=_str(payload, "cohort"),
         plan=_str(payload, "plan"),
     )
+
+
+def wallet_lines(wallet: Wallet) -> list[str]:
+    """The wallet for a person: the balance, then each bucket, the plan and the cohort."""
+    lines = [f"credits: {wallet.credits_remaining}"]
+    if wallet.reserved:
+        lines[0] += f" ({wallet.reserved} held by calls in progress)"
+    lines += [f"  {name.replace('_', ' ')}: {n}" for name, n in sorted(wallet.buckets.items())]
+    lines += [f"plan: {wallet.plan}", f"cohort: {wallet.cohort}"]
+    return lines
 
 
 def _answered(answer: Answer, *accepted: int) -> dict[str, Any]:

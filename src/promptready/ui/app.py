@@ -72,11 +72,24 @@ def run_desktop(argv: Sequence[str] = ()) -> int:
         QTimer.singleShot(0, shell.start_local_api)  # after the icon is up
         QTimer.singleShot(0, shell.apply_hotkey)
         QTimer.singleShot(0, context.watch_settings)
+        QTimer.singleShot(0, lambda: show_first_run(shell))
         loop.run_until_complete(shell.closed.wait())
     instance.release()
     reporter.uninstall()
     collector.stop()
     return 0
+
+
+def show_first_run(shell: Shell) -> None:
+    """The first-run window, once per computer (it answers how to enhance)."""
+    from promptready.ui.first_run import FirstRunWindow, first_run_due
+
+    if not first_run_due(shell.context.paths.data_dir):
+        return
+    window = FirstRunWindow(shell.context, shell.credits)
+    window.wants_key.connect(lambda: shell.open_settings("keys"))
+    shell.first_run = window  # kept alive while it shows
+    window.show()
 
 
 def install_crash_reporting(shell: Shell) -> CrashReporter:

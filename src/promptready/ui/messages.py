@@ -19,6 +19,7 @@ class Action(StrEnum):
     CHECK_KEY = "Check the key"
     RETRY = "Retry"
     OPEN_SETTINGS = "Open Settings"
+    TOP_UP = "Top up"
     NONE = ""
 
 
@@ -32,8 +33,13 @@ class Problem:
 
 def problem_for(error: BaseException) -> Problem:
     """The message for an exception an enhancement raised (the keyring's included)."""
+    from promptready.providers.credits import CreditsRefusedError
     from promptready.secrets import SecretsError
 
+    if isinstance(error, CreditsRefusedError):
+        from promptready.ui.credits.problems import credits_problem
+
+        return credits_problem(error)
     if isinstance(error, NotConfiguredError):
         which = _WHICH_MODEL.match(str(error))
         if which:
@@ -65,6 +71,11 @@ def problem_for(error: BaseException) -> Problem:
 
 def problem_for_fallback(reason: str) -> Problem:
     """The message for an AI call that fell back to the offline result."""
+    from promptready.ui.credits.problems import credits_problem_for_reason
+
+    credits = credits_problem_for_reason(reason)
+    if credits is not None:
+        return credits
     lowered = reason.lower()
     if "key" in lowered and ("reject" in lowered or "401" in lowered or "403" in lowered):
         return Problem(for_the_gui(reason), Action.CHECK_KEY)

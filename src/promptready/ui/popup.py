@@ -36,8 +36,13 @@ from promptready.errors import InputError, PromptReadyError
 from promptready.estimate import Estimate
 from promptready.history import HistoryEntry
 from promptready.presets import Preset
+from promptready.providers.credits_account import Wallet
 from promptready.ui.banner import Banner
 from promptready.ui.context import AiTarget, DesktopContext
+from promptready.ui.credits.migration import MigrationBanner
+from promptready.ui.credits.pill import BalancePill
+from promptready.ui.credits.problems import out_of_credits
+from promptready.ui.credits.watch import CreditsWatch
 from promptready.ui.history_panel import HistoryPanel
 from promptready.ui.icons import app_icon
 from promptready.ui.messages import Action, Problem, problem_for, problem_for_fallback
@@ -67,7 +72,7 @@ class EnhancePopup(QDialog):
     open_settings = Signal(str)  # the settings tab to show
     result_ready = Signal(object)  # EnhanceResult, for tests and the tray
 
-    def __init__(self, context: DesktopContext) -> None:
+    def __init__(self, context: DesktopContext, credits: CreditsWatch | None = None) -> None:
         super().__init__()
         self.context = context
         self.setWindowTitle("PromptReady")
@@ -117,11 +122,12 @@ class EnhancePopup(QDialog):
         self._estimate_timer.timeout.connect(lambda: spawn(self._update_estimate()))
         QShortcut(QKeySequence("Ctrl+Return"), self, self.start_enhance)
         QShortcut(QKeySequence("Ctrl+Enter"), self, self.start_enhance)
-        self._lay_out()
+        self._lay_out(credits if credits is not None else CreditsWatch(context))
         context.settings_changed.connect(self.sync)
         self.sync()
 
-    def _lay_out(self) -> None:
+    def _lay_out(self, credits: CreditsWatch) -> None:
+        self._set_up_credits(credits)  # the pill sits in the layout
         top = QHBoxLayout()
         top.addWidget(QLabel("Preset:"))
         top.addWidget(self.preset)
@@ -141,8 +147,13 @@ class EnhancePopup(QDialog):
         column = QVBoxLayout(main)
         column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(top)
+        if self.migration is not None:
+            column.addWidget(self.migration)
         column.addWidget(self.input, 2)
-        column.addWidget(self.counter)
+        costs = QHBoxLayout()
+        costs.addWidget(self.counter, 1)
+        costs.addWidget(self.pill)
+        column.addLayout(costs)
         column.addWidget(self.banner)
         column.addLayout(actions)
         column.addWidget(self.tabs, 3)
@@ -170,6 +181,8 @@ class EnhancePopup(QDialog):
             )
         self.preset.setCurrentIndex(max(0, self.preset.findText(current)))
         self._target = self.context.ai_target() if self.mode is Mode.AI else None
+        if not (self.mode is Mode.AI and self.credits.ai_spends_credits):
+            self.pill.hide()
         self.history.refresh()
         self._schedule_estimate()
 
@@ -218,6 +231,7 @@ class EnhancePopup(QDialog):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
         super().showEvent(event)
         self._estimate_timer.start()
+        self._refresh_balance()
 
     def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt's name
         self._estimate_timer.stop()
@@ -233,6 +247,36 @@ class EnhancePopup(QDialog):
             return
         if text == self.input.toPlainText():
             self.counter.setText(describe_estimate(estimate, target))
+
+    # Credits.
+
+    def _set_up_credits(self, credits: CreditsWatch) -> None:
+        self.credits = credits
+        self.pill = BalancePill(credits.card)
+        self.zero_dialog: QDialog | None = None
+        credits.changed.connect(self._show_balance)
+        self.migration = offer_migration(self)
+
+    def _refresh_balance(self) -> None:
+        if self.mode is Mode.AI and self.credits.ai_spends_credits:
+            self.credits.refresh(always=True)
+        else:
+            self.pill.hide()
+
+    def _show_balance(self, wallet: Wallet) -> None:
+        if self.mode is Mode.AI and self.credits.ai_spends_credits:
+            cost = self.credits.card.credits_for_enhancement()
+            self.pill.show_balance(wallet.credits_remaining, cost)
+
+    def offer_top_up(self) -> None:
+        """The zero-balance dialog, over this popup (whose offline result stays)."""
+        from promptready.ui.credits.zero_dialog import ZeroBalanceDialog
+
+        dialog = ZeroBalanceDialog(self.credits, self)
+        dialog.own_key.connect(lambda: self.open_settings.emit("keys"))
+        dialog.offline.connect(lambda: self.context.set_mode(Mode.OFFLINE))
+        self.zero_dialog = dialog
+        dialog.open()
 
     # Enhance, stream, cancel.
 
@@ -286,6 +330,9 @@ class EnhancePopup(QDialog):
         if problem is not None:
             self.banner.show_problem(problem)
         self._show(result, text, preset)
+        self._refresh_balance()
+        if result.fallback_reason and out_of_credits(result.fallback_reason):
+            self.offer_top_up()
 
     def _show(self, result: EnhanceResult, text: str, preset: Preset) -> None:
         self.last_result = result
@@ -314,6 +361,8 @@ class EnhancePopup(QDialog):
             self.open_settings.emit("")
         elif action is Action.RETRY:
             self.start_enhance()
+        elif action is Action.TOP_UP:
+            self.offer_top_up()
 
     # Keyboard.
 
@@ -343,3 +392,16 @@ class EnhancePopup(QDialog):
             self.copy_and_close()
             return True
         return super().eventFilter(watched, event)
+
+
+def offer_migration(popup: EnhancePopup) -> MigrationBanner | None:
+    """The one-time 500-credit offer, for a user with their own key who has not answered."""
+    from promptready.ui.credits.migration import offer_due
+    from promptready.ui.credits.modes import has_own_key
+
+    data_dir = popup.context.paths.data_dir
+    if popup.context.offline_only or not offer_due(data_dir, has_own_key()):
+        return None
+    banner = MigrationBanner(popup.credits, data_dir)
+    banner.answered.connect(popup.status.setText)
+    return banner

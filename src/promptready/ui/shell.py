@@ -21,6 +21,7 @@ from promptready.ui.tasks import spawn
 from promptready.ui.wording import for_the_gui
 
 if TYPE_CHECKING:
+    from promptready.ui.credits.watch import CreditsWatch
     from promptready.ui.popup import EnhancePopup
     from promptready.ui.settings.window import SettingsWindow
     from promptready.ui.usage.window import UsageWindow
@@ -52,6 +53,8 @@ class Shell(QObject):
         self._popup: EnhancePopup | None = None
         self._settings: SettingsWindow | None = None
         self._usage: UsageWindow | None = None
+        self._credits: CreditsWatch | None = None
+        self.first_run: QWidget | None = None
         self.hotkey: GlobalHotkey | None = None
         self.hotkey_problem: str | None = None
         self._hotkey_wanted = ""
@@ -62,6 +65,16 @@ class Shell(QObject):
         self._selection_wanted = ""
         context.settings_changed.connect(self._apply_local_api)
         context.settings_changed.connect(self.apply_hotkey)
+
+    @property
+    def credits(self) -> CreditsWatch:
+        """The credit balance the popup and the tray show (made on first use: start-up stays
+        free of the credits client)."""
+        if self._credits is None:
+            from promptready.ui.credits.watch import CreditsWatch
+
+            self._credits = CreditsWatch(self.context)
+        return self._credits
 
     def notify(self, title: str, message: str, undoable: bool = False) -> None:
         self.notified.emit(title, for_the_gui(message), undoable)
@@ -88,6 +101,7 @@ class Shell(QObject):
     def _on_clipboard_done(self, outcome: Outcome) -> None:
         title = "Clipboard enhanced" if outcome.changed else "Clipboard unchanged"
         self.notify(title, outcome.summary, undoable=outcome.changed)
+        self.credits.refresh()  # the run may have spent credits
 
     def undo_clipboard(self) -> None:
         if self.clipboard.undo():
@@ -99,7 +113,7 @@ class Shell(QObject):
         if self._popup is None:
             from promptready.ui.popup import EnhancePopup
 
-            self._popup = EnhancePopup(self.context)
+            self._popup = EnhancePopup(self.context, self.credits)
             self._popup.open_settings.connect(self.open_settings)
         return self._popup
 
@@ -113,7 +127,7 @@ class Shell(QObject):
         if self._settings is None:
             from promptready.ui.settings.window import SettingsWindow
 
-            self._settings = SettingsWindow(self.context)
+            self._settings = SettingsWindow(self.context, self.credits)
         return self._settings
 
     def open_settings(self, tab: str = "") -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from promptready.engine import Mode
 from promptready.ui.icons import app_icon
 from promptready.ui.shell import Shell
 
@@ -19,18 +18,26 @@ def fill_menu(menu: QMenu, shell: Shell) -> None:
         menu.addAction("Undo: put the original text back", shell.undo_clipboard)
     menu.addAction("Open PromptReady…", shell.open_popup)
     if not shell.context.offline_only:
-        modes = menu.addMenu("Mode")
-        group = QActionGroup(modes)
-        current = shell.context.mode()
-        for mode, label in ((Mode.OFFLINE, "Offline"), (Mode.AI, "AI")):
-            action = QAction(label, modes, checkable=True, checked=mode is current)
-            action.triggered.connect(lambda _=False, m=mode: shell.set_mode(m))
-            group.addAction(action)
-            modes.addAction(action)
+        add_mode_menu(menu, shell)
     menu.addAction("Usage…", shell.open_usage)
     menu.addAction("Settings…", shell.open_settings)
     menu.addSeparator()
     menu.addAction("Quit PromptReady", shell.quit)
+
+
+def add_mode_menu(menu: QMenu, shell: Shell) -> None:
+    """Mode: Offline, Credits, and AI (own key) when a key is stored."""
+    from promptready.ui.credits.modes import choices, choose, current, has_own_key
+
+    modes = menu.addMenu("Mode")
+    group = QActionGroup(modes)
+    own_key = has_own_key()
+    now = current(shell.context, own_key)
+    for choice in choices(shell.context, own_key):
+        action = QAction(choice.value, modes, checkable=True, checked=choice is now)
+        action.triggered.connect(lambda _=False, c=choice: choose(shell.context, c))
+        group.addAction(action)
+        modes.addAction(action)
 
 
 class Tray:
@@ -48,7 +55,9 @@ class Tray:
         # Clicking a notification after an in-place enhancement is the quick way back.
         self.icon.messageClicked.connect(self._on_message_clicked)
         self._undoable = False
+        self._top_up = False
         shell.notified.connect(self._show_message)
+        watch_credits(self)
         shell.quitting.connect(self.icon.hide)
 
     def show(self) -> None:
@@ -64,9 +73,28 @@ class Tray:
 
     def _show_message(self, title: str, message: str, undoable: bool) -> None:
         self._undoable = undoable
+        self._top_up = False
         self.icon.showMessage(title, message, app_icon(), 6000)
 
     def _on_message_clicked(self) -> None:
-        if self._undoable:
+        if self._top_up:
+            self._top_up = False
+            self.shell.open_settings("credits")
+        elif self._undoable:
             self._undoable = False
             self.shell.undo_clipboard()
+
+
+def watch_credits(tray: Tray) -> None:
+    """The balance in the tooltip, and the low-balance notice (click: Top up in Settings)."""
+    from promptready.ui.credits.watch import low_balance_message, tooltip_for
+
+    credits = tray.shell.credits
+    credits.changed.connect(lambda wallet: tray.icon.setToolTip(tooltip_for(wallet)))
+
+    def low(balance: int) -> None:
+        tray.shell.notify("Credits running low", low_balance_message(balance))
+        tray._top_up = True  # after notify: a click on this message opens Top up
+
+    credits.low_balance.connect(low)
+    credits.refresh()

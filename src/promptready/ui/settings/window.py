@@ -17,7 +17,9 @@ from PySide6.QtWidgets import (
 from promptready.errors import PromptReadyError
 from promptready.setting_edits import merge_settings
 from promptready.ui.context import DesktopContext
+from promptready.ui.credits.watch import CreditsWatch
 from promptready.ui.icons import app_icon
+from promptready.ui.settings.credits_tab import CreditsTab
 from promptready.ui.settings.general_tab import GeneralTab
 from promptready.ui.settings.keys_tab import KeysTab
 from promptready.ui.settings.local_api_tab import LocalApiTab
@@ -30,7 +32,7 @@ from promptready.ui.theme import apply_theme
 class SettingsWindow(QDialog):
     """Every setting a desktop user changes, in tabs."""
 
-    def __init__(self, context: DesktopContext) -> None:
+    def __init__(self, context: DesktopContext, credits: CreditsWatch | None = None) -> None:
         super().__init__()
         self.context = context
         self.setWindowTitle("PromptReady settings")
@@ -41,6 +43,9 @@ class SettingsWindow(QDialog):
         self.presets = PresetsTab(context)
         self.privacy = PrivacyTab(context)
         self.general = GeneralTab(context)
+        self.credits = CreditsTab(
+            context, credits if credits is not None else CreditsWatch(context)
+        )
         self.tabs = QTabWidget()
         self.pages: dict[str, SettingsTab] = {}
         for key, title, tab in (
@@ -49,6 +54,7 @@ class SettingsWindow(QDialog):
             ("presets", "Presets", self.presets),
             ("privacy", "Privacy", self.privacy),
             ("general", "General", self.general),
+            ("credits", "Credits", self.credits),
         ):
             self.tabs.addTab(tab, title)
             self.pages[key] = tab

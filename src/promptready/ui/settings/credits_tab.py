@@ -1,0 +1,156 @@
+"""Settings → Credits: the balance by bucket and the plan, buying a pack or Pro in the browser
+(the tab waits until the credits arrive), the billing portal, auto-reload, and the device id."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+)
+
+from promptready.providers.credits_account import AutoReload, Payment, Wallet, wallet_lines
+from promptready.providers.credits_auth import device_id
+from promptready.settings import Settings
+from promptready.ui.context import DesktopContext
+from promptready.ui.credits.purchase import Opener, Purchase, open_in_browser
+from promptready.ui.credits.watch import CreditsWatch
+from promptready.ui.settings.tab import SettingsTab
+from promptready.ui.tasks import spawn
+
+SHOP_PACKS = ("Starter", "Bulk", "Mega")  # the Micro pack is offered only at zero balance
+
+
+def auto_reload_text(state: AutoReload) -> str:
+    """The auto-reload switch's state in a sentence, with the server's reason when it is off."""
+    if state.enabled:
+        return f"On: below {state.below} credits the {state.pack} pack is bought."
+    if state.off_reason:
+        return f"Off: {state.off_reason}."
+    return "Off."
+
+
+class CreditsTab(SettingsTab):
+    """This device's PromptReady credits; every network call runs on the app's loop."""
+
+    def __init__(
+        self, context: DesktopContext, watch: CreditsWatch, opener: Opener = open_in_browser
+    ) -> None:
+        super().__init__()
+        self.context = context
+        self.watch = watch
+        self.purchase = Purchase(watch, opener)
+        self.balance = QLabel("Balance: not read yet.")
+        self.balance.setWordWrap(True)
+        self.buy_buttons: dict[str, QPushButton] = {}
+        buy = QHBoxLayout()
+        for pack in watch.card.packs:
+            if pack.name in SHOP_PACKS:
+                button = QPushButton(f"Buy {pack.name} ({pack.credits} for ${pack.price_usd:g})")
+                button.clicked.connect(lambda _=False, name=pack.name: self.purchase.buy(name))
+                self.buy_buttons[pack.name] = button
+                buy.addWidget(button)
+        self.subscribe_button = QPushButton("Subscribe to Pro")
+        self.subscribe_button.clicked.connect(self.purchase.subscribe)
+        self.portal_button = QPushButton("Manage billing")
+        self.portal_button.clicked.connect(self.purchase.open_portal)
+        plan = QHBoxLayout()
+        plan.addWidget(self.subscribe_button)
+        plan.addWidget(self.portal_button)
+        plan.addStretch()
+        self.progress = QProgressBar(minimum=0, maximum=0)
+        self.progress.hide()
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.check_again = QPushButton("Check again")
+        self.check_again.hide()
+        self.check_again.clicked.connect(self._check_again)
+        self.auto_reload = QCheckBox("Auto-reload: buy credits when the balance runs low")
+        self.auto_reload.clicked.connect(self._toggle_auto_reload)
+        self.auto_reload_state = QLabel()
+        self.device = QLabel(f"Device id: {device_id(context.paths.data_dir)}")
+        copy = QPushButton("Copy")
+        copy.clicked.connect(self.copy_device_id)
+        device = QHBoxLayout()
+        device.addWidget(self.device, 1)
+        device.addWidget(copy)
+        column = QVBoxLayout(self)
+        for row in (self.balance, buy, plan, self.progress, self.status, self.check_again):
+            if isinstance(row, QHBoxLayout):
+                column.addLayout(row)
+            else:
+                column.addWidget(row)
+        column.addWidget(self.auto_reload)
+        column.addWidget(self.auto_reload_state)
+        column.addStretch()
+        column.addLayout(device)
+        watch.changed.connect(self.show_wallet)
+        watch.failed.connect(self.status.setText)
+        self._follow_purchase()
+
+    def _follow_purchase(self) -> None:
+        self.purchase.opened.connect(lambda _url: self._waiting("Pay in your browser…"))
+        self.purchase.waiting.connect(
+            lambda s: self._waiting(f"Waiting for the payment to be confirmed… {s:.0f} s")
+        )
+        self.purchase.arrived.connect(self._arrived)
+        self.purchase.late.connect(self._late)
+        self.purchase.failed.connect(self._stopped)
+
+    def load(self, settings: Settings) -> None:
+        """Ask for the wallet again (the tab has no settings of its own)."""
+        if self.watch.wallet is not None:
+            self.show_wallet(self.watch.wallet)
+        if not self.context.offline_only:
+            self.watch.refresh(always=True)
+
+    def apply(self, settings: Settings) -> Settings:
+        return settings
+
+    def show_wallet(self, wallet: Wallet) -> None:
+        """The balance, each bucket and the plan."""
+        self.balance.setText("\n".join(wallet_lines(wallet)))
+
+    def copy_device_id(self) -> None:
+        """The device id on the clipboard, for support."""
+        QGuiApplication.clipboard().setText(str(device_id(self.context.paths.data_dir)))
+
+    def _waiting(self, text: str) -> None:
+        self.check_again.hide()
+        self.progress.show()
+        self.status.setText(text)
+
+    def _arrived(self, payment: Payment) -> None:
+        self.progress.hide()
+        self.status.setText(f"Payment received; you now have {payment.credits_remaining} credits.")
+
+    def _late(self, text: str) -> None:
+        self._stopped(text)
+        self.check_again.show()
+
+    def _stopped(self, text: str) -> None:
+        self.progress.hide()
+        self.status.setText(text)
+
+    def _check_again(self) -> None:
+        self._waiting("Checking the payment…")
+        self.purchase.check_again()
+
+    def _toggle_auto_reload(self, enabled: bool) -> None:
+        spawn(self._set_auto_reload(enabled))
+
+    async def _set_auto_reload(self, enabled: bool) -> None:
+        from promptready.errors import PromptReadyError
+
+        try:
+            state = await self.watch.account().set_auto_reload(enabled)
+        except PromptReadyError as exc:
+            self.auto_reload.setChecked(not enabled)
+            self.auto_reload_state.setText(str(exc))
+            return
+        self.auto_reload.setChecked(state.enabled)
+        self.auto_reload_state.setText(auto_reload_text(state))

@@ -1,0 +1,116 @@
+"""Settings → Credits and the zero-balance dialog against a real credit proxy with billing on,
+its Stripe being the stand-in: the fake browser pays on the Checkout page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from promptready.ui.context import DesktopContext
+from promptready.ui.credits.watch import CreditsWatch
+from promptready.ui.credits.zero_dialog import ZeroBalanceDialog
+from promptready.ui.settings.credits_tab import CreditsTab
+from tests.cloud.billing.stripe_standin import StripeStandin
+from tests.e2e.conftest import RunningCloud
+from tests.ui.conftest import Loop, until
+from tests.ui.credits.conftest import Browser, fetch, finished, leave_balance
+
+
+@pytest.fixture
+def tab(
+    qtbot: QtBot, qloop: Loop, credits_context: DesktopContext, browser: Browser
+) -> Iterator[CreditsTab]:
+    watch = CreditsWatch(credits_context)
+    page = CreditsTab(credits_context, watch, browser.open)
+    page.purchase.timeout_s = 20
+    qtbot.addWidget(page)
+    page.load(credits_context.settings)
+    assert watch._fetching is not None
+    qloop.run(finished(watch._fetching))
+    yield page
+
+
+def test_the_tab_shows_the_free_allowance_by_bucket_and_the_plan(tab: CreditsTab) -> None:
+    text = tab.balance.text()
+    assert text.startswith("credits: 25")
+    assert "plan: free" in text
+
+
+def test_a_purchase_opens_checkout_and_the_tab_shows_the_new_balance(
+    qloop: Loop, tab: CreditsTab, browser: Browser
+) -> None:
+    task = tab.purchase.buy("Starter")
+    assert task is not None
+    qloop.run(finished(task))
+    assert any("/pay/" in page for page in browser.pages)
+    assert tab.status.text().startswith("Payment received; you now have")
+    assert tab.watch.wallet is not None and tab.watch.wallet.credits_remaining > 25
+    assert tab.balance.text().startswith(f"credits: {tab.watch.wallet.credits_remaining}")
+    assert not tab.progress.isVisible()
+
+
+def test_a_late_webhook_says_so_and_check_again_finds_the_payment(
+    qloop: Loop, tab: CreditsTab, browser: Browser, standin: StripeStandin
+) -> None:
+    browser.pays = False
+    tab.purchase.timeout_s = 0.5
+    task = tab.purchase.buy("Starter")
+    assert task is not None
+    qloop.run(finished(task))
+    assert "check again" in tab.status.text()
+    assert not tab.check_again.isHidden()
+    assert tab.purchase.session_id is not None
+    standin.pay_session(tab.purchase.session_id)
+    tab.check_again.click()
+    qloop.run(until(lambda: tab.status.text().startswith("Payment received")))
+
+
+def test_manage_billing_opens_the_portal_after_a_purchase(
+    qloop: Loop, tab: CreditsTab, browser: Browser
+) -> None:
+    bought = tab.purchase.buy("Starter")
+    assert bought is not None
+    qloop.run(finished(bought))
+    qloop.run(finished(tab.purchase.open_portal()))
+    assert "/pay/" not in browser.pages[-1] and browser.pages[-1].startswith("http")
+    assert len(browser.pages) == 2
+
+
+def test_auto_reload_round_trips(qloop: Loop, tab: CreditsTab) -> None:
+    bought = tab.purchase.buy("Starter")  # auto-reload needs a saved card
+    assert bought is not None
+    qloop.run(finished(bought))
+    tab.auto_reload.click()
+    qloop.run(until(lambda: tab.auto_reload_state.text().startswith("On: below")))
+    assert tab.auto_reload.isChecked()
+    tab.auto_reload.click()
+    qloop.run(until(lambda: tab.auto_reload_state.text().startswith("Off")))
+    assert not tab.auto_reload.isChecked()
+
+
+def test_the_shop_offers_starter_bulk_and_mega_but_not_micro(tab: CreditsTab) -> None:
+    assert list(tab.buy_buttons) == ["Starter", "Bulk", "Mega"]
+
+
+def test_the_zero_dialog_offers_micro_own_key_and_offline(
+    qtbot: QtBot, qloop: Loop, cloud: RunningCloud, credits_context: DesktopContext
+) -> None:
+    watch = CreditsWatch(credits_context)
+    leave_balance(qloop, cloud, watch, 0)
+    fetch(qloop, watch)
+    dialog = ZeroBalanceDialog(watch)
+    qtbot.addWidget(dialog)
+    assert "Micro" in dialog.pack_buttons
+    chose: list[str] = []
+    dialog.offline.connect(lambda: chose.append("offline"))
+    dialog.own_key.connect(lambda: chose.append("own key"))
+    dialog.show()
+    [offline] = [
+        b
+        for b in dialog.findChildren(type(dialog.pack_buttons["Micro"]))
+        if b.text() == "Continue offline"
+    ]
+    offline.click()
+    assert chose == ["offline"]
