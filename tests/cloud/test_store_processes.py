@@ -57,11 +57,8 @@ def _admitted(processes: list[subprocess.Popen[str]]) -> list[int]:
 
 
 @pytest.fixture
-async def postgres_store(postgres_url: str) -> AsyncIterator[Store]:
-    from promptready.cloud.db import migrate
-
-    migrate(postgres_url)
-    store = await Store.open(postgres_url, store_settings(spend_shards=1))
+async def postgres_store(migrated_postgres_url: str) -> AsyncIterator[Store]:
+    store = await Store.open(migrated_postgres_url, store_settings(spend_shards=1))
     yield store
     problems = await store.check_invariants()
     await store.close()
