@@ -3,12 +3,15 @@ and no test may touch the real home directory."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import DBAPIError
 
+from tests.cloud.databases import Templates, drop_stale
 from tests.fakes.upstream import FakeUpstream, serve
 
 # pytest-qt's QApplication is made once per session, before any per-test fixture: no display.
@@ -37,3 +40,14 @@ def upstream() -> Iterator[FakeUpstream]:
     with serve(fake) as url:
         fake.base_url = f"{url}/v1"
         yield fake
+
+
+@pytest.fixture(scope="session")
+def db_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    """Migrated database templates shared by the session (the cloud and e2e tests copy them);
+    databases that crashed sessions left on the PostgreSQL server are dropped first."""
+    with contextlib.suppress(OSError, DBAPIError):  # no server: postgresql cases skip
+        drop_stale()
+    templates = Templates(tmp_path_factory.mktemp("db-templates"))
+    yield templates
+    templates.close()

@@ -5,7 +5,8 @@ database per test, dropped after.
   both (HTTP and billing tests under ``tests/cloud/`` inherit it).
 - ``sqlite_url`` / ``postgres_url`` pick one; ``postgres_database()`` is the context manager
   behind them, for tests that need several databases or hand one to another process.
-- The database is empty: call ``promptready.cloud.db.migrate(url)`` or use ``migrated_url``.
+- The database is empty: call ``promptready.cloud.db.migrate(url)``, or take ``migrated_url`` /
+  ``migrated_postgres_url`` (copies of a template migrated once per session, see ``databases``).
 - ``make_store`` opens migrated ``Store`` objects (several on one URL act like several
   instances) and closes them after the test.
 
@@ -15,48 +16,29 @@ PostgreSQL is the server on 127.0.0.1:5432 (trust auth, user postgres; override 
 
 from __future__ import annotations
 
-import asyncio
-import os
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from promptready.cloud.clock import Clock
-from promptready.cloud.db import migrate, parse_database_url
 from promptready.cloud.store import Store
+from tests.cloud.databases import POSTGRES, Templates, created
 from tests.cloud.wallets import store_settings
-
-POSTGRES = os.environ.get("PROMPTREADY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
-
-
-async def _admin(sql: str) -> None:
-    db = parse_database_url(f"{POSTGRES}/postgres")
-    engine = create_async_engine(db.url, isolation_level="AUTOCOMMIT", connect_args={"timeout": 5})
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
 
 
 @contextmanager
-def postgres_database() -> Iterator[str]:
-    """A new, empty PostgreSQL database (its URL), dropped afterwards; skips without a server."""
-    name = f"pr_test_{uuid.uuid4().hex[:16]}"
-    try:
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, DBAPIError) as error:
-        pytest.skip(f"PostgreSQL at {POSTGRES} is not available: {type(error).__name__}")
-    try:
-        yield f"{POSTGRES}/{name}"
-    finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+def postgres_database(templates: Templates | None = None) -> Iterator[str]:
+    """A new PostgreSQL database (its URL), migrated from ``templates`` when given, else empty;
+    dropped afterwards. Skips the test without a server."""
+    with ExitStack() as stack:
+        try:  # only the creation: an error from the test itself must not turn into a skip
+            url = stack.enter_context(templates.postgres() if templates else created())
+        except (OSError, DBAPIError) as error:
+            pytest.skip(f"PostgreSQL at {POSTGRES} is not available: {type(error).__name__}")
+        yield url
 
 
 @pytest.fixture
@@ -67,12 +49,22 @@ def sqlite_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test."""
+    """A fresh, empty PostgreSQL database for this test."""
     with postgres_database() as url:
         yield url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture
+def migrated_postgres_url(db_templates: Templates) -> Iterator[str]:
+    """A fresh PostgreSQL database with the store's migrations applied, for this test."""
+    with postgres_database(db_templates) as url:
+        yield url
+
+
+DIALECTS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=DIALECTS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database on each dialect in turn."""
     if request.param == "sqlite":
@@ -82,11 +74,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
-@pytest.fixture
-def migrated_url(database_url: str) -> str:
-    """``database_url`` with the store's migrations applied."""
-    migrate(database_url)
-    return database_url
+@pytest.fixture(params=DIALECTS)
+def migrated_url(
+    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates
+) -> Iterator[str]:
+    """A fresh database with the store's migrations applied, on each dialect in turn (a copy
+    of the session's migrated template)."""
+    if request.param == "sqlite":
+        yield db_templates.sqlite(tmp_path / "cloud.sqlite3")
+        return
+    with postgres_database(db_templates) as url:
+        yield url
 
 
 StoreFactory = Callable[..., Awaitable[Store]]

@@ -57,11 +57,8 @@ def _admitted(processes: list[subprocess.Popen[str]]) -> list[int]:
 
 
 @pytest.fixture
-async def postgres_store(postgres_url: str) -> AsyncIterator[Store]:
-    from promptready.cloud.db import migrate
-
-    migrate(postgres_url)
-    store = await Store.open(postgres_url, store_settings(spend_shards=1))
+async def postgres_store(migrated_postgres_url: str) -> AsyncIterator[Store]:
+    store = await Store.open(migrated_postgres_url, store_settings(spend_shards=1))
     yield store
     problems = await store.check_invariants()
     await store.close()
@@ -69,10 +66,10 @@ async def postgres_store(postgres_url: str) -> AsyncIterator[Store]:
 
 
 async def test_two_processes_spend_one_wallet_to_exactly_zero(
-    postgres_url: str, postgres_store: Store
+    migrated_postgres_url: str, postgres_store: Store
 ) -> None:
     device_id = await new_device(postgres_store, purchased=25)
-    counts = _admitted(_race(postgres_url, str(device_id), "--attempts", "100"))
+    counts = _admitted(_race(migrated_postgres_url, str(device_id), "--attempts", "100"))
     assert sum(counts) == 50
     assert min(counts) > 0, counts  # both processes really took part
     view = await postgres_store.credits(device_id)
@@ -80,11 +77,20 @@ async def test_two_processes_spend_one_wallet_to_exactly_zero(
 
 
 async def test_two_processes_never_spend_past_the_weekly_cap(
-    postgres_url: str, postgres_store: Store
+    migrated_postgres_url: str, postgres_store: Store
 ) -> None:
     device_id = await new_device(postgres_store, purchased=1000)
     counts = _admitted(
-        _race(postgres_url, str(device_id), "--attempts", "80", "--cost", "0.01", "--cap", "0.40")
+        _race(
+            migrated_postgres_url,
+            str(device_id),
+            "--attempts",
+            "80",
+            "--cost",
+            "0.01",
+            "--cap",
+            "0.40",
+        )
     )
     assert sum(counts) == 40
     spend = await postgres_store.weekly_spend()
@@ -92,12 +98,12 @@ async def test_two_processes_never_spend_past_the_weekly_cap(
 
 
 async def test_two_processes_share_one_device_rate_limit(
-    postgres_url: str, postgres_store: Store
+    migrated_postgres_url: str, postgres_store: Store
 ) -> None:
     device_id = await new_device(postgres_store, purchased=100)
     counts = _admitted(
         _race(
-            postgres_url,
+            migrated_postgres_url,
             str(device_id),
             "--attempts",
             "30",

@@ -20,11 +20,11 @@ import pytest
 
 from promptready.cloud.app import create_app
 from promptready.cloud.config import CloudConfig, load
-from promptready.cloud.db import migrate
 from promptready.cloud.store import CreditsView, LedgerEntry, Store
 from promptready.paths import app_paths
 from promptready.providers.credits_auth import device_id
 from tests.cloud.billing.stripe_standin import StripeStandin
+from tests.cloud.databases import Templates
 from tests.cloud.http.conftest import Device, cloud_env, give
 from tests.fakes.upstream import FakeUpstream, Receive, Scope, Script, Send, serve
 
@@ -102,12 +102,14 @@ def billing_env(standin: StripeStandin) -> dict[str, str]:
 
 @pytest.fixture
 def start_cloud(
-    tmp_path: Path, upstream: FakeUpstream, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    upstream: FakeUpstream,
+    monkeypatch: pytest.MonkeyPatch,
+    db_templates: Templates,
 ) -> Iterator[StartCloud]:
     """Start the proxy on a fresh SQLite database and point the desktop at it: ``env`` overrides
     the test defaults (names without ``PROMPTREADY_CLOUD_``), ``environ`` adds whole variables."""
-    database_url = f"sqlite:///{tmp_path / 'cloud.sqlite3'}"
-    migrate(database_url)
+    database_url = db_templates.sqlite(tmp_path / "cloud.sqlite3")
     # A rewrite that keeps the user's words: the engine refuses answers that drop them.
     upstream.default = Script(content=FAITHFUL_REWRITE)
     with ExitStack() as stack:

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from promptready.cloud.billing.money_report import recent_weeks
+from promptready.cloud.billing.revenue import WeekMoney, week_lines
+from promptready.cloud.clock import Clock, SystemClock
 from promptready.cloud.config import CloudConfig
 from promptready.cloud.store import Bucket, CreditsView, LedgerKind, Stats, Store
 
@@ -108,11 +111,14 @@ async def set_cap(config: CloudConfig, usd: Decimal) -> Answer:
     )
 
 
-async def stats(config: CloudConfig) -> Answer:
-    """Totals across every device."""
+async def stats(config: CloudConfig, clock: Clock | None = None) -> Answer:
+    """Totals across every device, and revenue, COGS and gross margin of the last 8 weeks."""
+    now = int((clock or SystemClock()).now().timestamp())
     async with _opened(config) as store:
         found = await store.stats()
-    return Answer(_stats_text(found), _stats_data(found))
+        weeks = await recent_weeks(store, now)
+    text = "\n".join([_stats_text(found), *(week_lines(weeks) or ["no revenue or COGS yet"])])
+    return Answer(text, {**_stats_data(found), "money": [_week_data(w) for w in weeks]})
 
 
 async def prune(config: CloudConfig, days: int) -> Answer:
@@ -148,6 +154,15 @@ def _stats_text(found: Stats) -> str:
             f"cap ${week.cap_usd}",
         ]
     )
+
+
+def _week_data(week: WeekMoney) -> dict[str, str]:
+    return {
+        "week": week.week,
+        "revenue_usd": str(week.revenue_usd),
+        "cogs_usd": str(week.cogs_usd),
+        "gross_margin": str(week.margin),
+    }
 
 
 def _stats_data(found: Stats) -> dict[str, Any]:

@@ -15,6 +15,15 @@ from tests.cloud.billing.conftest import Api
 Event = dict[str, Any]
 
 
+# Hand computation of scripted_history: Micro 3 + Starter 5 + Bulk 15 + Mega 30 + Pro 3 x 9 +
+# Starter 5 + two auto-reloads 2 x 5 = 95 USD charged; Mega refunded (30) and the Bulk dispute
+# lost (15): 50 USD revenue. COGS 0.010 + 0.045 + 0.120 + 0.002 = 0.177 USD.
+PAID_CENTS = 9500
+REFUNDED_CENTS = 3000
+REVENUE = Decimal("50.00")
+COGS = Decimal("0.177")
+
+
 @dataclass
 class History:
     """What a script did: its devices, every event Stripe produced, and the hand-worked money."""

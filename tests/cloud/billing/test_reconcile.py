@@ -13,15 +13,7 @@ from promptready.cloud.billing import tables
 from promptready.cloud.billing.reconcile import reconcile, run_reconcile
 from promptready.cloud.billing.revenue import WeekMoney, this_week, week_money, weekly_money
 from tests.cloud.billing.conftest import Api, billing_env
-from tests.cloud.billing.scenario import scripted_history
-
-# Hand computation of scripted_history: Micro 3 + Starter 5 + Bulk 15 + Mega 30 + Pro 3 x 9 +
-# Starter 5 + two auto-reloads 2 x 5 = 95 USD charged; Mega refunded (30) and the Bulk dispute
-# lost (15): 50 USD revenue. COGS 0.010 + 0.045 + 0.120 + 0.002 = 0.177 USD.
-PAID_CENTS = 9500
-REFUNDED_CENTS = 3000
-REVENUE = Decimal("50.00")
-COGS = Decimal("0.177")
+from tests.cloud.billing.scenario import COGS, PAID_CENTS, REFUNDED_CENTS, REVENUE, scripted_history
 
 
 async def test_a_scripted_month_reconciles_with_no_difference(api: Api) -> None:

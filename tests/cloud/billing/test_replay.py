@@ -18,12 +18,12 @@ from sqlalchemy import func, select
 
 from promptready.cloud.billing import tables
 from promptready.cloud.clock import FixedClock
-from promptready.cloud.db import migrate
 from promptready.cloud.store import Store
 from tests.cloud.billing.conftest import Api, app_for, billing_env, build
 from tests.cloud.billing.scenario import Event, scripted_history
 from tests.cloud.billing.stripe_standin import StripeStandin
 from tests.cloud.conftest import postgres_database
+from tests.cloud.databases import Templates
 from tests.cloud.wallets import store_settings
 
 COPIES = 10
@@ -31,15 +31,13 @@ CONCURRENCY = 10
 
 
 @pytest.fixture
-def spare_urls(database_url: str, tmp_path: Path) -> Iterator[list[str]]:
+def spare_urls(migrated_url: str, tmp_path: Path, db_templates: Templates) -> Iterator[list[str]]:
     """Two more empty, migrated databases of the dialect under test."""
     with contextlib.ExitStack() as stack:
-        if database_url.startswith("sqlite"):
-            urls = [f"sqlite:///{tmp_path / f'spare{i}.sqlite3'}" for i in range(2)]
+        if migrated_url.startswith("sqlite"):
+            urls = [db_templates.sqlite(tmp_path / f"spare{i}.sqlite3") for i in range(2)]
         else:
-            urls = [stack.enter_context(postgres_database()) for _ in range(2)]
-        for url in urls:
-            migrate(url)
+            urls = [stack.enter_context(postgres_database(db_templates)) for _ in range(2)]
         yield urls
 
 

@@ -12,7 +12,6 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from promptready.cloud.db import migrate
 from promptready.cloud.store import Store
 from tests.cloud.http.conftest import (
     Cloud,
@@ -104,11 +103,10 @@ async def spent(store: Store, devices: Sequence[Device], given: int) -> int:
 
 
 @pytest.fixture
-async def shared_postgres(postgres_url: str) -> AsyncIterator[tuple[str, Store]]:
+async def shared_postgres(migrated_postgres_url: str) -> AsyncIterator[tuple[str, Store]]:
     """A migrated PostgreSQL database and a store on it (the test's own instance)."""
-    migrate(postgres_url)
-    store = await Store.open(postgres_url, store_settings())
-    yield postgres_url, store
+    store = await Store.open(migrated_postgres_url, store_settings())
+    yield migrated_postgres_url, store
     problems = await store.check_invariants()
     await store.close()
     assert problems == []

@@ -221,10 +221,13 @@ async def on_subscription_deleted(ctx: Context, event: Event) -> Outcome:
     return Outcome.APPLIED
 
 
-async def end_plan(ctx: Context, device_id: uuid.UUID) -> None:
-    """Back to the free plan (the credits already granted stay)."""
+async def end_plan(ctx: Context, device_id: uuid.UUID) -> bool:
+    """Back to the free plan if its end is due and nobody ended it yet (the credits already
+    granted stay); whether this call ended it."""
+    if not await records.claim_plan_end(ctx.conn, device_id, ctx.now):
+        return False
     await ctx.deps.store.set_plan(device_id, "free", conn=ctx.conn)
-    await records.update_account(ctx.conn, device_id, pro_ends_at=None)
+    return True
 
 
 async def _link_subscription(

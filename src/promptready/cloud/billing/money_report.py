@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from promptready.cloud import schema
 from promptready.cloud.billing.metrics import BillingMetrics
-from promptready.cloud.billing.revenue import this_week, week_lines, weekly_money
+from promptready.cloud.billing.revenue import WeekMoney, this_week, week_lines, weekly_money
 from promptready.cloud.store import Store
 from promptready.pricing import RateCard
 
@@ -40,6 +40,11 @@ async def publish_money(metrics: BillingMetrics, store: Store, card: RateCard, n
     metrics.publish(week, await free_near_allowance(store, card, now))
 
 
+async def recent_weeks(store: Store, now: int, weeks: int = 8) -> list[WeekMoney]:
+    """The last ``weeks`` weeks' money (weeks with none left out), for ``admin stats``."""
+    return await weekly_money(store, now - weeks * WEEK_S)
+
+
 async def stats_lines(store: Store, now: int, weeks: int = 8) -> list[str]:
-    """The last ``weeks`` weeks' money, for ``admin stats``."""
-    return week_lines(await weekly_money(store, now - weeks * WEEK_S))
+    """The last ``weeks`` weeks' money as ``admin stats`` prints it."""
+    return week_lines(await recent_weeks(store, now, weeks))

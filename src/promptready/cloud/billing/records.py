@@ -145,9 +145,27 @@ async def update_account(conn: AsyncConnection, device_id: uuid.UUID, **values: 
 async def lapsed_plans(conn: AsyncConnection, now: int) -> list[uuid.UUID]:
     """Devices whose cancelled Pro plan has reached its period end."""
     rows = await conn.execute(
-        select(tables.accounts.c.device_id).where(tables.accounts.c.pro_ends_at <= now)
+        select(tables.accounts.c.device_id)
+        .where(tables.accounts.c.pro_ends_at <= now)
+        .order_by(tables.accounts.c.device_id)  # racing sweeps lock rows in one order
     )
     return [r.device_id for r in rows]
+
+
+async def claim_plan_end(conn: AsyncConnection, device_id: uuid.UUID, now: int) -> bool:
+    """Clear the device's planned Pro end if it is due; False when another instance (or a new
+    subscription) already cleared it. The conditional UPDATE takes the row lock and re-checks
+    the end under it, so racing sweeps end each plan exactly once."""
+    done = await conn.execute(
+        update(tables.accounts)
+        .where(
+            tables.accounts.c.device_id == device_id,
+            tables.accounts.c.pro_ends_at.is_not(None),
+            tables.accounts.c.pro_ends_at <= now,
+        )
+        .values(pro_ends_at=None)
+    )
+    return bool(done.rowcount == 1)
 
 
 # Payments and clawbacks

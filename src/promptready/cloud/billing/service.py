@@ -1,5 +1,6 @@
 """Billing inside one serving process, for the app to wire in a few lines: its routes, the
-auto-reload check after every settle, the money gauges at scrape time, and the metering loop.
+auto-reload check after every settle, the money gauges at scrape time, the metering loop and
+the sweep that ends cancelled Pro plans at their period end.
 
     billing = BillingService.from_env(deps, os.environ)      # None: billing is off
     app.router.routes.extend(billing.routes()); billing.start()
@@ -23,9 +24,25 @@ from promptready.cloud.billing.deps import BillingDeps, build_billing
 from promptready.cloud.billing.metering import Ingest, export_forever
 from promptready.cloud.billing.money_report import publish_money
 from promptready.cloud.billing.routes import billing_routes
+from promptready.cloud.billing.webhook import end_lapsed_plans
 from promptready.cloud.routes.deps import Deps
 
 CLOSE_WAIT_S = 10.0
+PLAN_SWEEP_S = 30.0
+
+
+async def sweep_plans_forever(deps: BillingDeps, every_s: float) -> None:
+    """End every cancelled Pro plan whose period is over, every ``every_s``, forever. Each
+    serving process runs one; ``end_lapsed_plans`` is idempotent across them."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            ended = await end_lapsed_plans(deps)
+        except Exception as exc:  # the next sweep tries again
+            logs.get().error("plan sweep failed", extra=logs.fields(error=type(exc).__name__))
+            continue
+        if ended:
+            logs.get().info("pro plans ended", extra=logs.fields(expired=ended))
 
 
 class BillingService:
@@ -35,6 +52,7 @@ class BillingService:
         self.deps = deps
         self._tasks: set[asyncio.Task[object]] = set()
         self._export: asyncio.Task[None] | None = None
+        self._sweep: asyncio.Task[None] | None = None
 
     @classmethod
     def from_env(cls, app: Deps, env: Mapping[str, str]) -> BillingService | None:
@@ -47,8 +65,10 @@ class BillingService:
         """The ``/api/v1/billing/...`` routes."""
         return billing_routes(self.deps)
 
-    def start(self) -> None:
-        """Start the metering export when an ingest URL is configured."""
+    def start(self, sweep_every_s: float = PLAN_SWEEP_S) -> None:
+        """Start the Pro plan sweep, and the metering export when an ingest URL is configured."""
+        if self._sweep is None:
+            self._sweep = asyncio.create_task(sweep_plans_forever(self.deps, sweep_every_s))
         settings = self.deps.settings
         if settings.metering_url is not None and self._export is None:
             ingest = Ingest(settings.metering_url, settings.metering_token)
@@ -86,10 +106,12 @@ class BillingService:
         await publish_money(self.deps.metrics, self.deps.store, self.deps.card, self.deps.now())
 
     async def close(self) -> None:
-        """Stop the export, let running reload checks finish (bounded), close Stripe's pool."""
-        if self._export is not None:
-            self._export.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._export
+        """Stop the sweep and the export, let running reload checks finish (bounded), close
+        Stripe's pool."""
+        for task in (self._sweep, self._export):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.reloads_done()
         await self.deps.close()

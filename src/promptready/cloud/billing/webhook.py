@@ -62,10 +62,11 @@ async def end_lapsed_plans(deps: BillingDeps) -> int:
     now = deps.now()
 
     async def work(conn: AsyncConnection) -> int:
-        lapsed = await records.lapsed_plans(conn, now)
-        for device_id in lapsed:
-            await end_plan(Context(deps, conn, now, "plan-end"), device_id)
-        return len(lapsed)
+        ctx = Context(deps, conn, now, "plan-end")
+        ended = 0
+        for device_id in await records.lapsed_plans(conn, now):
+            ended += await end_plan(ctx, device_id)
+        return ended
 
     return await records.once(deps.store, work)
 
