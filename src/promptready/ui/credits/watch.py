@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Signal
 from promptready.engine import Mode
 from promptready.errors import PromptReadyError
 from promptready.pricing import RateCard, load_rate_card
-from promptready.providers.credits import CREDITS
+from promptready.providers.credits import CREDITS, device_auth
 from promptready.providers.credits_account import Account, Wallet
 from promptready.ui.context import DesktopContext
 from promptready.ui.tasks import spawn
@@ -55,7 +55,7 @@ class CreditsWatch(QObject):
 
     def account(self) -> Account:
         """This device's account at the credit service (registered silently on first use)."""
-        return Account(self.context.engine.registry.device_auth())
+        return Account(device_auth(self.context.engine.registry))
 
     def refresh(self, always: bool = False) -> asyncio.Task[None] | None:
         """Ask for the wallet on the app's loop (one question at a time); None when credits
