@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean dist dist-check deb
 
 # `make run` installs the app alone (no compiler needed); `make test` adds the dev tools.
 $(RUN_STAMP): pyproject.toml
@@ -33,6 +33,17 @@ test: $(STAMP) lint
 
 bench: $(STAMP)
 	for b in bench/*_bench.py; do $(BIN)/python $$b || exit 1; done
+
+# The one-folder bundle (PROMPTREADY_ONEFILE=1 for one file); pyinstaller comes with the dev extra.
+dist: $(STAMP)
+	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN build.spec
+
+# Slow, so not part of `make test`: build, then run the bundle's self-test read-only and offline.
+dist-check: dist
+	packaging/check_bundle.sh dist/PromptReady
+
+deb: dist
+	packaging/linux/build_deb.sh dist/PromptReady dist
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache

@@ -58,6 +58,7 @@ def _desktop_file() -> str:
         f"Name={NAME}\n"
         "Comment=Make prompts ready to send\n"
         f"Exec={exec_line}\n"
+        "Icon=promptready\n"
         "Terminal=false\n"
         "X-GNOME-Autostart-enabled=true\n"
     )
