@@ -29,6 +29,7 @@ from tests.cloud.http.conftest import Device, cloud_env, give
 from tests.fakes.upstream import FakeUpstream, Receive, Scope, Script, Send, serve
 
 WEBHOOK_SECRET = "whsec_desktop_e2e_secret"
+WEBHOOK = "/api/v1/billing/webhook"
 FAITHFUL_REWRITE = (
     "Write a Python script that renames my photos by the date they were taken, "
     "read from each photo's EXIF data."
@@ -130,3 +131,11 @@ def start_cloud(
             return cloud
 
         yield start
+
+
+@pytest.fixture
+def billing_cloud(start_cloud: StartCloud, standin: StripeStandin) -> RunningCloud:
+    """The proxy with billing on; the stand-in's webhooks go to it."""
+    running = start_cloud(environ=billing_env(standin))
+    standin.webhook_url = f"{running.url}{WEBHOOK}"
+    return running

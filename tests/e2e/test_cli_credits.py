@@ -14,9 +14,8 @@ import pytest
 from promptready.cli import main
 from promptready.cloud.wallet import Bucket
 from tests.cloud.billing.stripe_standin import StripeStandin
-from tests.e2e.conftest import RunningCloud, StartCloud, billing_env, this_device
-
-WEBHOOK = "/api/v1/billing/webhook"
+from tests.e2e import conftest as e2e
+from tests.e2e.conftest import WEBHOOK, RunningCloud, this_device
 
 
 @dataclass
@@ -37,12 +36,8 @@ class Browser:
         return self.opens
 
 
-@pytest.fixture
-def cloud(start_cloud: StartCloud, standin: StripeStandin) -> RunningCloud:
-    """The proxy with billing on; the stand-in's webhooks go to it."""
-    running = start_cloud(environ=billing_env(standin))
-    standin.webhook_url = f"{running.url}{WEBHOOK}"
-    return running
+# The proxy with billing on, its webhooks from the Stripe stand-in.
+cloud = e2e.billing_cloud
 
 
 @pytest.fixture

@@ -15,10 +15,9 @@ from promptready.ui.context import DesktopContext
 from promptready.ui.credits.watch import CreditsWatch
 from tests.cloud.billing.stripe_standin import StripeStandin
 from tests.e2e import conftest as e2e
-from tests.e2e.conftest import RunningCloud, StartCloud, billing_env, this_device
+from tests.e2e.conftest import RunningCloud, this_device
 from tests.ui.conftest import Loop, open_context
 
-WEBHOOK = "/api/v1/billing/webhook"
 # The cloud on loopback and the Stripe stand-in, as the end-to-end tests have them.
 start_cloud = e2e.start_cloud
 standin = e2e.standin
@@ -41,12 +40,8 @@ class Browser:
         return True
 
 
-@pytest.fixture
-def cloud(start_cloud: StartCloud, standin: StripeStandin) -> RunningCloud:
-    """The proxy with billing on; the stand-in's webhooks go to it."""
-    running = start_cloud(environ=billing_env(standin))
-    standin.webhook_url = f"{running.url}{WEBHOOK}"
-    return running
+# The proxy with billing on, its webhooks from the Stripe stand-in.
+cloud = e2e.billing_cloud
 
 
 @pytest.fixture
