@@ -78,6 +78,12 @@ def self_test() -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``promptready`` console script; returns the exit code."""
+    if argv is None:
+        argv = sys.argv[1:]
+    if not argv:
+        # The desktop app needs no parser: building it imports every subcommand's helpers (the
+        # credits client alone is ~100 ms), all before the tray icon could show.
+        return run_guarded(launch_desktop)
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
