@@ -3,7 +3,10 @@
 - time from process start to the tray icon shown (or the no-tray window, offscreen), read from
   the app's ready line on stderr, vs a bare QApplication that shows one QWidget;
 - idle RSS two seconds after start with the local API running (gateway.enabled, /health
-  answered), vs the bare QApplication idle.
+  answered), vs the bare QApplication idle; and the same with the selection hotkey off (what
+  pynput and its X connection cost).
+
+Each start is a returning user's: the first-run window was answered (it shows once per computer).
 
 Goals (desktop issue #15): tray visible ≤ 0.5 s, idle RSS ≤ 90 MB with the local API on.
 Run under a display with a tray for the tray path, e.g.
@@ -87,10 +90,17 @@ def run_once(command: list[str], env: dict[str, str], port: int | None) -> tuple
         proc.communicate(timeout=30)
 
 
-def home_with_gateway(root: Path, port: int) -> dict[str, str]:
+def home_with_gateway(root: Path, port: int, hotkey: bool = True) -> dict[str, str]:
+    from promptready.ui.first_run_seen import SEEN_FILE
+
     config = root / "config"
     config.mkdir(parents=True)
-    (config / "settings.toml").write_text(f"[gateway]\nenabled = true\nport = {port}\n")
+    settings = f"[gateway]\nenabled = true\nport = {port}\n"
+    if not hotkey:
+        settings += "[desktop]\nselection_hotkey_enabled = false\n"
+    (config / "settings.toml").write_text(settings)
+    (root / "data").mkdir()
+    (root / "data" / SEEN_FILE).write_text("Offline\n")
     env = dict(os.environ, PROMPTREADY_HOME=str(root))
     if "DISPLAY" not in env and "WAYLAND_DISPLAY" not in env:
         env["QT_QPA_PLATFORM"] = "offscreen"
@@ -103,7 +113,7 @@ def line(name: str, ours: str, base_name: str, base: str, ratio: str, goal: str 
 
 
 def main() -> None:
-    ours_ready, ours_rss, bare_ready, bare_rss = [], [], [], []
+    ours_ready, ours_rss, bare_ready, bare_rss, quiet_rss = [], [], [], [], []
     ready_line = ""
     with tempfile.TemporaryDirectory() as tmp:
         for n in range(ROUNDS):
@@ -115,6 +125,9 @@ def main() -> None:
             ready, rss, _ = run_once([sys.executable, "-c", BARE], env, None)
             bare_ready.append(ready)
             bare_rss.append(rss)
+            port = free_port()
+            env = home_with_gateway(Path(tmp) / f"quiet{n}", port, hotkey=False)
+            quiet_rss.append(run_once([sys.executable, "-m", "promptready"], env, port)[1])
     platform = os.environ.get("QT_QPA_PLATFORM") or (
         "xcb" if "DISPLAY" in os.environ else "offscreen"
     )
@@ -125,6 +138,9 @@ def main() -> None:
     ours, base = statistics.median(ours_rss), statistics.median(bare_rss)
     line("idle RSS, local API on", f"{ours:.0f} MB", "bare QApplication", f"{base:.0f} MB",
          f"{ours / base:.2f}x", "goal ≤ 90 MB")  # fmt: skip
+    quiet = statistics.median(quiet_rss)
+    line("  selection hotkey off", f"{quiet:.0f} MB", "bare QApplication", f"{base:.0f} MB",
+         f"{quiet / base:.2f}x")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -9,29 +9,20 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from promptready import __version__
-from promptready.commands import config as config_command
-from promptready.commands import credits as credits_command
-from promptready.commands import enhance as enhance_command
-from promptready.commands import keys as keys_command
-from promptready.commands import serve as serve_command
-from promptready.commands import tokens as tokens_command
-from promptready.commands import usage as usage_command
 from promptready.error_handler import run_guarded
 
 # No window can open here (headless): not a failure of the app; `make run` treats it as done.
 EXIT_NO_DISPLAY = 3
 
-SUBCOMMANDS = (
-    config_command,
-    credits_command,
-    enhance_command,
-    keys_command,
-    serve_command,
-    tokens_command,
-    usage_command,
-)
+
+def subcommands() -> tuple[ModuleType, ...]:
+    """The subcommand modules, imported here so the desktop app (no arguments) skips them."""
+    from promptready.commands import config, credits, enhance, keys, serve, tokens, usage
+
+    return (config, credits, enhance, keys, serve, tokens, usage)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="check resources, tokenizer, ledger, keyring, local API and windows, offline",
     )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in SUBCOMMANDS:
+    for module in subcommands():
         module.register(subparsers)
     return parser
 
@@ -78,6 +69,12 @@ def self_test() -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``promptready`` console script; returns the exit code."""
+    if argv is None:
+        argv = sys.argv[1:]
+    if not argv:
+        # The desktop app needs no parser: building it imports every subcommand's helpers (the
+        # credits client alone is ~100 ms), all before the tray icon could show.
+        return run_guarded(launch_desktop)
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

@@ -10,6 +10,7 @@ import asyncio
 import sys
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
@@ -52,6 +53,9 @@ def run_desktop(argv: Sequence[str] = ()) -> int:
     from promptready.ui.theme import apply_theme
 
     loop = qasync.QEventLoop(app)
+    # qasync's own default executor starts ten QThreads at the first run_in_executor (the local
+    # API's start); this pool starts a thread only when none is idle, so idle RSS stays low.
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=4, thread_name_prefix="promptready"))
     asyncio.set_event_loop(loop)
     collector = MainThreadCollector(app).start()
     context = DesktopContext.load()
@@ -82,10 +86,12 @@ def run_desktop(argv: Sequence[str] = ()) -> int:
 
 def show_first_run(shell: Shell) -> None:
     """The first-run window, once per computer (it answers how to enhance)."""
-    from promptready.ui.first_run import FirstRunWindow, first_run_due
+    from promptready.ui.first_run_seen import first_run_due
 
     if not first_run_due(shell.context.paths.data_dir):
         return
+    from promptready.ui.first_run import FirstRunWindow  # with the credits client: only if due
+
     window = FirstRunWindow(shell.context, shell.credits)
     window.wants_key.connect(lambda: shell.open_settings("keys"))
     shell.first_run = window  # kept alive while it shows

@@ -54,7 +54,7 @@ class DesktopContext(QObject):
         self._history: History | None = None
         self._local_api: LocalApi | None = None
         self._retired: list[Engine] = []
-        self.engine = self._new_engine()
+        self._engine: Engine | None = None  # built on first use: the tray shows before it
         self._reload_timer = QTimer(self, singleShot=True, interval=RELOAD_DELAY_MS)
         self._reload_timer.timeout.connect(self.reload_settings)
         self._watcher: QFileSystemWatcher | None = None
@@ -65,6 +65,13 @@ class DesktopContext(QObject):
         paths = app_paths()
         loaded = load_settings(paths.settings_file)
         return cls(paths, loaded.settings, loaded.problems)
+
+    @property
+    def engine(self) -> Engine:
+        """The engine on the current settings and keys."""
+        if self._engine is None:
+            self._engine = self._new_engine()
+        return self._engine
 
     def _new_engine(self) -> Engine:
         from promptready.ledger.meter import process_meter
@@ -168,8 +175,9 @@ class DesktopContext(QObject):
 
     def refresh_engine(self) -> None:
         """A new engine on the current settings and keys (the old one is closed at quit)."""
-        self._retired.append(self.engine)
-        self.engine = self._new_engine()
+        if self._engine is not None:
+            self._retired.append(self._engine)
+        self._engine = None  # the next use builds it on the settings and keys of then
         self.settings_changed.emit()
 
     def ai_target(self) -> AiTarget:
@@ -230,9 +238,11 @@ class DesktopContext(QObject):
         self.unwatch_settings()
         if self._local_api is not None:
             await asyncio.get_running_loop().run_in_executor(None, self._local_api.stop)
-        for engine in [*self._retired, self.engine]:
-            await engine.close()
+        engines, self._engine = [*self._retired, self._engine], None
         self._retired.clear()
+        for engine in engines:
+            if engine is not None:
+                await engine.close()
         self.close_files()
 
     def close_files(self) -> None:

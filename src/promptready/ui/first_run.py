@@ -3,8 +3,6 @@ Shown once; choosing credits registers the device silently."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -19,9 +17,9 @@ from promptready.paths import write_private
 from promptready.ui.context import DesktopContext
 from promptready.ui.credits.modes import Choice, choose
 from promptready.ui.credits.watch import CreditsWatch
+from promptready.ui.first_run_seen import SEEN_FILE
 from promptready.ui.icons import app_icon
 
-SEEN_FILE = "first-run-done"  # in the data folder; its presence means the window was answered
 OPTIONS: tuple[tuple[Choice, str, str], ...] = (
     (Choice.OFFLINE, "Offline (free, no account)", "Rules on this computer; nothing is sent."),
     (
@@ -35,11 +33,6 @@ OPTIONS: tuple[tuple[Choice, str, str], ...] = (
         "AI rewrites with your OpenAI, Anthropic or other provider key, billed by them.",
     ),
 )
-
-
-def first_run_due(data_dir: Path) -> bool:
-    """Whether the window has never been answered on this computer."""
-    return not (data_dir / SEEN_FILE).exists()
 
 
 class FirstRunWindow(QDialog):

@@ -16,13 +16,13 @@ from promptready.errors import PromptReadyError
 from promptready.ui.clipboard import ClipboardEnhancer, Outcome
 from promptready.ui.context import DesktopContext
 from promptready.ui.hotkey import GlobalHotkey, hotkey_support
-from promptready.ui.selection import SelectionEnhancer
 from promptready.ui.tasks import spawn
 from promptready.ui.wording import for_the_gui
 
 if TYPE_CHECKING:
     from promptready.ui.credits.watch import CreditsWatch
     from promptready.ui.popup import EnhancePopup
+    from promptready.ui.selection import SelectionEnhancer
     from promptready.ui.settings.window import SettingsWindow
     from promptready.ui.usage.window import UsageWindow
 
@@ -58,13 +58,23 @@ class Shell(QObject):
         self.hotkey: GlobalHotkey | None = None
         self.hotkey_problem: str | None = None
         self._hotkey_wanted = ""
-        self.selection = SelectionEnhancer(context)
-        self.selection.finished.connect(self._on_selection_done)
+        self._selection: SelectionEnhancer | None = None
         self.selection_hotkey: GlobalHotkey | None = None
         self.selection_problem: str | None = None
         self._selection_wanted = ""
         context.settings_changed.connect(self._apply_local_api)
         context.settings_changed.connect(self.apply_hotkey)
+
+    @property
+    def selection(self) -> SelectionEnhancer:
+        """The in-place enhancer behind the selection hotkey (made on its first press: its preview
+        dialog's Qt classes stay unloaded until then)."""
+        if self._selection is None:
+            from promptready.ui.selection import SelectionEnhancer
+
+            self._selection = SelectionEnhancer(self.context)
+            self._selection.finished.connect(self._on_selection_done)
+        return self._selection
 
     @property
     def credits(self) -> CreditsWatch:

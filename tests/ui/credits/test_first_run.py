@@ -9,7 +9,8 @@ from promptready.engine import Mode
 from promptready.ui.context import DesktopContext
 from promptready.ui.credits.modes import Choice
 from promptready.ui.credits.watch import CreditsWatch
-from promptready.ui.first_run import OPTIONS, FirstRunWindow, first_run_due
+from promptready.ui.first_run import OPTIONS, FirstRunWindow
+from promptready.ui.first_run_seen import first_run_due
 from tests.e2e.conftest import RunningCloud
 from tests.ui.conftest import Loop, until
 
