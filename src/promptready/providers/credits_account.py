@@ -112,6 +112,17 @@ def wallet_of(payload: Mapping[str, Any]) -> Wallet:
     )
 
 
+def auto_reload_of(payload: Mapping[str, Any]) -> AutoReload:
+    """Auto-reload's state from the service's answer (GET and POST answer alike)."""
+    return AutoReload(
+        enabled=_bool(payload, "enabled"),
+        off_reason=None if payload.get("off_reason") is None else _str(payload, "off_reason"),
+        has_payment_method=_bool(payload, "has_payment_method"),
+        below=_int(payload, "below"),
+        pack=_str(payload, "pack"),
+    )
+
+
 def wallet_lines(wallet: Wallet) -> list[str]:
     """The wallet for a person: the balance, then each bucket, the plan and the cohort."""
     lines = [f"credits: {wallet.credits_remaining}"]
@@ -174,20 +185,15 @@ class Account:
             credits_remaining=_int(payload, "credits_remaining"),
         )
 
+    async def auto_reload(self) -> AutoReload:
+        """Auto-reload's state now (and why the server turned it off, if it did)."""
+        answer = await self.auth.call("GET", "/api/v1/billing/auto-reload")
+        return auto_reload_of(_answered(answer, 200))
+
     async def set_auto_reload(self, enabled: bool) -> AutoReload:
         """Turn auto-reload on or off; its state after."""
         answer = await self.auth.call("POST", "/api/v1/billing/auto-reload", {"enabled": enabled})
-        payload = _answered(answer, 200)
-        reason = payload.get("off_reason")
-        if reason is not None and not isinstance(reason, str):
-            raise _bad("off_reason is not text")
-        return AutoReload(
-            enabled=_bool(payload, "enabled"),
-            off_reason=reason,
-            has_payment_method=_bool(payload, "has_payment_method"),
-            below=_int(payload, "below"),
-            pack=_str(payload, "pack"),
-        )
+        return auto_reload_of(_answered(answer, 200))
 
     async def wait_for_payment(
         self,
