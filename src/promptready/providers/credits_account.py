@@ -30,6 +30,7 @@ class Wallet:
     reserved: int
     cohort: str
     plan: str
+    used_month: int | None = None  # credits spent this month (None: the service did not say)
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,10 @@ def wallet_of(payload: Mapping[str, Any]) -> Wallet:
         reserved=_int(payload, "reserved"),
         cohort=_str(payload, "cohort"),
         plan=_str(payload, "plan"),
+        # Older services do not send it; the tab then leaves the line out.
+        used_month=None
+        if payload.get("used_this_month") is None
+        else _int(payload, "used_this_month"),
     )
 
 
@@ -129,6 +134,8 @@ def wallet_lines(wallet: Wallet) -> list[str]:
     if wallet.reserved:
         lines[0] += f" ({wallet.reserved} held by calls in progress)"
     lines += [f"  {name.replace('_', ' ')}: {n}" for name, n in sorted(wallet.buckets.items())]
+    if wallet.used_month is not None:
+        lines.append(f"used this month: {wallet.used_month}")
     lines += [f"plan: {wallet.plan}", f"cohort: {wallet.cohort}"]
     return lines
 

@@ -39,6 +39,15 @@ def test_the_tab_shows_the_free_allowance_by_bucket_and_the_plan(tab: CreditsTab
     assert "plan: free" in text
 
 
+def test_the_tab_shows_this_months_use(qloop: Loop, tab: CreditsTab) -> None:
+    assert "used this month: 0" in tab.balance.text().splitlines()
+    rough = "write a python script that renames my photos by the date they were taken"
+    result = qloop.run(tab.context.engine.enhance_async(rough, mode="ai"))
+    assert result.mode.value == "ai", result.fallback_reason
+    fetch(qloop, tab.watch)
+    assert "used this month: 1" in tab.balance.text().splitlines()
+
+
 def test_a_purchase_opens_checkout_and_the_tab_shows_the_new_balance(
     qloop: Loop, tab: CreditsTab, browser: Browser
 ) -> None:
