@@ -232,3 +232,9 @@ def test_a_rate_card_loads_from_a_given_path(tmp_path: Path) -> None:
     path = tmp_path / "pricing.toml"
     path.write_text(SHIPPED.read_text(encoding="utf-8"), encoding="utf-8")
     assert load_rate_card(path) == CARD
+
+
+def test_a_credit_in_usd_is_the_dearest_packs_price_per_credit() -> None:
+    assert CARD.credit_usd() == Decimal("0.03")  # Micro: $3 for 100
+    assert CARD.credits_usd(7) == Decimal("0.21")
+    assert CARD.credits_usd(0) == Decimal(0)

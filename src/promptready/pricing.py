@@ -14,7 +14,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -108,6 +108,15 @@ class RateCard:
         multiplier = _find(self.multipliers, model, provider) or Decimal(1)
         raw = Decimal(total_tokens) / Decimal(self.tokens_per_credit) * multiplier
         return max(1, math.ceil(raw))
+
+    def credit_usd(self) -> Decimal:
+        """What one credit can have cost: the dearest pack's price per credit. Budgets in USD
+        count a ``credits/...`` call at this rate, so they bound the most it can have cost."""
+        return max((p.price_usd / p.credits for p in self.packs), default=Decimal(0))
+
+    def credits_usd(self, credits: int) -> Decimal:
+        """``credits`` in USD at ``credit_usd`` (rounded up to 0.000001: a budget is a bound)."""
+        return (self.credit_usd() * credits).quantize(MICRO_USD, rounding=ROUND_CEILING)
 
     def packs_for_balance(self, balance: int) -> list[CreditPack]:
         """Packs to offer at ``balance``: zero-balance packs (Micro) only when it is zero."""

@@ -276,3 +276,19 @@ async def test_free_top_ups_stop_at_the_monthly_grant_budget(make_store: StoreFa
         await store.admit(third, credits=1, cost_usd=Decimal(0), idempotency_key=None)
     clock.set(datetime(2027, 1, 2, tzinfo=UTC))
     assert (await store.credits(third)).balance == 25
+
+
+async def test_this_months_use_counts_the_debits_of_this_calendar_month_only(
+    make_store: StoreFactory,
+) -> None:
+    clock = FixedClock(DECEMBER)
+    store = await make_store(clock=clock)
+    device_id = await new_device(store, purchased=100)
+    assert (await store.credits(device_id)).used_month == 0  # grants and purchases are no use
+    await spend(store, device_id, 10)
+    await spend(store, device_id, 4)
+    assert (await store.credits(device_id)).used_month == 14
+    clock.set(datetime(2027, 1, 1, 0, 0, 1, tzinfo=UTC))
+    assert (await store.credits(device_id)).used_month == 0  # a new month (and its top-up)
+    await spend(store, device_id, 3)
+    assert (await store.credits(device_id)).used_month == 3

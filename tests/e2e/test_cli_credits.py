@@ -61,6 +61,7 @@ def test_status_json_shows_the_free_allowance_of_a_new_device(
         "reserved": 0,
         "cohort": "A",
         "plan": "free",
+        "used_month": 0,
     }
     assert cloud.count("/api/v1/auth/device") == 1  # registered silently on first use
 

@@ -154,6 +154,21 @@ def test_the_local_gateway_serves_credits_models(start_cloud: StartCloud) -> Non
     assert all(r["credits"] >= 1 for r in rows)
 
 
+def test_the_local_gateway_lists_credits_models_for_a_user_of_credits(
+    start_cloud: StartCloud,
+) -> None:
+    start_cloud()
+    gateway = build_gateway(open_engine("gateway")[0])
+    _, token = gateway.apps.create("tests")
+    with serve(gateway, lifespan="on") as url:
+        answer = httpx.get(
+            f"{url}/v1/models", headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+    assert answer.status_code == 200, answer.text
+    ids = [m["id"] for m in answer.json()["data"] if m["owned_by"] == "credits"]
+    assert ids[0] == "credits/default" and len(ids) > 1
+
+
 async def test_a_renewal_refused_mid_session_is_one_clear_sentence(
     start_cloud: StartCloud, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -16,6 +16,7 @@ from promptready.cli import main
 from promptready.cloud.wallet import LedgerKind
 from promptready.ledger.store import Ledger
 from promptready.paths import app_paths
+from promptready.pricing import load_rate_card
 from promptready.providers.credits_auth import DEVICE_FILE
 from promptready.secrets import ApiKey, SecretStore
 from tests.e2e.conftest import FAITHFUL_REWRITE, RunningCloud, StartCloud, this_device
@@ -69,7 +70,8 @@ def test_the_desktop_row_and_the_clouds_debit_agree(
     assert row["credits"] == charged
     assert row["prompt_tokens"] == PROMPT_TOKENS == result["ai"]["prompt_tokens"]
     assert row["completion_tokens"] == result["ai"]["completion_tokens"] > 0
-    assert row["cost_usd"] == "0" and not row["unpriced"]  # paid in credits, not dollars
+    # Paid in credits; its dollars are the credits at the dearest pack's price (budgets count it).
+    assert row["cost_usd"] == str(load_rate_card().credits_usd(charged)) and not row["unpriced"]
 
 
 def test_usage_shows_the_credits_spent(

@@ -16,7 +16,7 @@ import pytest
 from keyrings.alt.file import PlaintextKeyring
 
 from promptready.errors import ConfigError, NotConfiguredError
-from promptready.ledger.meter import Caller, Meter, TokenBound
+from promptready.ledger.meter import BudgetError, Caller, Meter, TokenBound
 from promptready.pricing import load_rate_card
 from promptready.providers.credits import (
     CREDITS,
@@ -206,6 +206,9 @@ class RecordingWriter:
     def commit_now(self, row: object) -> None:
         self.rows.append(row)
 
+    def submit(self, row: object) -> None:
+        self.rows.append(row)
+
     def spent_micro(self, app: str) -> tuple[int, int, int]:
         return 0, 0, 0
 
@@ -223,7 +226,9 @@ def test_a_credits_row_counts_credits_by_the_rate_cards_rule(tmp_path: Path) -> 
     row = hold.row()
     assert row.mode == "credits" and row.credits == load_rate_card().credits_for_chat(2100, "")
     assert row.credits == 3  # ceil(2100 / 1000)
-    assert row.cost_usd == Decimal(0) and not row.unpriced
+    # Its dollars are what a budget counts: the credits at the dearest pack's price per credit.
+    assert row.cost_usd == load_rate_card().credits_usd(3) == Decimal("0.09")
+    assert not row.unpriced
 
 
 def test_a_failed_credits_call_costs_no_credits(tmp_path: Path) -> None:
@@ -234,11 +239,20 @@ def test_a_failed_credits_call_costs_no_credits(tmp_path: Path) -> None:
     assert (row.mode, row.credits) == ("credits", 0)
 
 
-def test_an_app_with_a_dollar_budget_may_spend_credits(tmp_path: Path) -> None:
+def test_an_app_with_a_dollar_budget_holds_its_credits_at_their_price(tmp_path: Path) -> None:
     meter = Meter(RecordingWriter(), load_rate_card())  # type: ignore[arg-type]
-    caller = Caller("gateway", app="notes", budget_usd_day=Decimal("0.01"))
+    caller = Caller("gateway", app="notes", budget_usd_day=Decimal("0.05"))
     hold = meter.hold(caller, [credits_route(tmp_path)], TokenBound(500, 500), mode="credits")
-    assert hold.micro == 0  # credits hold no dollars
+    assert hold.micro == 30_000  # one credit (1,000 tokens) at $0.03
+
+
+def test_a_credits_call_beyond_a_dollar_budget_is_refused(tmp_path: Path) -> None:
+    writer = RecordingWriter()
+    meter = Meter(writer, load_rate_card())  # type: ignore[arg-type]
+    caller = Caller("gateway", app="notes", budget_usd_day=Decimal("0.01"))
+    with pytest.raises(BudgetError, match="daily budget"):
+        meter.hold(caller, [credits_route(tmp_path)], TokenBound(500, 500), mode="credits")
+    assert [getattr(r, "status", None) for r in writer.rows] == ["blocked"]
 
 
 def test_credits_config_is_a_keyless_provider_with_credits_rows() -> None:

@@ -149,3 +149,31 @@ async def test_an_added_provider_with_its_own_credential_is_routed_like_the_othe
     await chain[1].provider.list_models()
     await reg.close()
     assert upstream.seen[-1].headers["authorization"] == "Bearer device-jwt"
+
+
+def standby_credits(keys: tuple[str, ...], **settings: object) -> ProviderRegistry:
+    """A registry with ``keys`` and the credit proxy added on standby."""
+    reg = registry(keys=keys, **settings)
+    config = ProviderConfig(
+        name="credits",
+        title="PromptReady credits",
+        base_url="http://127.0.0.1:9/v1",
+        needs_key=False,
+        ledger_mode="credits",
+    )
+    reg.add(OpenAICompatProvider(config, None, reg.http, auth=ProxyToken()), standby=True)
+    return reg
+
+
+@pytest.mark.parametrize(
+    ("keys", "settings", "listed"),
+    [
+        ((), {}, ["credits"]),  # no key: a user of credits
+        (("openai",), {}, ["openai"]),  # an own key: credits never offered by surprise
+        (("openai",), {"provider": "credits"}, ["openai", "credits"]),  # credits chosen
+    ],
+)
+def test_the_standby_credit_proxy_is_listed_only_for_a_user_of_credits(
+    keys: tuple[str, ...], settings: dict[str, object], listed: list[str]
+) -> None:
+    assert standby_credits(keys, **settings).listed() == listed

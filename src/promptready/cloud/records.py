@@ -55,6 +55,7 @@ class CreditsView:
     cohort: str
     plan: str
     frozen: bool
+    used_month: int = 0  # credits spent this UTC month (read only where the wallet is shown)
 
 
 @dataclass(frozen=True)

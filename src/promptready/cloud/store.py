@@ -246,6 +246,21 @@ def _wallet_query(device_id: uuid.UUID, *, lock: bool) -> Any:
     return query.with_for_update(of=wallets) if lock else query
 
 
+def _shown_wallet_query(device_id: uuid.UUID, since_s: int) -> Any:
+    """The wallet with the credits debited since ``since_s`` (a subquery: still one statement,
+    over the ledger's (device_id, id) index)."""
+    used = (
+        select(func.coalesce(-func.sum(ledger.c.delta), 0))
+        .where(
+            ledger.c.device_id == devices.c.id,
+            ledger.c.kind == LedgerKind.DEBIT.value,
+            ledger.c.created_at >= since_s,
+        )
+        .scalar_subquery()
+    )
+    return _wallet_query(device_id, lock=False).add_columns(used.label("used_month"))
+
+
 def _view(row: Any) -> CreditsView:
     state = WalletState.from_row(row)
     return CreditsView(
@@ -257,6 +272,7 @@ def _view(row: Any) -> CreditsView:
         cohort=row.cohort,
         plan=row.plan,
         frozen=bool(row.frozen),
+        used_month=int(row._mapping.get("used_month", 0)),
     )
 
 
@@ -509,16 +525,18 @@ class Store:
     # -- wallets -----------------------------------------------------------------------------
 
     async def credits(self, device_id: uuid.UUID) -> CreditsView:
-        """The wallet, after the lazy free monthly top-up."""
+        """The wallet with this month's use, after the lazy free monthly top-up."""
         now = self._clock.now()
+        shown = _shown_wallet_query(device_id, wallet.month_start(now))
         async with self._read() as conn:
-            row = (await conn.execute(_wallet_query(device_id, lock=False))).first()
+            row = (await conn.execute(shown)).first()
         if row is None:
             raise DeviceUnknown
         if wallet.current(WalletState.from_row(row), now):
             return _view(row)
-        async with self._write() as conn:
-            return _view(await self._refreshed(conn, device_id, now))
+        async with self._write() as conn:  # once a month: top up, then read it as shown
+            await self._refreshed(conn, device_id, now)
+            return _view((await conn.execute(shown)).one())
 
     async def _refreshed(self, conn: AsyncConnection, device_id: uuid.UUID, now: datetime) -> Any:
         """Lock the wallet, apply the monthly top-up and expiry, and return the row."""

@@ -103,6 +103,12 @@ def month_key(at: datetime) -> str:
     return f"{utc.year:04d}-{utc.month:02d}"
 
 
+def month_start(at: datetime) -> int:
+    """Unix seconds of the first instant of ``at``'s UTC month."""
+    utc = at.astimezone(UTC)
+    return int(datetime(utc.year, utc.month, 1, tzinfo=UTC).timestamp())
+
+
 def month_end(at: datetime) -> int:
     """Unix seconds of the first instant of the next UTC month (when free credits lapse)."""
     utc = at.astimezone(UTC)

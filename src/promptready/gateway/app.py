@@ -276,8 +276,8 @@ class Gateway:
             raise GatewayError(404, f"Unknown path {path}.", "not_found")
 
     async def _models(self, app: AppToken) -> bytes:
-        """The virtual models and every model of every provider with a key (the app's own
-        allow-list instead, when it has one)."""
+        """The virtual models and every model of every listed provider (with a key, or the
+        credit proxy for a user of credits); the app's own allow-list instead, when it has one."""
         names = list(virtual.MODELS)
         if app.limits.models:
             names += [m for m in app.limits.models if m not in names]

@@ -6,7 +6,8 @@ Admission is race-free. A call gets in only if what was spent, plus what the cal
 hold, plus its own estimate (priced at the dearest route it may take) fits every budget that
 applies: the app's day and month and, for the local API, the global monthly cap. A model with
 no price cannot be bounded, so a budgeted caller is refused it (local providers the rate card
-prices at 0 are free, not unpriced). The estimate is held until the call ends; then the row, at
+prices at 0 are free, not unpriced); a ``credits/...`` call counts its credits at the dearest
+pack's price per credit. The estimate is held until the call ends; then the row, at
 the actual cost, goes to the writer, whose counters are the spend, and the hold is released in
 the same step. Check-and-hold and record-and-release each take the meter's lock (the desktop
 app calls from the Qt thread and the local API's thread), so no burst can slip between a check
@@ -30,7 +31,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from promptready.errors import ConfigError, PromptReadyError
-from promptready.ledger.records import MICRO, UsageRecord, usd
+from promptready.ledger.records import MICRO, UsageRecord, micro_usd, usd
 from promptready.pricing import FREE, ModelPrice, RateCard, cost_usd
 
 if TYPE_CHECKING:
@@ -203,9 +204,11 @@ class Hold:
         price = None
         unpriced = False
         credits = self.credits
+        cost = Decimal(0)
         if self.mode == "credits":  # paid in credits, by the credit service's rule for them
             if not credits and usage is not None and not self.cache_hit:
                 credits = meter.card.credits_for_chat(prompt + completion, self.model or "")
+            cost = meter.card.credits_usd(credits)  # what budgets count it as
         elif self.provider is not None and not self.cache_hit and self.model:
             price = meter.price(self.model, self.provider)
             unpriced = price is None
@@ -219,7 +222,7 @@ class Hold:
             prompt_tokens=prompt,
             completion_tokens=completion,
             tokens_estimated=usage.estimated if usage else False,
-            cost_usd=cost_usd(price, prompt, completion) if price else Decimal(0),
+            cost_usd=cost_usd(price, prompt, completion) if price else cost,
             credits=credits,
             latency_ms=(
                 (time.perf_counter() - self.started) * 1000
@@ -294,8 +297,13 @@ class Meter:
         """Micro-dollars to hold for a call that may take any of ``routes`` (rounded up)."""
         dearest = 0
         for route in routes:
-            _, per_prompt, per_completion = self._priced(route.model, route.provider.name)
-            dearest = max(dearest, per_prompt * tokens.prompt + per_completion * tokens.completion)
+            if route.provider.config.ledger_mode == "credits":
+                credits = self.card.credits_for_chat(tokens.prompt + tokens.completion, route.label)
+                pico = micro_usd(self.card.credits_usd(credits)) * _PICO_PER_MICRO
+            else:
+                _, per_prompt, per_completion = self._priced(route.model, route.provider.name)
+                pico = per_prompt * tokens.prompt + per_completion * tokens.completion
+            dearest = max(dearest, pico)
         return -(-dearest // _PICO_PER_MICRO)  # ceil
 
     def hold(
@@ -329,7 +337,7 @@ class Meter:
     ) -> None:
         for route in routes:
             if route.provider.config.ledger_mode == "credits":
-                continue  # paid in credits, not dollars: nothing for a USD budget to bound
+                continue  # priced by the credit rules, at the dearest pack's price per credit
             if self._priced(route.model, route.provider.name)[0] is None:
                 self._blocked(caller, request_id, mode, UnpricedModelError.code)
                 label = route.label

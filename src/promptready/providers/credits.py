@@ -353,11 +353,14 @@ class CreditsProvider(OpenAICompatProvider):
             yield response
 
     async def list_models(self) -> list[str]:
+        """``default`` (this device's cohort model) first, then every model the service names."""
         await self.device.ensure()
         try:
-            return await super().list_models()
+            served = await super().list_models()
         except UpstreamHTTPError as error:
             failure = _refused(error)
+        else:
+            return [DEFAULT_MODEL, *(m for m in served if m != DEFAULT_MODEL)]
         raise failure
 
 

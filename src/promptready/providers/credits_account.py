@@ -30,6 +30,7 @@ class Wallet:
     reserved: int
     cohort: str
     plan: str
+    used_month: int | None = None  # credits spent this month (None: the service did not say)
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,21 @@ def wallet_of(payload: Mapping[str, Any]) -> Wallet:
         reserved=_int(payload, "reserved"),
         cohort=_str(payload, "cohort"),
         plan=_str(payload, "plan"),
+        # Older services do not send it; the tab then leaves the line out.
+        used_month=None
+        if payload.get("used_this_month") is None
+        else _int(payload, "used_this_month"),
+    )
+
+
+def auto_reload_of(payload: Mapping[str, Any]) -> AutoReload:
+    """Auto-reload's state from the service's answer (GET and POST answer alike)."""
+    return AutoReload(
+        enabled=_bool(payload, "enabled"),
+        off_reason=None if payload.get("off_reason") is None else _str(payload, "off_reason"),
+        has_payment_method=_bool(payload, "has_payment_method"),
+        below=_int(payload, "below"),
+        pack=_str(payload, "pack"),
     )
 
 
@@ -118,6 +134,8 @@ def wallet_lines(wallet: Wallet) -> list[str]:
     if wallet.reserved:
         lines[0] += f" ({wallet.reserved} held by calls in progress)"
     lines += [f"  {name.replace('_', ' ')}: {n}" for name, n in sorted(wallet.buckets.items())]
+    if wallet.used_month is not None:
+        lines.append(f"used this month: {wallet.used_month}")
     lines += [f"plan: {wallet.plan}", f"cohort: {wallet.cohort}"]
     return lines
 
@@ -174,20 +192,15 @@ class Account:
             credits_remaining=_int(payload, "credits_remaining"),
         )
 
+    async def auto_reload(self) -> AutoReload:
+        """Auto-reload's state now (and why the server turned it off, if it did)."""
+        answer = await self.auth.call("GET", "/api/v1/billing/auto-reload")
+        return auto_reload_of(_answered(answer, 200))
+
     async def set_auto_reload(self, enabled: bool) -> AutoReload:
         """Turn auto-reload on or off; its state after."""
         answer = await self.auth.call("POST", "/api/v1/billing/auto-reload", {"enabled": enabled})
-        payload = _answered(answer, 200)
-        reason = payload.get("off_reason")
-        if reason is not None and not isinstance(reason, str):
-            raise _bad("off_reason is not text")
-        return AutoReload(
-            enabled=_bool(payload, "enabled"),
-            off_reason=reason,
-            has_payment_method=_bool(payload, "has_payment_method"),
-            below=_int(payload, "below"),
-            pack=_str(payload, "pack"),
-        )
+        return auto_reload_of(_answered(answer, 200))
 
     async def wait_for_payment(
         self,

@@ -90,7 +90,8 @@ class ProviderRegistry:
         """Offer a provider built elsewhere, with its own credential (the credit proxy's client,
         a device token that refreshes itself): routed, listed and metered like the others. A
         ``standby`` one is used only when named or when no provider has a key: it is left out
-        of ``with_keys`` (so of ``auto`` and ``/v1/models``) and never spent by surprise."""
+        of ``with_keys`` (so of ``auto``) and never spent by surprise; ``listed`` offers its models
+        to local apps only when it is the default or no provider has a key."""
         self._added[provider.name] = provider
         if standby:
             self._standby.add(provider.name)
@@ -264,12 +265,22 @@ class ProviderRegistry:
                 chain.append(route)
         return chain
 
+    def listed(self) -> list[str]:
+        """Providers whose models are offered to local apps: those with a key, and a standby
+        one (the credit proxy) when it is the default or no provider has a key."""
+        keyed = self.with_keys()
+        return keyed + [
+            n
+            for n in self._added
+            if n in self._standby and (not keyed or n == self.settings.provider)
+        ]
+
     async def model_ids(self) -> list[str]:
-        """``provider/model`` for every model of every provider with a key: the provider's own
+        """``provider/model`` for every model of every ``listed`` provider: the provider's own
         list (cached for MODELS_TTL_S), or its preset's default model when it does not answer."""
         import asyncio
 
-        names = self.with_keys()
+        names = self.listed()
         lists = await asyncio.gather(*(self._models_of(name) for name in names))
         return [
             f"{name}/{model}" for name, models in zip(names, lists, strict=True) for model in models

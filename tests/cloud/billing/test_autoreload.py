@@ -160,3 +160,12 @@ async def test_a_checkout_never_paid_is_no_saved_card(api: Api) -> None:
     await api.buy(device, "Starter")  # the customer exists, no payment went through
     state = (await api.get(device, "/api/v1/billing/auto-reload")).json()
     assert state["has_payment_method"] is False
+
+
+async def test_reading_auto_reload_needs_a_valid_device_token(api: Api) -> None:
+    for authorization in ("Bearer not-a-jwt", "Basic abc", "Bearer ", "Bearer a.b.c"):
+        answer = await api.http.get(
+            "/api/v1/billing/auto-reload", headers={"Authorization": authorization}
+        )
+        assert answer.status_code == 401, authorization
+        assert "not-a-jwt" not in answer.text

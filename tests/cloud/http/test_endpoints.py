@@ -28,6 +28,7 @@ async def test_credits_report_the_free_allowance_of_a_new_device(cloud: Cloud) -
         "plan": "free",
         "buckets": {"free": 25, "purchased": 0, "subscription": 0},
         "reserved": 0,
+        "used_this_month": 0,
     }
 
 
@@ -158,6 +159,17 @@ async def test_chat_is_charged_by_the_upstream_usage(
     assert sent["model"] == "gpt-4o-mini" and sent["max_tokens"] == 1024
     view = await store.credits(device.id)
     assert (view.balance, view.reserved) == (9, 0)  # 13 tokens: one credit, the hold released
+
+
+async def test_the_wallet_says_how_many_credits_were_used_this_month(
+    cloud: Cloud, store: Store
+) -> None:
+    async with cloud.client() as client:
+        device = await register(client)
+        await client.post("/v1/chat/completions", headers=device.auth, json=CHAT)
+        await client.post("/v1/chat/completions", headers=device.auth, json=CHAT)
+        wallet = (await client.get("/api/v1/credits", headers=device.auth)).json()
+    assert (wallet["used_this_month"], wallet["credits_remaining"]) == (2, 23)
 
 
 async def test_streamed_chat_relays_chunks_and_hides_usage_unless_asked(

@@ -27,8 +27,9 @@ def tab(
     page.purchase.timeout_s = 20
     qtbot.addWidget(page)
     page.load(credits_context.settings)
-    assert watch._fetching is not None
+    assert watch._fetching is not None and page.auto_reload_read is not None
     qloop.run(finished(watch._fetching))
+    qloop.run(finished(page.auto_reload_read))
     yield page
 
 
@@ -36,6 +37,15 @@ def test_the_tab_shows_the_free_allowance_by_bucket_and_the_plan(tab: CreditsTab
     text = tab.balance.text()
     assert text.startswith("credits: 25")
     assert "plan: free" in text
+
+
+def test_the_tab_shows_this_months_use(qloop: Loop, tab: CreditsTab) -> None:
+    assert "used this month: 0" in tab.balance.text().splitlines()
+    rough = "write a python script that renames my photos by the date they were taken"
+    result = qloop.run(tab.context.engine.enhance_async(rough, mode="ai"))
+    assert result.mode.value == "ai", result.fallback_reason
+    fetch(qloop, tab.watch)
+    assert "used this month: 1" in tab.balance.text().splitlines()
 
 
 def test_a_purchase_opens_checkout_and_the_tab_shows_the_new_balance(
@@ -88,6 +98,23 @@ def test_auto_reload_round_trips(qloop: Loop, tab: CreditsTab) -> None:
     tab.auto_reload.click()
     qloop.run(until(lambda: tab.auto_reload_state.text().startswith("Off")))
     assert not tab.auto_reload.isChecked()
+
+
+def test_the_tab_opens_showing_auto_reload_as_the_server_has_it(
+    qtbot: QtBot, qloop: Loop, tab: CreditsTab, browser: Browser
+) -> None:
+    assert tab.auto_reload_state.text() == "Off." and not tab.auto_reload.isChecked()
+    bought = tab.purchase.buy("Starter")
+    assert bought is not None
+    qloop.run(finished(bought))
+    qloop.run(tab.watch.account().set_auto_reload(True))  # turned on elsewhere (the CLI)
+    reopened = CreditsTab(tab.context, tab.watch, browser.open)
+    qtbot.addWidget(reopened)
+    reopened.load(tab.context.settings)
+    assert reopened.auto_reload_read is not None
+    qloop.run(finished(reopened.auto_reload_read))
+    assert reopened.auto_reload.isChecked()
+    assert reopened.auto_reload_state.text().startswith("On: below 50 credits the ")
 
 
 def test_the_shop_offers_starter_bulk_and_mega_but_not_micro(tab: CreditsTab) -> None:

@@ -18,6 +18,7 @@ def wallet_fields(view: CreditsView) -> dict[str, Any]:
         "plan": view.plan,
         "buckets": {bucket.value: credits for bucket, credits in view.buckets.items()},
         "reserved": view.reserved,
+        "used_this_month": view.used_month,
     }
 
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -72,6 +74,7 @@ class CreditsTab(SettingsTab):
         self.auto_reload = QCheckBox("Auto-reload: buy credits when the balance runs low")
         self.auto_reload.clicked.connect(self._toggle_auto_reload)
         self.auto_reload_state = QLabel()
+        self.auto_reload_read: asyncio.Task[None] | None = None  # the read when the tab opened
         self.device = QLabel(f"Device id: {device_id(context.paths.data_dir)}")
         copy = QPushButton("Copy")
         copy.clicked.connect(self.copy_device_id)
@@ -107,6 +110,7 @@ class CreditsTab(SettingsTab):
             self.show_wallet(self.watch.wallet)
         if not self.context.offline_only:
             self.watch.refresh(always=True)
+            self.auto_reload_read = spawn(self._read_auto_reload())
 
     def apply(self, settings: Settings) -> Settings:
         return settings
@@ -143,6 +147,17 @@ class CreditsTab(SettingsTab):
     def _toggle_auto_reload(self, enabled: bool) -> None:
         spawn(self._set_auto_reload(enabled))
 
+    async def _read_auto_reload(self) -> None:
+        """The switch's real state when the tab opens (it starts unticked until this answers)."""
+        from promptready.errors import PromptReadyError
+
+        try:
+            state = await self.watch.account().auto_reload()
+        except PromptReadyError as exc:
+            self.auto_reload_state.setText(str(exc))
+            return
+        self._show_auto_reload(state)
+
     async def _set_auto_reload(self, enabled: bool) -> None:
         from promptready.errors import PromptReadyError
 
@@ -152,5 +167,8 @@ class CreditsTab(SettingsTab):
             self.auto_reload.setChecked(not enabled)
             self.auto_reload_state.setText(str(exc))
             return
+        self._show_auto_reload(state)
+
+    def _show_auto_reload(self, state: AutoReload) -> None:
         self.auto_reload.setChecked(state.enabled)
         self.auto_reload_state.setText(auto_reload_text(state))

@@ -3,6 +3,7 @@ OpenAI SDK snippet to copy."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ from promptready.errors import ConfigError, PromptReadyError
 from promptready.settings import Settings
 from promptready.ui.context import DesktopContext
 from promptready.ui.settings.tab import SettingsTab
+from promptready.ui.tasks import spawn
 
 if TYPE_CHECKING:
     from promptready.local_api import AppLimits
@@ -81,6 +83,9 @@ class LocalApiTab(SettingsTab):
         self.snippet = QPlainTextEdit(readOnly=True)
         self.snippet.setFont(QFont("monospace"))
         self.snippet.setFixedHeight(150)
+        self.models = QLabel("Models: not read yet.", wordWrap=True)
+        self.models_task: asyncio.Task[None] | None = None  # the newest listing
+        self.models.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.copy_snippet = QPushButton("Copy snippet")
         self.copy_snippet.clicked.connect(lambda: self._copy(self.snippet.toPlainText()))
         self._lay_out()
@@ -112,6 +117,7 @@ class LocalApiTab(SettingsTab):
         apps_layout.addLayout(token_row)
         snippet = QGroupBox("Use it from the OpenAI SDK")
         snippet_layout = QVBoxLayout(snippet)
+        snippet_layout.addWidget(self.models)
         snippet_layout.addWidget(self.snippet)
         snippet_layout.addWidget(self.copy_snippet, 0, Qt.AlignmentFlag.AlignRight)
         layout = QVBoxLayout(self)
@@ -150,6 +156,19 @@ class LocalApiTab(SettingsTab):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
         super().showEvent(event)
         self.refresh_state(self.token.text())
+        self.models_task = spawn(self.list_models())
+
+    async def list_models(self) -> None:
+        """Show the models local apps may name: every provider's with a key, or the credit
+        service's (``credits/...``) for a user of credits."""
+        try:
+            names = await self.context.engine.registry.model_ids()
+        except PromptReadyError as exc:
+            self.models.setText(f"Models: {exc}")
+            return
+        self.models.setText(
+            f"Models: {', '.join(names)}" if names else "Models: none yet (add a key first)."
+        )
 
     def apply(self, settings: Settings) -> Settings:
         gateway = dataclasses.replace(

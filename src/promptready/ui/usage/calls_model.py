@@ -33,7 +33,7 @@ def _ms(row: dict[str, Any]) -> str:
 
 
 def _cost(row: dict[str, Any]) -> str:
-    # A credits-mode call is paid in credits; its dollar cost is 0 and would mislead.
+    # A credits-mode call is paid in credits; its dollars are a budget's bound, not a charge.
     if row["mode"] == "credits":
         return count(row["credits"] or 0, "credit")
     return dollars(Decimal(row["cost_usd"]))
