@@ -55,7 +55,9 @@ class CreditsView:
     cohort: str
     plan: str
     frozen: bool
-    used_month: int = 0  # credits spent this UTC month (read only where the wallet is shown)
+    # Credits spent this UTC month: read only where the wallet is shown (None elsewhere, so a
+    # settle's view never claims 0).
+    used_month: int | None = None
 
 
 @dataclass(frozen=True)

@@ -261,6 +261,10 @@ def _shown_wallet_query(device_id: uuid.UUID, since_s: int) -> Any:
     return _wallet_query(device_id, lock=False).add_columns(used.label("used_month"))
 
 
+def _used_month(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
 def _view(row: Any) -> CreditsView:
     state = WalletState.from_row(row)
     return CreditsView(
@@ -272,7 +276,7 @@ def _view(row: Any) -> CreditsView:
         cohort=row.cohort,
         plan=row.plan,
         frozen=bool(row.frozen),
-        used_month=int(row._mapping.get("used_month", 0)),
+        used_month=_used_month(row._mapping.get("used_month")),
     )
 
 

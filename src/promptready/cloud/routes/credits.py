@@ -12,14 +12,16 @@ from promptready.cloud.store import CreditsView, StoreError
 
 def wallet_fields(view: CreditsView) -> dict[str, Any]:
     """The wallet as the client shows it: what it can spend now, by bucket, and what is held."""
-    return {
+    fields: dict[str, Any] = {
         "credits_remaining": view.available,
         "cohort": view.cohort,
         "plan": view.plan,
         "buckets": {bucket.value: credits for bucket, credits in view.buckets.items()},
         "reserved": view.reserved,
-        "used_this_month": view.used_month,
     }
+    if view.used_month is not None:  # only the wallet read counts it
+        fields["used_this_month"] = view.used_month
+    return fields
 
 
 class Credits:
