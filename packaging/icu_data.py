@@ -1,4 +1,4 @@
-"""A trimmed ICU data library for the bundle (Linux): 32 MB of ICU data down to what Qt can reach.
+"""Which ICU data the bundle keeps (Linux), and the package format: 32 MB down to what Qt reaches.
 
 PySide6's QtCore links ICU, whose data (``libicudata.so.73``, one exported symbol ``icudt73_dat``
 holding an ICU "common data" package) is the largest file in the bundle. QtCore is the only thing
@@ -13,21 +13,20 @@ QFileDialog sorts with QCollator), the time-zone tables and converter aliases, a
 The one behaviour lost: QStringDecoder no longer knows legacy code pages (Shift_JIS, GB18030,
 KOI8-R, windows-1251...); the app reads and writes UTF-8 only.
 
-The package format (ICU's ``ucmndata.h``): a data header, then a table of contents — a count and
-``(name offset, data offset)`` pairs measured from the table's start, sorted by name — then the
-names and the 16-byte-aligned items. ICU finds an item by binary search over the names and its
-length from the next item's offset, so a subset written in the same order is a valid package.
+This module is pure (bytes in, bytes out); ``icu_build`` reads PySide6's library and links the
+trimmed one. The package format (ICU's ``ucmndata.h``): a data header, then a table of
+contents — a count and ``(name offset, data offset)`` pairs measured from the table's start,
+sorted by name — then the names and the 16-byte-aligned items. ICU finds an item by binary
+search over the names and its length from the next item's offset, so a subset written in the
+same order is a valid package.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 import struct
-import subprocess
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 SYMBOL = "icudt73_dat"
 SONAME = "libicudata.so.73"
@@ -116,11 +115,10 @@ def _short(name: str) -> str:
     return name.partition("/")[2]
 
 
-def symbol_bytes(library: Path, symbol: str = SYMBOL) -> bytes:
-    """The bytes of the exported ``symbol`` in the 64-bit little-endian ELF file ``library``."""
-    elf = library.read_bytes()
+def symbol_bytes(elf: bytes, symbol: str = SYMBOL) -> bytes:
+    """The bytes of the exported ``symbol`` in ``elf``, a 64-bit little-endian ELF file."""
     if elf[:6] != b"\x7fELF\x02\x01":
-        raise ValueError(f"{library.name} is not a 64-bit little-endian ELF file")
+        raise ValueError("not a 64-bit little-endian ELF file")
     # Elf64_Ehdr: e_shoff at 0x28, e_shentsize/e_shnum at 0x3a; Elf64_Shdr and Elf64_Sym layouts.
     (table_offset,) = struct.unpack_from("<Q", elf, 0x28)
     entry_size, count = struct.unpack_from("<HH", elf, 0x3A)
@@ -135,51 +133,4 @@ def symbol_bytes(library: Path, symbol: str = SYMBOL) -> bytes:
                 address, file_offset = sections[index][2], sections[index][3]
                 start = file_offset + value - address
                 return elf[start : start + length]
-    raise LookupError(f"{library.name} exports no {symbol}")
-
-
-def _assembly(dat: Path, symbol: str) -> str:
-    # .incbin puts the package in .rodata as is; the note keeps the stack non-executable.
-    return (
-        "\t.section .rodata\n\t.balign 16\n"
-        f"\t.globl {symbol}\n\t.type {symbol}, @object\n"
-        f'{symbol}:\n\t.incbin "{dat}"\n\t.size {symbol}, .-{symbol}\n'
-        '\t.section .note.GNU-stack,"",@progbits\n'
-    )
-
-
-def link(dat: Path, out: Path, compiler: str, symbol: str = SYMBOL) -> None:
-    """Write ``out``: a shared library named ``SONAME`` exporting ``dat``'s bytes as ``symbol``."""
-    source = out.with_suffix(".S")
-    source.write_text(_assembly(dat.resolve(), symbol), "ascii")
-    # Fixed arguments and paths this module chose; no outside input reaches the command line.
-    subprocess.run(  # noqa: S603
-        [compiler, "-shared", "-nostdlib", f"-Wl,-soname,{SONAME}", "-o", str(out), str(source)],
-        check=True,
-    )
-
-
-def trimmed_library(original: Path, work: Path) -> Path | None:
-    """Build ``work/libicudata.so.73`` with only ``KEEP``'s items; None without a C compiler."""
-    compiler = shutil.which("cc") or shutil.which("gcc")
-    if compiler is None:
-        return None
-    work.mkdir(parents=True, exist_ok=True)
-    dat = work / "icudt73l.dat"
-    dat.write_bytes(serialise(keep(parse(symbol_bytes(original)))))
-    out = work / SONAME
-    link(dat, out, compiler)
-    return out
-
-
-def replace_in(entries: Iterable[tuple[str, str, str]], work: Path) -> list[tuple[str, str, str]]:
-    """PyInstaller's binaries with ``libicudata`` swapped for a trimmed build (as is without cc)."""
-    result = list(entries)
-    for index, (dest, src, kind) in enumerate(result):
-        if Path(dest).name == SONAME:
-            trimmed = trimmed_library(Path(src), work)
-            if trimmed is None:
-                print(f"icu_data: no C compiler, {SONAME} stays untrimmed")
-            else:
-                result[index] = (dest, str(trimmed), kind)
-    return result
+    raise LookupError(f"the library exports no {symbol}")

@@ -15,6 +15,7 @@ import pytest
 from tests.packaging import icu_probe
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "packaging"))
+import icu_build
 import icu_data
 
 ORIGINAL = Path(PySide6.__file__).parent / "Qt" / "lib" / icu_data.SONAME
@@ -48,7 +49,7 @@ def test_bytes_that_are_not_an_icu_package_are_refused() -> None:
 
 @linux_pyside_icu
 def test_pysides_icu_data_round_trips_byte_for_byte() -> None:
-    data = icu_data.symbol_bytes(ORIGINAL)
+    data = icu_data.symbol_bytes(ORIGINAL.read_bytes())
     assert icu_data.serialise(icu_data.parse(data)) == data
 
 
@@ -56,7 +57,7 @@ def test_pysides_icu_data_round_trips_byte_for_byte() -> None:
 def trimmed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not ORIGINAL.is_file() or shutil.which("cc") is None:
         pytest.skip("needs PySide6's ICU and a C compiler")
-    built = icu_data.trimmed_library(ORIGINAL, tmp_path_factory.mktemp("icu"))
+    built = icu_build.trimmed_library(ORIGINAL, tmp_path_factory.mktemp("icu"))
     assert built is not None
     return built
 
