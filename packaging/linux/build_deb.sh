@@ -11,7 +11,9 @@ trap 'rm -rf "$ROOT"' EXIT
 mkdir -p "$ROOT/DEBIAN" "$ROOT/opt" "$ROOT/usr/bin" "$ROOT/usr/share/applications" "$ROOT/usr/share/icons"
 cp -a "$BUNDLE" "$ROOT/opt/promptready"
 ln -s /opt/promptready/PromptReady "$ROOT/usr/bin/promptready"
-cp "$HERE/promptready.desktop" "$ROOT/usr/share/applications/"
+# The menu entry comes from the same data as the login entry (src/promptready/autostart.py).
+PYTHONPATH="$HERE/../../src" "${PYTHON:-python3}" -m promptready.autostart \
+    > "$ROOT/usr/share/applications/promptready.desktop"
 cp -a "$HERE/icons/hicolor" "$ROOT/usr/share/icons/"
 cat > "$ROOT/DEBIAN/control" <<CONTROL
 Package: promptready

@@ -2,6 +2,10 @@
 
 Each entry starts ``promptready`` with no arguments (the tray app) using the interpreter that
 runs now, so a venv or a bundle starts itself.
+
+This module is also the one source of the Linux application-menu entry: ``desktop_entry`` with
+``autostart=False`` is what ``packaging/linux/build_deb.sh`` installs (``python -m
+promptready.autostart`` prints it), so the menu and the login entry cannot drift apart.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 NAME = "PromptReady"
@@ -50,18 +55,32 @@ def set_enabled(enabled: bool) -> None:
     entry.write_text(_mac_plist() if sys.platform == "darwin" else _desktop_file(), "utf-8")
 
 
+# The keys both Linux entries share, in the order they are written.
+_DESKTOP_KEYS = (
+    ("Type", "Application"),
+    ("Name", NAME),
+    ("GenericName", "Prompt helper"),
+    ("Comment", "Make prompts ready to send"),
+    ("Icon", "promptready"),
+    ("Terminal", "false"),
+    ("Categories", "Utility;TextTools;"),
+    ("StartupNotify", "false"),
+)
+# What the .deb puts on PATH (/usr/bin/promptready → /opt/promptready/PromptReady).
+MENU_COMMAND = ("promptready",)
+
+
+def desktop_entry(command: Sequence[str], *, autostart: bool) -> str:
+    """A freedesktop entry that runs ``command``: the login entry, or the application menu's."""
+    exec_line = " ".join(f'"{part}"' if " " in part else part for part in command)
+    keys = [*_DESKTOP_KEYS[:4], ("Exec", exec_line), *_DESKTOP_KEYS[4:]]
+    if autostart:
+        keys.append(("X-GNOME-Autostart-enabled", "true"))
+    return "[Desktop Entry]\n" + "".join(f"{key}={value}\n" for key, value in keys)
+
+
 def _desktop_file() -> str:
-    exec_line = " ".join(f'"{part}"' if " " in part else part for part in _command())
-    return (
-        "[Desktop Entry]\n"
-        "Type=Application\n"
-        f"Name={NAME}\n"
-        "Comment=Make prompts ready to send\n"
-        f"Exec={exec_line}\n"
-        "Icon=promptready\n"
-        "Terminal=false\n"
-        "X-GNOME-Autostart-enabled=true\n"
-    )
+    return desktop_entry(_command(), autostart=True)
 
 
 def _mac_plist() -> str:
@@ -106,3 +125,7 @@ else:
 
     def _set_windows(enabled: bool) -> None:
         raise OSError("the Windows registry exists only on Windows")
+
+
+if __name__ == "__main__":
+    sys.stdout.write(desktop_entry(MENU_COMMAND, autostart=False))

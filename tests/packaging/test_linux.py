@@ -1,4 +1,4 @@
-"""The Linux desktop entry, the autostart entry and the hicolor icons are valid."""
+"""The Linux menu and autostart entries, both from ``autostart.desktop_entry``, are valid."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from promptready import autostart
 from tests.packaging.desktop_entry import problems
 
 REPO = Path(__file__).resolve().parents[2]
-DESKTOP = REPO / "packaging" / "linux" / "promptready.desktop"
 
 
 def _validate_with_the_tool(path: Path) -> None:
@@ -24,9 +23,37 @@ def _validate_with_the_tool(path: Path) -> None:
         assert done.returncode == 0 and not done.stdout.strip(), done.stdout + done.stderr
 
 
-def test_the_desktop_file_has_every_required_key() -> None:
-    assert problems(DESKTOP.read_text()) == []
-    _validate_with_the_tool(DESKTOP)
+def _menu_entry(folder: Path) -> Path:
+    # What packaging/linux/build_deb.sh installs, made the same way.
+    done = subprocess.run(
+        [sys.executable, "-m", "promptready.autostart"], capture_output=True, text=True, check=True
+    )
+    path = folder / "promptready.desktop"
+    path.write_text(done.stdout)
+    return path
+
+
+def test_the_menu_entry_has_every_required_key(tmp_path: Path) -> None:
+    menu = _menu_entry(tmp_path)
+    assert problems(menu.read_text()) == []
+    _validate_with_the_tool(menu)
+
+
+def test_the_menu_entry_runs_the_command_on_path_and_does_not_autostart(tmp_path: Path) -> None:
+    text = _menu_entry(tmp_path).read_text()
+    assert "Exec=promptready\n" in text and "Autostart" not in text
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="XDG autostart is Linux's")
+def test_the_login_entry_differs_from_the_menu_entry_only_in_exec_and_autostart(
+    tmp_path: Path,
+) -> None:
+    menu = _menu_entry(tmp_path).read_text().splitlines()
+    autostart.set_enabled(True)
+    login = autostart._linux_entry().read_text().splitlines()
+    autostart.set_enabled(False)
+    differ = {line.partition("=")[0] for line in set(menu) ^ set(login)}
+    assert differ == {"Exec", "X-GNOME-Autostart-enabled"}
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="XDG autostart is Linux's")
