@@ -54,7 +54,7 @@ from typing import Any
 from sqlalchemy import BigInteger, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from promptready.cloud import audit, breaker, hotpath, wallet
+from promptready.cloud import audit, breaker, hotbatch, hotpath, wallet
 from promptready.cloud.breaker import Reservation, from_micro, to_micro, week_key, week_resets_at
 from promptready.cloud.clock import Clock, FixedClock, SystemClock
 from promptready.cloud.cohorts import DEFAULT_COHORTS, Cohort, assign_cohort, cohort_named
@@ -354,6 +354,12 @@ class Store:
                 synchronous_commit=config.durable_hot_path,
             )
             if db.dialect is Dialect.POSTGRESQL and db.url.drivername.endswith(Driver.ASYNCPG)
+            else None
+        )
+        # Concurrent admits and settles of this process share transactions (group commit).
+        self._batches = (
+            hotbatch.HotBatches(self._hot, self._fast_admit, self._fast_settle)
+            if self._hot is not None
             else None
         )
         self._cap_micro = to_micro(config.weekly_cap_usd)
@@ -892,7 +898,11 @@ class Store:
             "p_hash": self._hasher.device_hash(device_id),
             "p_expires": int(now.timestamp()) + self._settings.hold_ttl_s,
         }
-        row = await self._run_hot(self._fast_admit, params)
+        row = (
+            await self._batches.admit(params)
+            if self._batches is not None
+            else await self._run_hot(self._fast_admit, params)
+        )
         assert row is not None  # the statement always answers one row
         if row["shard"] is None:
             return None
@@ -1090,7 +1100,12 @@ class Store:
             params.update(
                 p_status=response.status, p_body=response.body, p_type=response.content_type
             )
-        row = await self._run_hot(self._fast_settle[response is not None], params)
+        answer = response is not None
+        row = (
+            await self._batches.settle(answer, params)
+            if self._batches is not None
+            else await self._run_hot(self._fast_settle[answer], params)
+        )
         if row is None:
             return None
         buckets = {
@@ -1110,9 +1125,8 @@ class Store:
         )
 
     async def _run_hot(self, statement: hotpath.Prepared, params: dict[str, Any]) -> Any:
-        """One hot statement in autocommit: a row (mapping by column name) or None."""
-        if self._hot is not None:
-            return await self._hot.fetchrow(statement, params)
+        """One hot statement in autocommit through SQLAlchemy (psycopg; asyncpg batches them):
+        a row (mapping by column name) or None."""
         assert self._fast is not None
         async with self._fast.connect() as conn:
             row = (await conn.execute(statement.statement, params)).first()
