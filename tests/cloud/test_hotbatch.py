@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
-from promptready.cloud.hotbatch import admit_order
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy import literal, select
+
+from promptready.cloud import hotpath
+from promptready.cloud.hotbatch import HotBatches, admit_order
 from promptready.cloud.store import (
     Admission,
     IdempotencyInFlight,
@@ -95,3 +100,67 @@ async def test_settling_a_batch_twice_charges_each_hold_once(make_store: StoreFa
     view = await store.credits(device)
     assert (view.balance, view.reserved) == (17, 0)
     assert await store.check_invariants() == []
+
+
+class RollbackOnce(asyncpg.DeadlockDetectedError):  # type: ignore[misc]
+    """What the server answers when it picks this batch as a deadlock's victim."""
+
+    def __init__(self) -> None:
+        super().__init__("deadlock detected")
+
+
+class OneWalletPool:
+    """A stand-in for ``HotPool`` over one wallet: a settle answers a row the first time its
+    hold is settled, nothing after; a batch can be made to roll back once."""
+
+    def __init__(self, *, roll_back_first_batch: bool = False) -> None:
+        self.settled: list[object] = []
+        self.batches = 0
+        self._roll_back = roll_back_first_batch
+
+    def _settle(self, params: Mapping[str, object]) -> dict[str, object] | None:
+        if params["p_hold"] in self.settled:
+            return None
+        self.settled.append(params["p_hold"])
+        return {"hold_id": params["p_hold"]}
+
+    async def fetchrow(self, _statement: object, params: Mapping[str, object]) -> object:
+        return self._settle(params)
+
+    async def fetch_locked(
+        self,
+        _lock: object,
+        _lock_params: object,
+        runs: Sequence[tuple[object, Sequence[Mapping[str, object]]]],
+    ) -> list[list[dict[str, object]]]:
+        self.batches += 1
+        if self._roll_back:
+            self._roll_back = False
+            raise RollbackOnce
+        answered = [[self._settle(p) for p in params] for _, params in runs]
+        return [[row for row in rows if row is not None] for rows in answered]
+
+
+def _batches(pool: OneWalletPool) -> HotBatches:
+    statement = hotpath.Prepared(select(literal(1)))
+    return HotBatches(pool, statement, {True: statement, False: statement})  # type: ignore[arg-type]
+
+
+async def _settle_together(batches: HotBatches, holds: list[str]) -> list[object]:
+    # All are queued before the batch task first runs, so they form one batch.
+    return list(await asyncio.gather(*(batches.settle(False, {"p_hold": hold}) for hold in holds)))
+
+
+async def test_a_hold_settled_twice_in_one_batch_answers_once() -> None:
+    pool = OneWalletPool()
+    answers = await _settle_together(_batches(pool), ["h0", "h1", "h1", "h2"])
+    assert answers[0] == {"hold_id": "h0"} and answers[3] == {"hold_id": "h2"}
+    assert sorted(answers[1:3], key=str) == [None, {"hold_id": "h1"}]
+    assert pool.batches == 1
+
+
+async def test_a_batch_the_server_rolls_back_is_rerun_one_settle_at_a_time() -> None:
+    pool = OneWalletPool(roll_back_first_batch=True)
+    answers = await _settle_together(_batches(pool), ["h0", "h1", "h2"])
+    assert answers == [{"hold_id": h} for h in ("h0", "h1", "h2")]
+    assert pool.settled == ["h0", "h1", "h2"]

@@ -136,4 +136,5 @@ class HotBatches:
                 await self._pool.fetchrow(self._settle[answer], params) for answer, params in batch
             ]
         by_hold = {row["hold_id"]: row for rows in results for row in rows}
-        return [by_hold.get(params["p_hold"]) for _, params in batch]
+        # The same hold settled twice in one batch was settled once: one answer, one None.
+        return [by_hold.pop(params["p_hold"], None) for _, params in batch]
