@@ -133,6 +133,8 @@ async def _scenario(label: str, url: str, seconds: float) -> None:
         rate, p50 = await _timed(pair, concurrency, seconds)
         pairs = rate * seconds
         here = (time.process_time() - here) * 1000 / pairs
+        # Backends a pool opened during the run (the hot pool grows on demand) started at ~0.
+        backends = sorted(set(backends) | set(await _backends(store)))
         there = (_cpu_s(backends) - there) * 1000 / pairs
         print(
             f"{label:<18} c={concurrency:<3} admit+settle {rate:8.0f} pairs/s  p50 {p50:6.2f} ms"
