@@ -13,7 +13,13 @@ PROMPTREADY_SHARED_BENCH); they need uvicorn, httptools, uvloop and orjson. Post
 server on 127.0.0.1:5432 (a database is created and dropped). Bounded: ``-n`` requests per cell
 and 30 s per run, 127.0.0.1 only.
 
-Run: ``PYTHONPATH=src .venv/bin/python bench/cloud_bench.py [-n 1000]``.
+Each cell also reports the CPU per answered request of PostgreSQL (the bench database's
+backends), the fake upstream and the load generator next to the proxy's, so what bounds the
+throughput on this machine can be read off. A wallet that disagrees is explained: read again
+for a few seconds, a settle still running is told apart from a leak.
+
+Run: ``PYTHONPATH=src .venv/bin/python bench/cloud_bench.py [-n 1000] [--only postgres2 ...]
+[--before ../main/src]`` (``--before``: the same targets on another checkout first, one run).
 """
 
 from __future__ import annotations
@@ -124,19 +130,67 @@ def enhance_request(token: str) -> Callable[..., tuple[tuple[str, int], bytes]]:
     return build
 
 
+@dataclass(frozen=True)
+class Rig:
+    """The processes around a measured proxy: whose CPU a cell reports besides the proxy's."""
+
+    upstream_pid: int
+    database: str | None = None  # the bench's PostgreSQL database (its backends' CPU)
+
+    def backends(self) -> list[int]:
+        if self.database is None:
+            return []
+        found = subprocess.run(
+            [*PSQL, "-Atc", f"SELECT pid FROM pg_stat_activity WHERE datname = '{self.database}'"],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return [int(pid) for pid in found.stdout.split()]
+
+
+PSQL = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres"]
+
+
+def cpu_s(pids: list[int]) -> float:
+    """user+system CPU seconds of ``pids`` (those still alive)."""
+    return sum(load.tree_cpu_s(pid) or 0.0 for pid in pids if Path(f"/proc/{pid}").exists())
+
+
 async def measure(
-    url: str, c: int, n: int, stream: bool, headers: dict[str, str], pid: int | None = None
+    url: str,
+    c: int,
+    n: int,
+    stream: bool,
+    headers: dict[str, str],
+    pid: int | None = None,
+    rig: Rig | None = None,
 ) -> dict[str, Any]:
-    result: dict[str, Any] = await load.run_load(
-        url, c, n, stream, "fake-gpt", headers, WARMUP, MAX_SECONDS, cpu_pid=pid
+    """One cell: a warm-up of its own (``warm_ok``: how many of those answered 2xx, since they
+    are charged too), then ``n`` measured requests; with ``rig``, the CPU per answered request
+    of PostgreSQL, the fake upstream and this load generator next to the proxy's."""
+    warm: dict[str, Any] = await load.run_load(
+        url, c, max(c, WARMUP), stream, "fake-gpt", headers, 0, MAX_SECONDS
     )
+    backends = rig.backends() if rig else []
+    before = (
+        cpu_s(backends),
+        cpu_s([rig.upstream_pid]) if rig else 0.0,
+        time.process_time(),
+    )
+    result: dict[str, Any] = await load.run_load(
+        url, c, n, stream, "fake-gpt", headers, 0, MAX_SECONDS, cpu_pid=pid
+    )
+    result["warm_ok"] = warm["ok"]
+    result["errors"] += warm["errors"]
+    if rig and result["ok"]:
+        # Backends the pools opened during the run started at ~0 CPU.
+        after_backends = sorted(set(backends) | set(rig.backends()))
+        per = 1000.0 / result["ok"]
+        result["cpu_pg"] = round((cpu_s(after_backends) - before[0]) * per, 3)
+        result["cpu_upstream"] = round((cpu_s([rig.upstream_pid]) - before[1]) * per, 3)
+        result["cpu_loadgen"] = round((time.process_time() - before[2]) * per, 3)
     return result
-
-
-def warmup_requests(c: int) -> int:
-    """How many warm-up requests load.run_load makes (they are charged too)."""
-    conns = min(c, WARMUP)
-    return max(1, WARMUP // conns) * conns
 
 
 @contextmanager
@@ -226,28 +280,58 @@ async def many_devices(url: str, n: int, store: Store) -> tuple[float, bool]:
     devices = [await funded_device(url, store) for _ in range(DEVICES)]
     per = max(1, n // DEVICES)
     before = [(await store.credits(d)).balance for d, _ in devices]
-    results = await asyncio.gather(
-        *(
-            load.run_load(
-                f"{url}/v1",
-                1,
-                per,
-                False,
-                "fake-gpt",
-                {"Authorization": f"Bearer {t}"},
-                2,
-                MAX_SECONDS,
-            )
-            for _, t in devices
+
+    async def one_device(token: str) -> dict[str, Any]:
+        auth = {"Authorization": f"Bearer {token}"}
+        warm = await load.run_load(f"{url}/v1", 1, 2, False, "fake-gpt", auth, 0, MAX_SECONDS)
+        result: dict[str, Any] = await load.run_load(
+            f"{url}/v1", 1, per, False, "fake-gpt", auth, 0, MAX_SECONDS
         )
-    )
+        result["warm_ok"], result["errors"] = warm["ok"], result["errors"] + warm["errors"]
+        return result
+
+    results = await asyncio.gather(*(one_device(t) for _, t in devices))
     exact = True
     for (device_id, _), was, result in zip(devices, before, results, strict=True):
-        view = await store.credits(device_id)
-        exact &= was - view.balance == result["ok"] + 2 and view.reserved == 0
-        exact &= result["errors"] == 0
+        exact &= (await check_balance("32 devices", Wallet(store, device_id), was, result)).ok
     rps = sum(r["ok"] for r in results) / max(r["secs"] for r in results)
     return rps, exact
+
+
+@dataclass(frozen=True)
+class BalanceCheck:
+    """A wallet after a cell: charged exactly the answered requests, nothing held."""
+
+    ok: bool
+    note: str = ""
+
+
+SETTLE_GRACE_S = 5.0
+
+
+async def check_balance(
+    where: str, wallet: Wallet, before: int, result: dict[str, Any]
+) -> BalanceCheck:
+    """Every 2xx answer (warm-up included) charged 1 credit and nothing is held. A mismatch is
+    explained: read again for SETTLE_GRACE_S, so a settle still running when the load generator
+    finished (a race in this check) is told apart from a leak (a hold that never resolves, or a
+    charge that answered no request)."""
+    expected = result["ok"] + result["warm_ok"]
+    after, reserved = await wallet.balance()
+    if before - after == expected and reserved == 0:
+        return BalanceCheck(True)
+    first = f"charged {before - after} of {expected} answered, {reserved} reserved"
+    deadline = time.monotonic() + SETTLE_GRACE_S
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.25)
+        after, reserved = await wallet.balance()
+        if before - after == expected and reserved == 0:
+            note = f"{where}: {first} at once, exact {SETTLE_GRACE_S:.0f} s later (settle race)"
+            print(f"  {note}", file=sys.stderr)
+            return BalanceCheck(True, note)
+    note = f"{where}: {first}; still {before - after} and {reserved} after the grace (LEAK)"
+    print(f"  {note}", file=sys.stderr)
+    return BalanceCheck(False, note)
 
 
 async def bench_target(
@@ -257,6 +341,7 @@ async def bench_target(
     n: int,
     cells: list[Cell],
     spread: list[tuple[str, float, bool]],
+    rig: Rig,
 ) -> None:
     config = load_config({**os.environ, **env})
     store = await Store.open(config.database_url, config.store_settings())
@@ -272,15 +357,15 @@ async def bench_target(
                     if kind == "enhance":
                         load.build_request = enhance_request(token)
                     try:
-                        result = await measure(f"{url}/v1", c, n, kind == "stream", auth, pid)
+                        result = await measure(f"{url}/v1", c, n, kind == "stream", auth, pid, rig)
                     finally:
                         load.build_request = original
-                    after, reserved = await wallet.balance()
-                    charged = result["ok"] + warmup_requests(c)  # 1 credit each here
-                    ok = before - after == charged and reserved == 0
-                    cells.append(Cell(name, kind, c, result, ok))
+                    check = await check_balance(f"{name} {kind} c={c}", wallet, before, result)
+                    cells.append(Cell(name, kind, c, result, check.ok))
                     print(
-                        f"[{name:>14}] {kind:<7} {load.fmt_run(result)} balance_ok={ok}",
+                        f"[{name:>14}] {kind:<7} {load.fmt_run(result)} balance_ok={check.ok}"
+                        f" | CPU ms/req pg={result.get('cpu_pg')} "
+                        f"upstream={result.get('cpu_upstream')} loadgen={result.get('cpu_loadgen')}",
                         file=sys.stderr,
                     )
             spread.append((name, *await many_devices(url, n, store)))
@@ -294,8 +379,9 @@ async def bench_target(
 def table(cells: list[Cell]) -> str:
     base = {(c.kind, c.c): c.result for c in cells if c.target == "upstream alone"}
     rows = [
-        "| target | request | c | req/s | p50 ms | p99 ms | +p50 ms | +p99 ms | req/s ratio | proxy CPU ms/req | errors | exact balance |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| target | request | c | req/s | p50 ms | p99 ms | +p50 ms | +p99 ms | req/s ratio "
+        "| CPU ms/req: proxy | postgres | upstream | load gen | errors | exact balance |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for cell in cells:
         r = cell.result
@@ -304,7 +390,8 @@ def table(cells: list[Cell]) -> str:
         rows.append(
             f"| {cell.target} | {cell.kind} | {cell.c} | {r['rps']:.0f} | {r['p50']:.2f} | "
             f"{r['p99']:.2f} | {r['p50'] - b['p50']:+.2f} | {r['p99'] - b['p99']:+.2f} | "
-            f"{r['rps'] / b['rps']:.3f} | {r.get('cpu_ms_req', '-')} | {r['errors']} | {ok} |"
+            f"{r['rps'] / b['rps']:.3f} | {r.get('cpu_ms_req', '-')} | {r.get('cpu_pg', '-')} | "
+            f"{r.get('cpu_upstream', '-')} | {r.get('cpu_loadgen', '-')} | {r['errors']} | {ok} |"
         )
     return "\n".join(rows)
 
@@ -376,13 +463,33 @@ async def http_layer_alone(env: dict[str, str], n: int, cells: list[Cell]) -> No
         process.wait(timeout=60)
 
 
-async def run(n: int, spread: list[tuple[str, float, bool]]) -> list[Cell]:
+TARGETS = ("http", "sqlite", "postgres", "postgres2", "webhooks")
+# The proxy targets: (--only name, table name, workers, database).
+PROXIES = (
+    ("sqlite", "SQLite", 1, "sqlite"),
+    ("postgres", "PostgreSQL", 1, "postgresql"),
+    ("postgres2", "PostgreSQL x2", 2, "postgresql"),
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one run measures: ``n`` requests per cell, the targets, and optionally another
+    checkout's ``src`` run through the same targets just before ours ("before" rows)."""
+
+    n: int
+    only: frozenset[str]
+    before_src: Path | None = None
+
+
+async def run(plan: Plan, spread: list[tuple[str, float, bool]]) -> list[Cell]:
     up_port = free_port()
     upstream = subprocess.Popen(
         [sys.executable, str(SHARED / "fake_upstream.py"), "--port", str(up_port)], cwd=SHARED
     )
     cells: list[Cell] = []
     home = Path(tempfile.mkdtemp(prefix="pr-cloud-bench-"))
+    n = plan.n
     try:
         wait_for_port(up_port)
         direct = f"http://127.0.0.1:{up_port}/v1"
@@ -403,46 +510,87 @@ async def run(n: int, spread: list[tuple[str, float, bool]]) -> list[Cell]:
             PREFIX + "REGISTRATIONS_PER_HOUR": "0",
             PREFIX + "WEEKLY_CAP_USD": "1000000",
         }
-        sqlite_env = {**base_env, PREFIX + "DATABASE_URL": f"sqlite:///{home / 'cloud.sqlite3'}"}
-        await http_layer_alone(sqlite_env, n, cells)
-        await bench_target("SQLite", sqlite_env, 1, n, cells, spread)
-        with postgres_database() as url:
-            pg_env = {**base_env, PREFIX + "DATABASE_URL": url}
-            await bench_target("PostgreSQL", pg_env, 1, n, cells, spread)
-            await bench_target("PostgreSQL x2", pg_env, 2, n, cells, spread)
+        if "http" in plan.only:
+            sqlite_env = {**base_env, PREFIX + "DATABASE_URL": f"sqlite:///{home / 'http.sqlite3'}"}
+            await http_layer_alone(sqlite_env, n, cells)
+        trees = [("", ROOT / "src")]
+        if plan.before_src is not None:
+            trees.insert(0, (" (before)", plan.before_src))
+        for key, name, workers, dialect in PROXIES:
+            if key not in plan.only:
+                continue
+            for suffix, src in trees:  # before, then ours: the same minute, the same load
+                env = {**base_env, "PYTHONPATH": str(src)}
+                label = name + suffix
+                if dialect == "sqlite":
+                    file = home / f"cloud-{len(cells)}.sqlite3"
+                    env[PREFIX + "DATABASE_URL"] = f"sqlite:///{file}"
+                    rig = Rig(upstream.pid)
+                    await bench_target(label, env, workers, n, cells, spread, rig)
+                    continue
+                with postgres_database() as url:
+                    env[PREFIX + "DATABASE_URL"] = url
+                    rig = Rig(upstream.pid, url.rsplit("/", 1)[1])
+                    await bench_target(label, env, workers, n, cells, spread, rig)
     finally:
         upstream.terminate()
         upstream.wait(timeout=30)
     return cells
 
 
+def summary(cells: list[Cell]) -> str:
+    """The issue's goals, for each tree measured."""
+    base1 = next(c for c in cells if c.target == "upstream alone" and c.kind == "json" and c.c == 1)
+    lines = []
+    for suffix in ("", " (before)"):
+        pg1 = [c for c in cells if c.target == "PostgreSQL" + suffix and c.kind == "json"]
+        pg2 = [c for c in cells if c.target == "PostgreSQL x2" + suffix and c.c == 32]
+        added = [f"{c.result['p50'] - base1.result['p50']:+.2f} ms" for c in pg1 if c.c == 1]
+        if not (added or pg2):
+            continue
+        lines.append(
+            f"{suffix.strip() or '(this tree)'}: added p50 at c=1, chat JSON, PostgreSQL: "
+            f"{', '.join(added) or '-'} (goal <= 2 ms); charged req/s at c=32, two instances "
+            "on PostgreSQL: "
+            + ", ".join(f"{c.kind} {c.result['rps']:.0f}" for c in pg2)
+            + " (goal >= 1000)"
+        )
+    exact = all(c.balance_ok for c in cells if c.balance_ok is not None)
+    lines.append("exact balances: " + ("all" if exact else "NOT ALL"))
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", type=int, default=1000, help="requests per cell (default 1000)")
+    parser.add_argument(
+        "--only", choices=TARGETS, action="append", help="measure only these targets (repeatable)"
+    )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="SRC",
+        help="another checkout's src folder, run through the same targets first (before/after)",
+    )
     parser.add_argument("--noop-store", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.noop_store:
         serve_noop_store(args.noop_store)
         return
+    plan = Plan(args.n, frozenset(args.only or TARGETS), args.before)
     spread: list[tuple[str, float, bool]] = []
-    cells = asyncio.run(run(args.n, spread))
+    print(f"load average before: {os.getloadavg()}", file=sys.stderr)
+    cells = asyncio.run(run(plan, spread))
+    print(f"load average after: {os.getloadavg()}")
     print(table(cells))
     print(f"\nchat JSON from {DEVICES} devices at once (one connection each):")
     for name, rps, exact in spread:
         print(f"  {name}: {rps:.0f} charged req/s, exact balances: {'yes' if exact else 'NO'}")
-    pg1 = next(c for c in cells if c.target == "PostgreSQL" and c.kind == "json" and c.c == 1)
-    base1 = next(c for c in cells if c.target == "upstream alone" and c.kind == "json" and c.c == 1)
-    pg2 = [c for c in cells if c.target == "PostgreSQL x2" and c.c == 32]
-    print(
-        f"\nadded p50 at c=1, chat JSON, PostgreSQL: {pg1.result['p50'] - base1.result['p50']:+.2f} ms "
-        f"(goal <= 2 ms); charged req/s at c=32, two instances on PostgreSQL: "
-        + ", ".join(f"{c.kind} {c.result['rps']:.0f}" for c in pg2)
-        + " (goal >= 1000); exact balances: "
-        + ("all" if all(c.balance_ok for c in cells if c.balance_ok is not None) else "NOT ALL")
-    )
-    import webhook_bench  # billing's cells: webhook p50 and events/s, 10 concurrent deliveries
+    print("\n" + summary(cells))
+    if "webhooks" in plan.only:
+        import webhook_bench  # billing's cells: webhook p50 and events/s, 10 concurrent deliveries
 
-    print("\n" + webhook_bench.table(asyncio.run(webhook_bench.run(max(100, args.n // 2)))))
+        print("\n" + webhook_bench.table(asyncio.run(webhook_bench.run(max(100, args.n // 2)))))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
 """The store's hot path: admit + settle pairs per second and p50 latency, per PostgreSQL driver
 (asyncpg, psycopg 3 async) and SQLite, at c=1 and c=32, against a bare ``SELECT 1`` round trip
-through the same engine measured in the same run.
+through the same engine measured in the same run, with the CPU each pair costs here (this
+process: the store's Python side) and in PostgreSQL (the database's backends, from /proc).
 
-    PYTHONPATH=src python bench/cloud_store_bench.py [--seconds 3] [--postgres URL]
+    PYTHONPATH=src python bench/cloud_store_bench.py [--seconds 3] [--postgres URL] [--only asyncpg]
+
+Run it with ``PYTHONPATH`` at another checkout's ``src`` for a before/after in the same minute.
 
 Creates and drops its own PostgreSQL database; 127.0.0.1 only.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import tempfile
 import time
@@ -32,6 +36,33 @@ SETTINGS = StoreSettings(
     registrations_per_hour=0,
 )
 USAGE = UsageRecord(120, 40, "gpt-oss-20b", "A", Decimal("0.000020"), 1, 3, "ok")
+
+
+_HZ = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_s(pids: list[int]) -> float:
+    """user+system CPU seconds of ``pids`` (those still alive)."""
+    total = 0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / _HZ
+
+
+async def _backends(store: Store) -> list[int]:
+    """The PostgreSQL backends serving this database (none on SQLite)."""
+    if not str(store._engine.url).startswith("postgresql"):
+        return []
+    async with store._engine.connect() as conn:
+        rows = await conn.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        )
+        return [int(pid) for (pid,) in rows]
 
 
 async def _timed(
@@ -97,11 +128,19 @@ async def _scenario(label: str, url: str, seconds: float) -> None:
         await pair()
     for concurrency in (1, 32):
         base_rate, base_p50 = await _timed(select_one, concurrency, seconds / 2)
+        backends = await _backends(store)
+        here, there = time.process_time(), _cpu_s(backends)
         rate, p50 = await _timed(pair, concurrency, seconds)
+        pairs = rate * seconds
+        here = (time.process_time() - here) * 1000 / pairs
+        # Backends a pool opened during the run (the hot pool grows on demand) started at ~0.
+        backends = sorted(set(backends) | set(await _backends(store)))
+        there = (_cpu_s(backends) - there) * 1000 / pairs
         print(
             f"{label:<18} c={concurrency:<3} admit+settle {rate:8.0f} pairs/s  p50 {p50:6.2f} ms"
             f"  | SELECT 1 {base_rate:8.0f}/s p50 {base_p50:5.2f} ms"
             f"  | pair = {p50 / base_p50:4.1f}x SELECT 1"
+            f"  | CPU ms/pair: store {here:.3f}, postgres {there:.3f}"
         )
     problems = await store.check_invariants()
     await store.close()
@@ -112,8 +151,12 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument(
+        "--only", choices=["asyncpg", "psycopg", "sqlite"], action="append", help="repeatable"
+    )
     args = parser.parse_args()
-    for driver in (Driver.ASYNCPG, Driver.PSYCOPG):
+    only = set(args.only or ["asyncpg", "psycopg", "sqlite"])
+    for driver in (d for d in (Driver.ASYNCPG, Driver.PSYCOPG) if d.value in only):
         name = f"pr_bench_{uuid.uuid4().hex[:12]}"
         await _admin(args.postgres, f'CREATE DATABASE "{name}"')
         try:
@@ -123,6 +166,8 @@ async def main() -> None:
             await _scenario(f"postgresql+{driver}", plain, args.seconds)
         finally:
             await _admin(args.postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    if "sqlite" not in only:
+        return
     with tempfile.TemporaryDirectory() as folder:
         sqlite = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
         migrate(sqlite)

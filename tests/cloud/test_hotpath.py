@@ -5,7 +5,7 @@ is an error rather than a silent NULL."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import BigInteger, String, bindparam, literal, select
+from sqlalchemy import ARRAY, BigInteger, String, bindparam, literal, select
 
 from promptready.cloud import hotpath
 
@@ -38,11 +38,16 @@ def test_a_missing_parameter_is_refused() -> None:
 
 
 @pytest.mark.parametrize("rate_limited", [False, True])
-def test_the_real_admit_statement_compiles_without_bind_processors(rate_limited: bool) -> None:
+def test_the_real_admit_statement_compiles(rate_limited: bool) -> None:
     prepared = hotpath.Prepared(hotpath.admit_statement(rate_limited))
     assert prepared.sql.startswith("WITH spend AS")
 
 
 @pytest.mark.parametrize("answer", [False, True])
-def test_the_real_settle_statement_compiles_without_bind_processors(answer: bool) -> None:
+def test_the_real_settle_statement_compiles(answer: bool) -> None:
     assert hotpath.Prepared(hotpath.settle_statement(answer)).sql.startswith("WITH hold AS")
+
+
+def test_an_array_parameter_is_converted_as_sqlalchemy_would() -> None:
+    prepared = hotpath.Prepared(select(bindparam("p_ids", type_=ARRAY(String()))))
+    assert prepared.args({"p_ids": ("a", "b")}) == [["a", "b"]]

@@ -17,7 +17,7 @@ the wallet, append the ledger rows, write the usage event, answer the idempotenc
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
@@ -132,7 +132,7 @@ def admit_statement(
 
 def settle_statement(answer: bool) -> Select[tuple[object, ...]]:
     """Returns the wallet after the settle (device_id, balance, reserved, buckets, cohort,
-    plan, frozen, charged), or no row when the hold was not open. ``answer``: store the
+    plan, frozen, charged, hold_id), or no row when the hold was not open. ``answer``: store the
     response for the idempotency key (p_status, p_body, p_type); otherwise forget the key."""
     hold = RESOLVE.cte("hold")
     actual_micro = bindparam("p_committed", type_=BigInteger())
@@ -308,6 +308,8 @@ def settle_statement(answer: bool) -> Select[tuple[object, ...]]:
             changed,
             devices.c.cohort,
             devices.c.plan,
+            # Names the hold: a batch of settles answers only for the holds that were open.
+            bindparam("p_hold", type_=String()).label("hold_id"),
         )
         .select_from(changed.join(devices, devices.c.id == changed.c.device_id))
         .add_cte(appended, event, keyed)
@@ -322,12 +324,15 @@ class Prepared:
     def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
         self.statement = statement
         compiled = statement.compile(dialect=asyncpg_dialect.dialect())  # type: ignore[no-untyped-call]
-        # None of these columns has a bind processor on asyncpg (checked, so a future type that
-        # needs one fails here instead of sending unconverted values).
-        if compiled._bind_processors:
-            raise TypeError("a hot statement's parameter needs a bind processor")
         self.sql = compiled.string
         self._names = tuple(compiled.positiontup or ())
+        # Types that convert their values (arrays) keep doing so: a value goes to asyncpg as
+        # SQLAlchemy would have sent it.
+        self._processors: dict[str, Callable[[Any], Any]] = {
+            name: process
+            for name, process in compiled._bind_processors.items()
+            if callable(process)  # a tuple of processors only comes with expanding IN lists
+        }
         # Only literals have a value of their own; a named parameter the caller forgets must
         # fail, not go to the database as NULL.
         self._defaults = {
@@ -336,7 +341,13 @@ class Prepared:
 
     def args(self, params: Mapping[str, object]) -> list[object]:
         """The positional arguments for ``params`` (literals keep their compiled values)."""
-        return [params[name] if name in params else self._defaults[name] for name in self._names]
+        values = [params[name] if name in params else self._defaults[name] for name in self._names]
+        if self._processors:
+            for i, name in enumerate(self._names):
+                process = self._processors.get(name)
+                if process is not None and values[i] is not None:
+                    values[i] = process(values[i])
+        return values
 
 
 class HotPool:
@@ -353,6 +364,31 @@ class HotPool:
         """Run ``statement`` in autocommit; its first row (an asyncpg Record) or None."""
         pool = self._pool or await self._open()
         return await pool.fetchrow(statement.sql, *statement.args(params))
+
+    async def fetch_each(self, statement: Prepared, params: Sequence[Mapping[str, object]]) -> Any:
+        """Run ``statement`` once per parameter set, pipelined in ONE implicit transaction (one
+        round trip, one commit); the rows of every run, in order (a list of Records)."""
+        pool = self._pool or await self._open()
+        async with pool.acquire() as conn:
+            return await conn.fetchmany(statement.sql, [statement.args(p) for p in params])
+
+    async def fetch_locked(
+        self,
+        lock: Prepared,
+        lock_params: Mapping[str, object],
+        runs: Sequence[tuple[Prepared, Sequence[Mapping[str, object]]]],
+    ) -> list[Any]:
+        """In one transaction: ``lock`` (rows locked in a stable order), then each statement
+        once per parameter set (pipelined); the rows of each of ``runs``."""
+        pool = self._pool or await self._open()
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.fetchval(lock.sql, *lock.args(lock_params))
+            return [
+                await conn.fetchmany(statement.sql, [statement.args(p) for p in params])
+                if params
+                else []
+                for statement, params in runs
+            ]
 
     async def _open(self) -> Any:
         async with self._opening:

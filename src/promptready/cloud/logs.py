@@ -7,7 +7,10 @@ written by accident, whatever a caller passes.
 
 from __future__ import annotations
 
+import atexit
 import logging
+import logging.handlers
+import queue
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -63,12 +66,27 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(out, default=str).decode()
 
 
+class _HandOff(logging.handlers.QueueHandler):
+    """Queues the record as it is: the listener's thread formats and writes it, so the event
+    loop neither serialises nor blocks on stderr. (The stock ``prepare`` formats here and drops
+    ``exc_info``, which the JSON line reads for the exception type.)"""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        return record
+
+
 def configure(level: int = logging.INFO) -> None:
-    """Send the proxy's logs to stderr as JSON lines (idempotent)."""
+    """Send the proxy's logs to stderr as JSON lines, written by a background thread
+    (idempotent; the thread drains its queue at interpreter exit)."""
     logger = logging.getLogger(LOGGER)
     if not any(getattr(h, "_cloud", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(JsonFormatter())
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setFormatter(JsonFormatter())
+        records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+        listener = logging.handlers.QueueListener(records, stream)
+        listener.start()
+        atexit.register(listener.stop)
+        handler = _HandOff(records)
         handler._cloud = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
     logger.setLevel(level)
