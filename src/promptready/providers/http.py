@@ -68,6 +68,9 @@ class HttpClient:
                     total=t.total_s, sock_connect=t.connect_s, sock_read=t.idle_s
                 ),
                 headers={"User-Agent": USER_AGENT},
+                # No cookies: one provider's cookie must not ride along on every app's calls,
+                # and an empty jar is still filtered and updated on each request.
+                cookie_jar=aiohttp.DummyCookieJar(),
                 # trust_env=True re-reads proxy variables and ~/.netrc on every request (+1.2 ms
                 # measured); proxies are resolved once per upstream by proxy_for() instead.
                 trust_env=False,
