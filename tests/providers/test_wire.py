@@ -297,3 +297,10 @@ def test_relay_passes_a_read_of_plain_chunks_on_as_the_same_bytes() -> None:
     stream = b"".join(b"data: " + orjson.dumps(chunk(w)) + b"\n\n" for w in ("a", "b", "c"))
     relay = StreamRelay(keep_usage=False)
     assert relay.feed(stream) == stream and not relay.done and relay.usage is None
+
+
+def test_relay_passes_the_chunks_before_the_usage_event_on_as_they_came_and_drops_it() -> None:
+    plain = b"".join(b"data: " + orjson.dumps(chunk(w)) + b"\n\n" for w in ("a", "b"))
+    relay = StreamRelay(keep_usage=False)
+    out = relay.feed(plain + b"data: " + orjson.dumps(USAGE_CHUNK) + b"\n\n" + DONE)
+    assert out == plain + DONE and relay.done and relay.usage == Usage(7, 3)

@@ -414,11 +414,22 @@ class StreamRelay:
     def _relay(self, run: bytes) -> bytes:
         if not run:
             return b""
+        if self._builder is not None:
+            return self._relay_events(split_events(run))
+        # Only the usage event and [DONE] need reading, and they come last: the events before
+        # the first of them are passed on as they are, unsplit and unparsed.
+        usage, done = run.find(b'"usage"'), run.find(b"[DONE]")
+        if usage == -1 and done == -1:
+            return run  # the hot path: plain chunks
+        first = done if usage == -1 else usage if done == -1 else min(usage, done)
+        cut = run.rfind(_EVENT_END, 0, first)  # the end of the event before the marker's
+        plain = 0 if cut == -1 else cut + 2
+        return run[:plain] + self._relay_events(split_events(run[plain:]))
+
+    def _relay_events(self, blocks: list[bytes]) -> bytes:
         builder = self._builder
-        if builder is None and b'"usage"' not in run and b"[DONE]" not in run:
-            return run  # the hot path: plain chunks, passed on as they are, unparsed
         out: list[bytes] = []
-        for block in split_events(run):
+        for block in blocks:
             if is_done(block):
                 self.done = True
                 out.append(block)
