@@ -8,7 +8,10 @@ p50/p99 latency, requests/s, time to first byte, each gateway's CPU ms per reque
 against the direct target. Also prints each gateway's time to ready and idle RSS, and checks
 that every answered request has its ledger row.
 
-Run: ``.venv/bin/python bench/gateway_bench.py [-n 1500] [--before fef8782]``.
+``--bare`` also measures ``bare_relay.py`` (the same HTTP server and client with nothing of
+ours in between), so the gap to ``direct`` splits into what the stack costs and what we add.
+
+Run: ``.venv/bin/python bench/gateway_bench.py [-n 1500] [--before fef8782] [--bare]``.
 """
 
 from __future__ import annotations
@@ -105,6 +108,21 @@ def start_gateway(env: dict[str, str], src: Path) -> tuple[subprocess.Popen[str]
     return gateway, line.removeprefix("listening on ") + "/v1", ready_s
 
 
+def start_bare(direct: str) -> tuple[subprocess.Popen[str], str]:
+    """``bare_relay.py`` in front of ``direct``: the process and its base URL."""
+    relay = str(ROOT / "bench" / "bare_relay.py")
+    bare = subprocess.Popen(
+        [sys.executable, relay, "--upstream", direct, "--port", str(free_port())],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert bare.stdout is not None
+    line = bare.stdout.readline().strip()
+    if not line.startswith("listening on "):
+        raise SystemExit(f"the bare relay did not start: {line!r}")
+    return bare, line.removeprefix("listening on ") + "/v1"
+
+
 def export_src(ref: str) -> Path:
     """The ``src`` tree (and its resources) of git ``ref``, extracted to a temporary folder."""
     where = Path(tempfile.mkdtemp(prefix="pr-before-"))
@@ -129,6 +147,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", type=int, default=1500, help="requests per cell")
     parser.add_argument("--before", help="also measure the gateway at this git ref")
+    parser.add_argument("--bare", action="store_true", help="also measure a bare relay")
     args = parser.parse_args()
     if not (SHARED / "load.py").is_file():
         raise SystemExit(f"{SHARED} is missing: this bench needs the shared measuring tools")
@@ -138,9 +157,16 @@ def main() -> None:
         [sys.executable, str(SHARED / "fake_upstream.py"), "--port", str(up_port)], cwd=SHARED
     )
     gateways: list[tuple[str, subprocess.Popen[str], str, str, Path]] = []
+    bare: subprocess.Popen[str] | None = None
     try:
         wait_for_port(up_port)
         direct = f"http://127.0.0.1:{up_port}/v1"
+        targets = [f"direct={direct}"]
+        cpu = []
+        if args.bare:
+            bare, bare_url = start_bare(direct)
+            targets.append(f"bare={bare_url}")
+            cpu.append(f"bare={bare.pid}")
         sources = [("after", ROOT / "src")]
         if args.before:
             sources.insert(0, ("before", export_src(args.before)))
@@ -151,8 +177,6 @@ def main() -> None:
             time.sleep(0.5)
             print(f"{name}: ready after {ready_s:.3f} s; idle RSS {rss_mib(gateway.pid):.1f} MiB")
         print("goal: <= 0.5 s to ready, <= 80 MiB idle RSS\n")
-        targets = [f"direct={direct}"]
-        cpu = []
         for name, gateway, url, token, _ in gateways:
             targets.append(f"{name}={url}|Authorization: Bearer {token}")
             cpu.append(f"{name}={gateway.pid}")
@@ -172,7 +196,7 @@ def main() -> None:
             ">= 1,500 streams/s at c=32; <= 0.5 ms gateway CPU per JSON request"
         )
     finally:
-        for _, proc, *_ in gateways:
+        for proc in [*(g[1] for g in gateways), *([bare] if bare else [])]:
             proc.terminate()
             proc.wait(timeout=30)
         upstream.terminate()

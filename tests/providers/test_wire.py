@@ -23,6 +23,7 @@ from promptready.providers.wire import (
     data_of,
     delta_text,
     is_usage_only,
+    split_events,
     usage_of,
     wants_usage,
     with_usage_requested,
@@ -265,3 +266,41 @@ def test_relay_rebuilds_the_completion_of_a_finished_stream_for_the_cache() -> N
     rebuilt = relay.completion()
     assert rebuilt is not None
     assert rebuilt["choices"][0]["message"]["content"] == "ab"
+
+
+# A byte-order mark, blank lines before, between and inside events, all three line ends.
+SPACED = (
+    b"\xef\xbb\xbf\n: hi\r\n\r\n\r\ndata: a\r\rdata: b\n\n\n\n"
+    b"event: x\ndata: c\r\n\r\ndata: [DONE]\n\n"
+)
+
+
+SPACED_EVENTS = [b": hi\n\n", b"data: a\n\n", b"data: b\n\n", b"event: x\ndata: c\n\n", DONE]
+
+
+@given(st.lists(st.integers(min_value=1, max_value=len(SPACED) - 1), max_size=12))
+def test_runs_are_whole_lf_framed_events_without_blank_lines_however_split(
+    cuts: list[int],
+) -> None:
+    framer = SSEFramer()
+    runs: list[bytes] = []
+    start = 0
+    for cut in [*sorted(set(cuts)), len(SPACED)]:
+        runs.append(framer.feed_run(SPACED[start:cut]))
+        start = cut
+    assert b"".join(runs) == b"".join(SPACED_EVENTS)
+    assert [e for run in runs for e in split_events(run)] == SPACED_EVENTS
+    assert all(b"".join(split_events(run)) == run for run in runs)
+
+
+def test_relay_passes_a_read_of_plain_chunks_on_as_the_same_bytes() -> None:
+    stream = b"".join(b"data: " + orjson.dumps(chunk(w)) + b"\n\n" for w in ("a", "b", "c"))
+    relay = StreamRelay(keep_usage=False)
+    assert relay.feed(stream) == stream and not relay.done and relay.usage is None
+
+
+def test_relay_passes_the_chunks_before_the_usage_event_on_as_they_came_and_drops_it() -> None:
+    plain = b"".join(b"data: " + orjson.dumps(chunk(w)) + b"\n\n" for w in ("a", "b"))
+    relay = StreamRelay(keep_usage=False)
+    out = relay.feed(plain + b"data: " + orjson.dumps(USAGE_CHUNK) + b"\n\n" + DONE)
+    assert out == plain + DONE and relay.done and relay.usage == Usage(7, 3)

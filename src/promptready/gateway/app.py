@@ -52,6 +52,7 @@ from promptready.gateway.shape import check_model, check_shape, parse_json
 from promptready.ledger.meter import BudgetError, Caller, Hold, Meter
 from promptready.ledger.records import usd
 from promptready.providers.errors import UpstreamError
+from promptready.providers.http import preload as preload_http
 from promptready.providers.routing import Route
 from promptready.providers.wire import completion_as_sse, wants_usage
 
@@ -421,6 +422,7 @@ class Gateway:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                preload_http()  # off the start-up path and off the first request
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.engine.registry.close()

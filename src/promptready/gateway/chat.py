@@ -239,11 +239,16 @@ async def _stream_from(call: Call, attempt: Attempt) -> None:
         outcome.body = orjson.dumps(rebuilt)
     if not relay.done and chat:
         out += DONE
-    if not attempt.committed:
-        await _start(call, attempt)
+    # The whole stream may have come in one read: then the head goes out with it, after the
+    # row's commit (not alone before the wait).
+    started = attempt.committed
+    if not started:
+        _commit(call, attempt)
     relayed.append(out)
     attempt.record("ok")
     await call.finish()
+    if not started:
+        await _send_head(call, attempt)
     await send({"type": "http.response.body", "body": out, "more_body": False})
 
 
@@ -270,8 +275,18 @@ async def _cut(call: Call, attempt: Attempt, error: UpstreamError, chat: bool) -
 
 async def _start(call: Call, attempt: Attempt) -> None:
     """Commit the attempt and start the client's response."""
+    _commit(call, attempt)
+    await _send_head(call, attempt)
+
+
+def _commit(call: Call, attempt: Attempt) -> None:
+    """The attempt answers (no fallback from here on); its first byte's time is now."""
     attempt.commit()
     call.outcome.ttft_ms = (time.perf_counter() - call.started) * 1000
+
+
+async def _send_head(call: Call, attempt: Attempt) -> None:
+    """The stream's status and headers."""
     await call.send(
         {
             "type": "http.response.start",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,6 +24,19 @@ class Timeouts:
     connect_s: float = 10.0
     idle_s: float = 60.0  # until the response headers, and between two reads of the body
     total_s: float = 600.0
+
+
+def preload() -> threading.Thread:
+    """Import aiohttp (its default TLS context is built by the import) on a daemon thread, so
+    neither start-up nor the first request waits for it (about 100 ms); a request that comes
+    first waits on Python's import lock, as it would have imported it anyway."""
+    thread = threading.Thread(target=_import_aiohttp, name="aiohttp-preload", daemon=True)
+    thread.start()
+    return thread
+
+
+def _import_aiohttp() -> None:
+    importlib.import_module("aiohttp")
 
 
 class HttpClient:
@@ -53,6 +68,9 @@ class HttpClient:
                     total=t.total_s, sock_connect=t.connect_s, sock_read=t.idle_s
                 ),
                 headers={"User-Agent": USER_AGENT},
+                # No cookies: one provider's cookie must not ride along on every app's calls,
+                # and an empty jar is still filtered and updated on each request.
+                cookie_jar=aiohttp.DummyCookieJar(),
                 # trust_env=True re-reads proxy variables and ~/.netrc on every request (+1.2 ms
                 # measured); proxies are resolved once per upstream by proxy_for() instead.
                 trust_env=False,

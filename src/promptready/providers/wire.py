@@ -5,7 +5,8 @@ SSE framing follows the WHATWG event-stream rules: lines end in LF, CRLF or CR (
 of one read may be the first half of a CRLF, so it waits for the next), ``:`` lines are comments,
 several ``data:`` lines join with LF, and an event is dispatched at a blank line, however the
 bytes were split. ``SSEFramer`` re-frames the stream with LF line ends and hands out whole
-events as bytes, so a relay can forward them unparsed and read only the ones it needs.
+events as bytes (or all the events one read completed as one run), so a relay can forward them
+unparsed and read only the ones it needs.
 """
 
 from __future__ import annotations
@@ -46,8 +47,13 @@ class SSEFramer:
 
     def feed(self, chunk: bytes) -> list[bytes]:
         """The events completed by ``chunk``, in order."""
+        return split_events(self.feed_run(chunk))
+
+    def feed_run(self, chunk: bytes) -> bytes:
+        """The events completed by ``chunk`` as one run of bytes (``feed``'s events joined;
+        empty when none completed): a relay forwards a run without cutting it up."""
         if not chunk:
-            return []
+            return b""
         if self._cr:
             self._cr = False
             chunk = b"\n" + (chunk[1:] if chunk[:1] == b"\n" else chunk)
@@ -60,22 +66,24 @@ class SSEFramer:
         if not self._started:
             if len(buffer) < len(_BOM) and _BOM.startswith(buffer):
                 self._buffer = buffer
-                return []
+                return b""
             self._started = True
             buffer = buffer.removeprefix(_BOM)
-        events: list[bytes] = []
+        # A blank line at the start of a block dispatches nothing: skip it.
         start = 0
-        while True:
-            # A blank line at the start of a block dispatches nothing: skip it.
-            while buffer.startswith(b"\n", start):
-                start += 1
-            cut = buffer.find(_EVENT_END, start)
-            if cut == -1:
-                break
-            events.append(buffer[start : cut + 2])
-            start = cut + 2
-        self._buffer = buffer[start:]
-        return events
+        while buffer.startswith(b"\n", start):
+            start += 1
+        # Every blank line ends an event (or is one more blank line): all before the last one
+        # is whole events.
+        cut = buffer.rfind(_EVENT_END, start)
+        if cut == -1:
+            self._buffer = buffer[start:] if start else buffer
+            return b""
+        self._buffer = buffer[cut + 2 :]
+        run = buffer[start : cut + 2]
+        if b"\n\n\n" in run:  # extra blank lines between events: dropped, as they dispatch nothing
+            run = b"".join(split_events(run))
+        return run
 
     def close(self) -> list[bytes]:
         """At the end of the stream: a pending CR ends its line (an unfinished event is dropped,
@@ -89,6 +97,21 @@ class SSEFramer:
     def pending(self) -> bytes:
         """Bytes of an event not finished yet."""
         return self._buffer
+
+
+def split_events(run: bytes) -> list[bytes]:
+    """The events of a run from ``SSEFramer.feed_run``, each ending in its blank line."""
+    events: list[bytes] = []
+    start, size = 0, len(run)
+    while start < size:
+        while run.startswith(b"\n", start):
+            start += 1
+        cut = run.find(_EVENT_END, start)
+        if cut == -1:
+            break
+        events.append(run[start : cut + 2])
+        start = cut + 2
+    return events
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,20 +405,29 @@ class StreamRelay:
 
     def feed(self, chunk: bytes) -> bytes:
         """The whole events ``chunk`` completed, ready to send (may be empty)."""
-        return self._relay(self._framer.feed(chunk))
+        return self._relay(self._framer.feed_run(chunk))
 
     def close(self) -> bytes:
         """Events completed by the end of the stream."""
-        return self._relay(self._framer.close())
+        return self._relay(b"".join(self._framer.close()))
 
-    def _relay(self, blocks: list[bytes]) -> bytes:
-        if not blocks:
+    def _relay(self, run: bytes) -> bytes:
+        if not run:
             return b""
+        if self._builder is not None:
+            return self._relay_events(split_events(run))
+        # Only the usage event and [DONE] need reading, and they come last: the events before
+        # the first of them are passed on as they are, unsplit and unparsed.
+        usage, done = run.find(b'"usage"'), run.find(b"[DONE]")
+        if usage == -1 and done == -1:
+            return run  # the hot path: plain chunks
+        first = done if usage == -1 else usage if done == -1 else min(usage, done)
+        cut = run.rfind(_EVENT_END, 0, first)  # the end of the event before the marker's
+        plain = 0 if cut == -1 else cut + 2
+        return run[:plain] + self._relay_events(split_events(run[plain:]))
+
+    def _relay_events(self, blocks: list[bytes]) -> bytes:
         builder = self._builder
-        if builder is None and len(blocks) == 1 and b'"usage"' not in blocks[0]:
-            block = blocks[0]  # the hot path: one plain chunk
-            self.done = self.done or is_done(block)
-            return block
         out: list[bytes] = []
         for block in blocks:
             if is_done(block):
