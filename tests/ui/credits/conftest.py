@@ -82,3 +82,10 @@ def grant(qloop: Loop, cloud: RunningCloud, credits: int) -> None:
     store runs on a loop of its own, which unsets the current one)."""
     cloud.grant(this_device(), credits)
     asyncio.set_event_loop(qloop.loop)
+
+
+def use_free(qloop: Loop, cloud: RunningCloud, credits: int) -> None:
+    """Spend ``credits`` of the (registered) device's free allowance at the cloud, keeping the
+    qasync loop current as ``grant`` does."""
+    cloud.use_free(this_device(), credits)
+    asyncio.set_event_loop(qloop.loop)
