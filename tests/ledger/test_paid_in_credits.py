@@ -1,5 +1,5 @@
 """A call paid in credits is shown as credits, never as money: money totals, the month's spend,
-``promptready usage`` and the self-test's ledger line leave it out. Its dollar value (its credits
+``promptready usage``, exports and the self-test's ledger line leave it out. Its dollar value (its credits
 at the dearest pack's price, as the meter writes it) still counts against the app's budgets."""
 
 from __future__ import annotations
@@ -94,3 +94,10 @@ def test_usage_json_gives_credits_calls_no_cost(capsys: pytest.CaptureFixture[st
 def test_the_self_tests_ledger_line_spends_no_money_for_credits() -> None:
     write_to_the_users_ledger([paid_in_credits(25, timestamp=datetime.now(UTC))])
     assert check_ledger().endswith("; $0 spent this month")
+
+
+def test_an_export_gives_a_credits_call_its_credits_and_no_cost(ledger: Ledger) -> None:
+    ledger.write([paid_in_credits(3), record(cost_usd=Decimal("0.25"))])
+    exported = {row["mode"]: row for row in json.loads(ledger.export("json"))}
+    assert (exported["credits"]["cost_usd"], exported["credits"]["credits"]) == ("0", 3)
+    assert exported["byok"]["cost_usd"] == "0.250000"

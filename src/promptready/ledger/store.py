@@ -24,7 +24,7 @@ from typing import Any, TextIO
 from promptready.errors import ConfigError
 from promptready.ledger.export import FORMATS, write_csv, write_json
 from promptready.ledger.migrations import prepare
-from promptready.ledger.records import PAID_IN_CREDITS, UsageRecord, usd
+from promptready.ledger.records import PAID_IN_CREDITS, UsageRecord, paid_usd, usd
 from promptready.paths import private_file
 
 GROUPS = ("day", "model", "app", "mode", "source")
@@ -264,12 +264,14 @@ class Ledger:
         return (_as_dict(row) for row in cursor)
 
     def export_to(self, fmt: str, out: TextIO, since: date | None = None) -> int:
-        """Write every row (every column, cost in USD) as CSV or JSON; returns the row count."""
+        """Write every row (every column, cost in USD paid: 0 for a call paid in credits, which
+        its credits column counts) as CSV or JSON; returns the row count."""
         if fmt not in FORMATS:
             raise ConfigError(f"Unknown export format {fmt!r}; use csv or json.")
+        rows = (_exported(row) for row in self.rows(since))
         if fmt == "csv":
-            return write_csv(self.rows(since), EXPORT_COLUMNS, out)
-        return write_json(self.rows(since), out)
+            return write_csv(rows, EXPORT_COLUMNS, out)
+        return write_json(rows, out)
 
     def export(self, fmt: str, since: date | None = None) -> str:
         """Every row as CSV or JSON text."""
@@ -290,6 +292,12 @@ class Ledger:
             ).rowcount
             self.conn.execute("DELETE FROM rollups WHERE day < ?", (cutoff.isoformat(),))
         return int(deleted)
+
+
+def _exported(row: dict[str, Any]) -> dict[str, Any]:
+    """A row as exports show it: its cost is the money paid (``records.paid_usd``)."""
+    row["cost_usd"] = str(paid_usd(row))
+    return row
 
 
 def _day(value: date | None, default: str) -> str:
