@@ -1,5 +1,7 @@
 """Screenshots of the desktop windows for the README, from real data in a temporary home:
 ledger rows, two app tokens, a stored key, a few history entries and a real offline enhancement.
+The credits ones are a new user's (no key, credits mode) against a real ``promptready-cloud`` on
+loopback started here, with billing on and the tests' Stripe stand-in.
 
 Run under a display, e.g. ``xvfb-run -a -s "-screen 0 1400x1000x24" .venv/bin/python
 bench/screenshots.py [light|dark]``; PNGs go to docs/screenshots/ (dark ones end in ``-dark``).
@@ -10,9 +12,12 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import secrets
+import subprocess
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +26,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
 
-    from promptready.ui.context import DesktopContext
     from promptready.ui.popup import EnhancePopup
     from promptready.ui.usage.window import UsageWindow
 
@@ -33,12 +37,27 @@ ROUGH = (
 )
 
 
+_HOME_VARS = ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")
+
+
 def isolate(tmp: Path) -> None:
     """Everything (settings, ledger, keyring file) under ``tmp``; the real home is untouched."""
     os.environ["PROMPTREADY_HOME"] = str(tmp / "promptready")
     os.environ["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
-    for var in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+    for var in _HOME_VARS:
         os.environ[var] = str(tmp / var.lower())
+
+
+@contextmanager
+def new_user() -> Iterator[Path]:
+    """A home of its own, as a new user without a key has it, for the time of the block."""
+    saved = {var: os.environ[var] for var in ("PROMPTREADY_HOME", *_HOME_VARS)}
+    with tempfile.TemporaryDirectory() as tmp:
+        isolate(Path(tmp))
+        try:
+            yield Path(tmp)
+        finally:
+            os.environ.update(saved)
 
 
 def seed() -> None:
@@ -147,7 +166,7 @@ def shoot(theme: str, only_credits: bool = False) -> None:
         print(f"wrote docs/screenshots/{name}{suffix}.png")
 
     async def run() -> None:
-        await shoot_credits(context, save, settle)
+        await shoot_credits(save, settle)
         if only_credits:
             await context.aclose()
             return
@@ -198,50 +217,116 @@ def shoot(theme: str, only_credits: bool = False) -> None:
         loop.run_until_complete(run())
 
 
-async def shoot_credits(
-    context: DesktopContext,
-    save: Save,
-    settle: Settle,
-) -> None:
-    """The balance pill in its three colours, the zero-balance dialog and Settings → Credits,
-    on wallets shown directly (no credit service needed)."""
-    from promptready.providers.credits_account import Wallet
+@contextmanager
+def credit_service(home: Path) -> Iterator[tuple[str, Callable[[int], None]]]:
+    """A real ``promptready-cloud`` on a loopback port (SQLite under ``home``; billing on, its
+    Stripe the tests' stand-in; no upstream call made), and a way to grant this device credits
+    through its admin command."""
+    sys.path.insert(0, str(ROOT))  # the tests' Stripe stand-in
+    from tests.cloud.billing.stripe_standin import StripeStandin
+
+    with StripeStandin() as stripe:
+        env = {
+            **os.environ,
+            "PROMPTREADY_CLOUD_DATABASE_URL": f"sqlite:///{home / 'cloud.sqlite3'}",
+            "PROMPTREADY_CLOUD_JWT_SECRET": secrets.token_urlsafe(48),
+            "PROMPTREADY_CLOUD_UPSTREAM_BASE_URL": "http://127.0.0.1:9/v1",  # no chat is sent
+            "STRIPE_API_KEY": "sk_test_screenshots",
+            "STRIPE_WEBHOOK_SECRET": "whsec_screenshots",
+            "STRIPE_API_BASE": stripe.url,
+        }
+        command = [sys.executable, "-m", "promptready.cloud"]
+        server = subprocess.Popen(
+            [*command, "serve", "--port", "0"], env=env, stdout=subprocess.PIPE, text=True
+        )
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        if not line.startswith("listening on "):
+            server.kill()
+            raise SystemExit(f"promptready-cloud did not start: {line!r}")
+
+        def grant(credits: int) -> None:
+            from promptready.paths import app_paths
+            from promptready.providers.credits_auth import device_id
+
+            device = str(device_id(app_paths().data_dir))
+            admin = [*command, "admin", "grant", device, str(credits), "--reason", "screenshots"]
+            subprocess.run(admin, env=env, check=True, stdout=subprocess.DEVNULL)
+
+        try:
+            yield line.removeprefix("listening on ").strip(), grant
+        finally:
+            server.terminate()
+            server.wait(10)
+
+
+async def shoot_credits(save: Save, settle: Settle) -> None:
+    """The balance pill in its three colours, the zero-balance dialog, Settings → Credits and
+    the Local API tab's credits models, for a new user without a key in credits mode, against a
+    real credit service on loopback: every balance is the service's answer."""
+    from promptready.providers.credits import URL_ENV
+    from promptready.ui.context import DesktopContext
+    from promptready.ui.credits.modes import Choice, choose
     from promptready.ui.credits.watch import CreditsWatch
     from promptready.ui.credits.zero_dialog import ZeroBalanceDialog
     from promptready.ui.popup import EnhancePopup
     from promptready.ui.settings.credits_tab import CreditsTab
+    from promptready.ui.settings.window import SettingsWindow
 
-    watch = CreditsWatch(context)
-    popup = EnhancePopup(context, watch)
-    popup.resize(1100, 760)
-    popup.show()
-    popup.input.setPlainText(ROUGH)
-    cost = watch.card.credits_for_enhancement()
-    for level, balance in (("green", 480), ("orange", 180), ("red", 60)):
-        popup.pill.show_balance(balance, cost)
-        await settle(0.4)
-        save(popup, f"credits-pill-{level}")
-    dialog = ZeroBalanceDialog(watch, popup)
-    dialog.show()
-    await settle(0.4)
-    save(dialog, "credits-zero-dialog")
-    dialog.hide()
-    popup.hide()
-    tab = CreditsTab(context, watch)
-    tab.resize(760, 520)
-    tab.show_wallet(
-        Wallet(
-            credits_remaining=1185,
-            buckets={"free_monthly": 25, "purchased": 1000, "subscription_rollover": 160},
-            reserved=0,
-            cohort="2026-11",
-            plan="free",
-        )
-    )
-    tab.show()
-    await settle(0.4)
-    save(tab, "settings-credits")
-    tab.hide()
+    with new_user() as home, credit_service(home) as (url, grant):
+        os.environ[URL_ENV] = url
+        context = DesktopContext.load()
+        choose(context, Choice.CREDITS)  # as tray → Mode → Credits does
+        watch = CreditsWatch(context)
+
+        async def balance() -> None:
+            task = watch.refresh(always=True)
+            if task is not None:
+                await task
+
+        try:
+            popup = EnhancePopup(context, watch)
+            popup.resize(1100, 760)
+            popup.show()
+            popup.input.setPlainText(ROUGH)
+            await balance()  # registers this device: its free credits
+            grants = (("red", 60), ("orange", 180), ("green", 480))
+            for level, target in grants:
+                assert watch.wallet is not None
+                grant(target - watch.wallet.credits_remaining)
+                await balance()
+                await settle(0.4)
+                save(popup, f"credits-pill-{level}")
+            dialog = ZeroBalanceDialog(watch, popup)
+            dialog.show()
+            await settle(0.4)
+            save(dialog, "credits-zero-dialog")
+            dialog.hide()
+            popup.hide()
+            tab = CreditsTab(context, watch)
+            tab.resize(760, 520)
+            tab.load(context.settings)
+            tab.show()
+            await balance()
+            if tab.auto_reload_read is not None:
+                await tab.auto_reload_read
+            await settle(0.4)
+            save(tab, "settings-credits")
+            tab.hide()
+            settings = SettingsWindow(context, watch)
+            settings.resize(820, 660)
+            settings.show()
+            settings.show_tab("local_api")
+            while (
+                settings.local_api.models_task is None or not settings.local_api.models_task.done()
+            ):
+                await settle(0.05)
+            await settle(0.4)
+            save(settings, "settings-local-api-credits")
+            settings.hide()
+        finally:
+            await context.aclose()
+            del os.environ[URL_ENV]
 
 
 if __name__ == "__main__":

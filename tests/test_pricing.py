@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -93,6 +94,16 @@ def test_an_enhancement_costs_one_credit() -> None:
 )
 def test_chat_credits_round_up_with_a_minimum_of_one(tokens: int, model: str, credits: int) -> None:
     assert CARD.credits_for_chat(tokens, model) == credits
+
+
+@pytest.mark.parametrize(("tokens", "credits"), [(0, 1), (1000, 2), (1001, 3), (10_000, 20)])
+def test_the_most_a_chat_can_cost_is_at_the_dearest_multiplier(tokens: int, credits: int) -> None:
+    assert CARD.most_credits_for_chat(tokens) == credits
+    assert all(CARD.credits_for_chat(tokens, model) <= credits for model in CARD.models)
+
+
+def test_the_most_a_chat_can_cost_on_a_card_without_multipliers_is_at_one() -> None:
+    assert replace(CARD, multipliers={}).most_credits_for_chat(1500) == 2
 
 
 def test_no_priced_model_sells_tokens_below_cost() -> None:

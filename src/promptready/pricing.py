@@ -105,7 +105,15 @@ class RateCard:
         """ceil(total_tokens / tokens_per_credit * the model's multiplier), at least 1."""
         if provider is None and "/" in model:
             provider, _, model = model.partition("/")
-        multiplier = _find(self.multipliers, model, provider) or Decimal(1)
+        return self._credits(total_tokens, _find(self.multipliers, model, provider) or Decimal(1))
+
+    def most_credits_for_chat(self, total_tokens: int) -> int:
+        """``credits_for_chat`` at the dearest multiplier on the card (unlisted models are 1):
+        the most a call can be charged by a service that picks the model itself, as the credit
+        proxy does (a device's cohort model answers whatever model is named)."""
+        return self._credits(total_tokens, max([Decimal(1), *self.multipliers.values()]))
+
+    def _credits(self, total_tokens: int, multiplier: Decimal) -> int:
         raw = Decimal(total_tokens) / Decimal(self.tokens_per_credit) * multiplier
         return max(1, math.ceil(raw))
 

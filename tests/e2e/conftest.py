@@ -21,6 +21,7 @@ import pytest
 from promptready.cloud.app import create_app
 from promptready.cloud.config import CloudConfig, load
 from promptready.cloud.store import CreditsView, LedgerEntry, Store
+from promptready.cloud.wallet import Bucket, LedgerKind
 from promptready.paths import app_paths
 from promptready.providers.credits_auth import device_id
 from tests.cloud.billing.stripe_standin import StripeStandin
@@ -72,6 +73,22 @@ class RunningCloud:
 
         async def use(store: Store) -> None:
             await give(store, Device(device, "", ""), credits)
+
+        self._with_store(use)
+
+    def use_free(self, device: uuid.UUID, credits: int) -> None:
+        """Take ``credits`` of the device's free allowance, as if it had spent them."""
+
+        async def use(store: Store) -> None:
+            await store.credits(device)  # applies this month's free top-up first
+            await store.revoke(
+                device,
+                credits,
+                kind=LedgerKind.ADJUSTMENT,
+                idem_key=f"test-free:{uuid.uuid4()}",
+                reason="test: free credits used",
+                bucket=Bucket.FREE,
+            )
 
         self._with_store(use)
 

@@ -1,11 +1,13 @@
-"""Makers for the ledger tests: a record with sensible values and the recount that rollups must
-always equal."""
+"""Makers for the ledger tests: a record with sensible values, the recount that rollups must
+always equal, and ``promptready usage`` run through its real parser."""
 
 from __future__ import annotations
 
+import argparse
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from promptready.commands import usage
 from promptready.ledger.records import UsageRecord
 from promptready.ledger.store import Ledger
 
@@ -36,3 +38,11 @@ def recount(ledger: Ledger) -> list[tuple[object, ...]]:
 def rollups(ledger: Ledger) -> list[tuple[object, ...]]:
     """The rollup rows as stored."""
     return ledger.conn.execute("SELECT * FROM rollups ORDER BY 1, 2, 3, 4, 5").fetchall()
+
+
+def usage_cli(argv: list[str]) -> int:
+    """Parse ``argv`` (after ``promptready``) with the usage parser and run what it chose."""
+    parser = argparse.ArgumentParser(prog="promptready")
+    usage.register(parser.add_subparsers())
+    args = parser.parse_args(argv)
+    return int(args.func(args))

@@ -3,7 +3,6 @@ Each test builds a real parser with ``register`` and runs the function it picks.
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,15 +15,7 @@ from promptready.commands import usage
 from promptready.errors import ConfigError
 from promptready.ledger.store import Ledger
 from promptready.paths import app_paths
-from tests.ledger.makers import DAY, record
-
-
-def usage_cli(argv: list[str]) -> int:
-    """Parse ``argv`` (after ``promptready``) with the usage parser and run what it chose."""
-    parser = argparse.ArgumentParser(prog="promptready")
-    usage.register(parser.add_subparsers())
-    args = parser.parse_args(argv)
-    return int(args.func(args))
+from tests.ledger.makers import DAY, record, usage_cli
 
 
 @pytest.fixture

@@ -241,9 +241,33 @@ def test_a_failed_credits_call_costs_no_credits(tmp_path: Path) -> None:
 
 def test_an_app_with_a_dollar_budget_holds_its_credits_at_their_price(tmp_path: Path) -> None:
     meter = Meter(RecordingWriter(), load_rate_card())  # type: ignore[arg-type]
-    caller = Caller("gateway", app="notes", budget_usd_day=Decimal("0.05"))
+    caller = Caller("gateway", app="notes", budget_usd_day=Decimal("0.06"))
     hold = meter.hold(caller, [credits_route(tmp_path)], TokenBound(500, 500), mode="credits")
-    assert hold.micro == 30_000  # one credit (1,000 tokens) at $0.03
+    # 1,000 tokens at the card's dearest multiplier (2: the cohort's model is not known here)
+    # are two credits, at $0.03 each.
+    assert hold.micro == 60_000
+
+
+def test_a_credits_default_call_that_fits_only_at_multiplier_one_is_refused(
+    tmp_path: Path,
+) -> None:
+    meter = Meter(RecordingWriter(), load_rate_card())  # type: ignore[arg-type]
+    caller = Caller("gateway", app="notes", budget_usd_day=Decimal("0.05"))
+    with pytest.raises(BudgetError, match=r"may cost up to \$0\.060000"):
+        meter.hold(caller, [credits_route(tmp_path)], TokenBound(500, 500), mode="credits")
+
+
+def test_a_held_credits_call_is_charged_the_credits_it_used(tmp_path: Path) -> None:
+    writer = RecordingWriter()
+    meter = Meter(writer, load_rate_card())  # type: ignore[arg-type]
+    caller = Caller("gateway", app="notes", budget_usd_day=Decimal("1"))
+    hold = meter.hold(caller, [credits_route(tmp_path)], TokenBound(500, 500), mode="credits")
+    hold.answered_by(credits_route(tmp_path))
+    hold.usage = Usage(300, 200)
+    hold.settle_now()
+    (row,) = writer.rows
+    assert (row.credits, row.cost_usd) == (1, Decimal("0.03"))  # type: ignore[attr-defined]
+    assert meter.held_micro("notes") == 0
 
 
 def test_a_credits_call_beyond_a_dollar_budget_is_refused(tmp_path: Path) -> None:

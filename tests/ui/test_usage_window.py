@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from promptready.ledger.records import UsageRecord
+from promptready.pricing import load_rate_card
 from promptready.ui.context import DesktopContext
 from promptready.ui.usage.window import UsageWindow
 
@@ -127,6 +128,7 @@ def test_tokens_chart_adds_prompt_and_answer_tokens(window: UsageWindow) -> None
 
 
 def paid_in_credits(credits: int) -> UsageRecord:
+    """A credits call as the meter writes it: its dollars are what app budgets count it as."""
     return UsageRecord(
         source="popup",
         mode="credits",
@@ -135,6 +137,7 @@ def paid_in_credits(credits: int) -> UsageRecord:
         prompt_tokens=300,
         completion_tokens=100,
         credits=credits,
+        cost_usd=load_rate_card().credits_usd(credits),
         timestamp=NOW,
     )
 
@@ -147,6 +150,20 @@ def test_credits_are_charted_per_day_and_named_in_the_summary(context: DesktopCo
     assert window.daily.bars[-1].value == 5
     assert window.daily.label(Decimal(5)) == "5 credits"
     assert "5 credits" in window.summary.text()
+    window.deleteLater()
+
+
+def test_money_shown_leaves_out_calls_paid_in_credits(context: DesktopContext) -> None:
+    context.ledger.write([paid_in_credits(25), call("gpt-4o", "0.25", "agent")])
+    window = UsageWindow(context)
+    window.refresh(NOW.date())
+    show(window, "Money")
+    assert window.spend.text() == "$0.25 this month"
+    assert window.daily.bars[-1].value == Decimal("0.25")
+    assert {b.label: b.value for b in window.by_model.bars} == {
+        "credits/default": Decimal(0),
+        "gpt-4o": Decimal("0.25"),
+    }
     window.deleteLater()
 
 

@@ -7,11 +7,12 @@ hold, plus its own estimate (priced at the dearest route it may take) fits every
 applies: the app's day and month and, for the local API, the global monthly cap. A model with
 no price cannot be bounded, so a budgeted caller is refused it (local providers the rate card
 prices at 0 are free, not unpriced); a ``credits/...`` call counts its credits at the dearest
-pack's price per credit. The estimate is held until the call ends; then the row, at
-the actual cost, goes to the writer, whose counters are the spend, and the hold is released in
-the same step. Check-and-hold and record-and-release each take the meter's lock (the desktop
-app calls from the Qt thread and the local API's thread), so no burst can slip between a check
-and its hold. ``process_meter`` gives every caller in a process the same meter for a file.
+pack's price per credit, and at the dearest model's multiplier, since the credit service picks
+the model. The estimate is held until the call ends; then the row, at the actual cost, goes to
+the writer, whose counters are the spend, and the hold is released in the same step.
+Check-and-hold and record-and-release each take the meter's lock (the desktop app calls from the
+Qt thread and the local API's thread), so no burst can slip between a check and its hold.
+``process_meter`` gives every caller in a process the same meter for a file.
 
 Money is kept in whole micro-dollars here (the ledger's unit, exact), so a check is a dict
 lookup and a few integer comparisons; Decimal appears only in messages and in prices.
@@ -31,7 +32,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from promptready.errors import ConfigError, PromptReadyError
-from promptready.ledger.records import MICRO, UsageRecord, micro_usd, usd
+from promptready.ledger.records import MICRO, PAID_IN_CREDITS, UsageRecord, micro_usd, usd
 from promptready.pricing import FREE, ModelPrice, RateCard, cost_usd
 
 if TYPE_CHECKING:
@@ -205,7 +206,7 @@ class Hold:
         unpriced = False
         credits = self.credits
         cost = Decimal(0)
-        if self.mode == "credits":  # paid in credits, by the credit service's rule for them
+        if self.mode == PAID_IN_CREDITS:  # paid in credits, by the credit service's rule for them
             if not credits and usage is not None and not self.cache_hit:
                 credits = meter.card.credits_for_chat(prompt + completion, self.model or "")
             cost = meter.card.credits_usd(credits)  # what budgets count it as
@@ -297,8 +298,11 @@ class Meter:
         """Micro-dollars to hold for a call that may take any of ``routes`` (rounded up)."""
         dearest = 0
         for route in routes:
-            if route.provider.config.ledger_mode == "credits":
-                credits = self.card.credits_for_chat(tokens.prompt + tokens.completion, route.label)
+            if route.provider.config.ledger_mode == PAID_IN_CREDITS:
+                # The service answers with the device's cohort model whatever model is named,
+                # and the client does not know which that is: hold the dearest multiplier's
+                # credits. The row then counts the credits the call used.
+                credits = self.card.most_credits_for_chat(tokens.prompt + tokens.completion)
                 pico = micro_usd(self.card.credits_usd(credits)) * _PICO_PER_MICRO
             else:
                 _, per_prompt, per_completion = self._priced(route.model, route.provider.name)
@@ -336,7 +340,7 @@ class Meter:
         self, caller: Caller, routes: Sequence[Route], request_id: str | None, mode: str
     ) -> None:
         for route in routes:
-            if route.provider.config.ledger_mode == "credits":
+            if route.provider.config.ledger_mode == PAID_IN_CREDITS:
                 continue  # priced by the credit rules, at the dearest pack's price per credit
             if self._priced(route.model, route.provider.name)[0] is None:
                 self._blocked(caller, request_id, mode, UnpricedModelError.code)

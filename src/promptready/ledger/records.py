@@ -5,12 +5,18 @@ from __future__ import annotations
 import itertools
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 SOURCES = ("popup", "cli", "gateway")
 MODES = ("offline", "byok", "credits", "cache")
+# Rows in this mode were paid in credits. Their ``cost_usd`` is the credits at the dearest pack's
+# price (the meter's rule), what dollar budgets and caps count them as; it is not money paid
+# per call (the credits were free or bought before), so money shown to the user leaves them out.
+PAID_IN_CREDITS = "credits"
 STATUSES = ("ok", "error", "cancelled", "blocked")
 MICRO = Decimal("0.000001")
 
@@ -100,5 +106,10 @@ class UsageRecord:
 
     @property
     def micro_usd(self) -> int:
-        """The cost as stored: whole micro-dollars."""
+        """The cost as stored (what budgets count): whole micro-dollars."""
         return micro_usd(self.cost_usd)
+
+
+def paid_usd(row: Mapping[str, Any]) -> Decimal:
+    """The money a row as ``Ledger.last`` gives it cost: 0 when it was paid in credits."""
+    return Decimal(0) if row["mode"] == PAID_IN_CREDITS else Decimal(row["cost_usd"])

@@ -24,7 +24,7 @@ from typing import Any, TextIO
 from promptready.errors import ConfigError
 from promptready.ledger.export import FORMATS, write_csv, write_json
 from promptready.ledger.migrations import prepare
-from promptready.ledger.records import UsageRecord, usd
+from promptready.ledger.records import PAID_IN_CREDITS, UsageRecord, paid_usd, usd
 from promptready.paths import private_file
 
 GROUPS = ("day", "model", "app", "mode", "source")
@@ -67,6 +67,10 @@ _SUM_AT = [
     COLUMNS.index(c)
     for c in ("prompt_tokens", "completion_tokens", "cost_micro_usd", "credits", "unpriced")
 ]
+# Money paid, for every total shown as money: rows paid in credits carry their dollar value for
+# budgets only (records.PAID_IN_CREDITS), so they count 0 here. Budget reads (``budget_spent``,
+# ``app_month_spend``) sum ``cost_micro_usd`` whole, so a credits call still counts against them.
+_PAID_MICRO = f"CASE WHEN mode = '{PAID_IN_CREDITS}' THEN 0 ELSE cost_micro_usd END"
 _FIRST_DAY = date.min.isoformat()
 _LAST_DAY = date.max.isoformat()
 
@@ -79,7 +83,7 @@ class Total:
     calls: int
     prompt_tokens: int
     completion_tokens: int
-    cost_usd: Decimal
+    cost_usd: Decimal  # money paid: calls paid in credits count in ``credits`` instead
     credits: int
     unpriced: int = 0  # calls whose model had no price (their cost is unknown, counted as 0)
 
@@ -185,21 +189,22 @@ class Ledger:
         return new
 
     def totals(self, by: str, since: date | None = None, until: date | None = None) -> list[Total]:
-        """Calls, tokens, cost and credits per day / model / app / mode / source over a period
-        (both ends included), from the rollups."""
+        """Calls, tokens, money paid and credits per day / model / app / mode / source over a
+        period (both ends included), from the rollups."""
         if by not in GROUPS:
             raise ConfigError(f"Cannot group by {by!r}; use one of {', '.join(GROUPS)}.")
         rows = self.conn.execute(
             f"SELECT {by}, SUM(calls), SUM(prompt_tokens), SUM(completion_tokens), "
-            "SUM(cost_micro_usd), SUM(credits), SUM(unpriced) FROM rollups "
+            f"SUM({_PAID_MICRO}), SUM(credits), SUM(unpriced) FROM rollups "
             "WHERE day BETWEEN ? AND ? GROUP BY 1 ORDER BY 1",
             (_day(since, _FIRST_DAY), _day(until, _LAST_DAY)),
         )
         return [Total(k or "-", c, p, o, usd(m), cr, u) for k, c, p, o, m, cr, u in rows]
 
     def spend(self, since: date, app: str | None = None) -> Decimal:
-        """USD spent since ``since`` (for one app, or all)."""
-        sql = "SELECT COALESCE(SUM(cost_micro_usd), 0) FROM rollups WHERE day >= ?"
+        """USD paid since ``since`` (for one app, or all); calls paid in credits are not money
+        paid, so they count 0 (``budget_spent`` is what budgets count)."""
+        sql = f"SELECT COALESCE(SUM({_PAID_MICRO}), 0) FROM rollups WHERE day >= ?"
         args: tuple[str, ...] = (since.isoformat(),)
         if app is not None:
             sql += " AND app = ?"
@@ -207,13 +212,14 @@ class Ledger:
         return usd(self.conn.execute(sql, args).fetchone()[0])
 
     def month_spend(self, today: date | None = None) -> Decimal:
-        """USD spent this calendar month (UTC)."""
+        """USD paid this calendar month (UTC), as the user is shown it (see ``spend``)."""
         today = today or datetime.now(UTC).date()
         return self.spend(today.replace(day=1))
 
     def budget_spent(self, app: str, today: date | None = None) -> tuple[Decimal, Decimal]:
-        """USD one app spent today and this month (UTC), as every process wrote it: one small
-        indexed query over the rollups. ``BatchWriter.spent`` is the cheaper in-memory view."""
+        """USD one app spent today and this month (UTC), as every process wrote it and as its
+        budgets count it (credits calls at their dollar value): one small indexed query over the
+        rollups. ``BatchWriter.spent`` is the cheaper in-memory view."""
         today = today or datetime.now(UTC).date()
         day, month = self.conn.execute(
             "SELECT COALESCE(SUM(CASE WHEN day = ? THEN cost_micro_usd END), 0), "
@@ -223,8 +229,8 @@ class Ledger:
         return usd(day), usd(month)
 
     def app_month_spend(self, today: date) -> list[tuple[str, str, int]]:
-        """(app, day, micro-dollars) for every app and day of ``today``'s month: seeds the
-        writer's spend counters."""
+        """(app, day, micro-dollars) for every app and day of ``today``'s month, as budgets count
+        it (credits calls at their dollar value): seeds the writer's spend counters."""
         rows = self.conn.execute(
             "SELECT app, day, SUM(cost_micro_usd) FROM rollups WHERE day >= ? GROUP BY 1, 2",
             (today.replace(day=1).isoformat(),),
@@ -258,12 +264,14 @@ class Ledger:
         return (_as_dict(row) for row in cursor)
 
     def export_to(self, fmt: str, out: TextIO, since: date | None = None) -> int:
-        """Write every row (every column, cost in USD) as CSV or JSON; returns the row count."""
+        """Write every row (every column, cost in USD paid: 0 for a call paid in credits, which
+        its credits column counts) as CSV or JSON; returns the row count."""
         if fmt not in FORMATS:
             raise ConfigError(f"Unknown export format {fmt!r}; use csv or json.")
+        rows = (_exported(row) for row in self.rows(since))
         if fmt == "csv":
-            return write_csv(self.rows(since), EXPORT_COLUMNS, out)
-        return write_json(self.rows(since), out)
+            return write_csv(rows, EXPORT_COLUMNS, out)
+        return write_json(rows, out)
 
     def export(self, fmt: str, since: date | None = None) -> str:
         """Every row as CSV or JSON text."""
@@ -284,6 +292,12 @@ class Ledger:
             ).rowcount
             self.conn.execute("DELETE FROM rollups WHERE day < ?", (cutoff.isoformat(),))
         return int(deleted)
+
+
+def _exported(row: dict[str, Any]) -> dict[str, Any]:
+    """A row as exports show it: its cost is the money paid (``records.paid_usd``)."""
+    row["cost_usd"] = str(paid_usd(row))
+    return row
 
 
 def _day(value: date | None, default: str) -> str:

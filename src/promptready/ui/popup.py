@@ -36,6 +36,7 @@ from promptready.errors import InputError, PromptReadyError
 from promptready.estimate import Estimate
 from promptready.history import HistoryEntry
 from promptready.presets import Preset
+from promptready.providers.credits import CREDITS
 from promptready.providers.credits_account import Wallet
 from promptready.ui.banner import Banner
 from promptready.ui.context import AiTarget, DesktopContext
@@ -61,6 +62,8 @@ def describe_estimate(estimate: Estimate, target: AiTarget | None) -> str:
         return f"{counted} · offline: free"
     if target.problem is not None:
         return f"{counted} · AI mode needs a provider key"
+    if target.provider == CREDITS:  # no dollars: the balance pill beside it shows the credits
+        return f"{counted} · paid in PromptReady credits"
     if estimate.cost_usd is None:
         return f"{counted} · {target.label} has no known price"
     return f"{counted} · about {dollars(estimate.cost_usd)} with {target.label}"

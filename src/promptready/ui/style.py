@@ -44,6 +44,10 @@ QPushButton {{
 }}
 QPushButton:hover {{ border-color: {ACCENT}; }}
 QPushButton:focus {{ border: 1px solid {ACCENT}; }}
+QPushButton:checked {{
+    background: palette(highlight); color: palette(highlighted-text);
+    border-color: palette(highlight);
+}}
 QPushButton:default {{ background: {ACCENT}; color: #ffffff; border-color: {ACCENT}; }}
 QPushButton:disabled {{ color: palette(placeholder-text); background: palette(window); }}
 QLineEdit, QPlainTextEdit, QTextEdit, QTextBrowser, QComboBox {{

@@ -9,10 +9,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from promptready.settings import EnhanceSettings, Settings
 from promptready.ui.context import DesktopContext
 from promptready.ui.credits.watch import CreditsWatch
+from promptready.ui.popup import EnhancePopup
 from tests.cloud.billing.stripe_standin import StripeStandin
 from tests.e2e import conftest as e2e
 from tests.e2e.conftest import RunningCloud, this_device
@@ -82,3 +84,32 @@ def grant(qloop: Loop, cloud: RunningCloud, credits: int) -> None:
     store runs on a loop of its own, which unsets the current one)."""
     cloud.grant(this_device(), credits)
     asyncio.set_event_loop(qloop.loop)
+
+
+def use_free(qloop: Loop, cloud: RunningCloud, credits: int) -> None:
+    """Spend ``credits`` of the (registered) device's free allowance at the cloud, keeping the
+    qasync loop current as ``grant`` does."""
+    cloud.use_free(this_device(), credits)
+    asyncio.set_event_loop(qloop.loop)
+
+
+def balance_at_cloud(qloop: Loop, cloud: RunningCloud) -> int:
+    """What the (registered) device can spend, read from the cloud's database, keeping the
+    qasync loop current as ``grant`` does."""
+    available = cloud.credits(this_device()).available
+    asyncio.set_event_loop(qloop.loop)
+    return available
+
+
+def popup_with_balance(
+    qtbot: QtBot, qloop: Loop, cloud: RunningCloud, context: DesktopContext, balance: int
+) -> EnhancePopup:
+    """The popup, shown with the device left ``balance`` credits, once it has read them."""
+    watch = CreditsWatch(context)
+    leave_balance(qloop, cloud, watch, balance)
+    popup = EnhancePopup(context, watch)
+    qtbot.addWidget(popup)
+    popup.show()
+    assert watch._fetching is not None  # opening asks for the balance
+    qloop.run(finished(watch._fetching))
+    return popup

@@ -6,20 +6,21 @@ from __future__ import annotations
 import pytest
 from pytestqt.qtbot import QtBot
 
+from promptready.estimate import Estimate
 from promptready.pricing import load_rate_card
-from promptready.ui.context import DesktopContext
+from promptready.providers.credits import CREDITS
+from promptready.ui.context import AiTarget, DesktopContext
 from promptready.ui.credits.pill import pill_text
 from promptready.ui.credits.watch import CreditsWatch, tooltip_for
-from promptready.ui.popup import EnhancePopup
+from promptready.ui.popup import describe_estimate
 from tests.e2e.conftest import RunningCloud
 from tests.ui.conftest import Loop
-from tests.ui.credits.conftest import fetch, finished, grant, leave_balance
+from tests.ui.credits.conftest import fetch, grant, leave_balance, popup_with_balance
+
+LEVELS = [(251, "green"), (250, "orange"), (249, "orange"), (100, "orange"), (99, "red")]
 
 
-@pytest.mark.parametrize(
-    ("balance", "level"),
-    [(251, "green"), (250, "orange"), (249, "orange"), (100, "orange"), (99, "red")],
-)
+@pytest.mark.parametrize(("balance", "level"), LEVELS)
 def test_the_balance_level_follows_the_rate_cards_thresholds(balance: int, level: str) -> None:
     assert load_rate_card().balance_level(balance) == level
 
@@ -30,7 +31,13 @@ def test_the_pill_says_the_cost_and_the_balance_after() -> None:
     assert pill_text(3, 12) == "12 credits · 3 left → 0 after"
 
 
-@pytest.mark.parametrize(("balance", "level"), [(251, "green"), (250, "orange"), (99, "red")])
+def test_the_cost_line_beside_the_pill_names_credits_not_a_price() -> None:
+    estimate = Estimate(21, 400, 100, None, True)  # credits/default has no dollar price
+    line = describe_estimate(estimate, AiTarget(CREDITS, "default"))
+    assert line == "21 tokens · paid in PromptReady credits"
+
+
+@pytest.mark.parametrize(("balance", "level"), LEVELS)
 def test_the_popup_pill_shows_the_service_balance_in_its_colour(
     qtbot: QtBot,
     qloop: Loop,
@@ -39,13 +46,7 @@ def test_the_popup_pill_shows_the_service_balance_in_its_colour(
     balance: int,
     level: str,
 ) -> None:
-    watch = CreditsWatch(credits_context)
-    leave_balance(qloop, cloud, watch, balance)
-    popup = EnhancePopup(credits_context, watch)
-    qtbot.addWidget(popup)
-    popup.show()
-    assert watch._fetching is not None
-    qloop.run(finished(watch._fetching))
+    popup = popup_with_balance(qtbot, qloop, cloud, credits_context, balance)
     assert popup.pill.isVisible()
     assert popup.pill.level == level
     assert f"{balance} left" in popup.pill.text()

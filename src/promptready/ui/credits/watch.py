@@ -13,6 +13,7 @@ from promptready.pricing import RateCard, load_rate_card
 from promptready.providers.credits import CREDITS, device_auth
 from promptready.providers.credits_account import Account, Wallet
 from promptready.ui.context import DesktopContext
+from promptready.ui.credits.low_balance import low_balance_due
 from promptready.ui.tasks import spawn
 
 
@@ -32,7 +33,7 @@ class CreditsWatch(QObject):
     """Knows the last wallet; ``refresh()`` asks the credit service again without blocking."""
 
     changed = Signal(object)  # Wallet
-    low_balance = Signal(int)  # the balance, once per session when it comes down to the warning
+    low_balance = Signal(int)  # the balance, once per session when the notice is due
     failed = Signal(str)  # why the balance could not be read
 
     def __init__(self, context: DesktopContext, card: RateCard | None = None) -> None:
@@ -78,7 +79,6 @@ class CreditsWatch(QObject):
         """Take ``wallet`` as the latest (a purchase or a grant answers with one too)."""
         self.wallet = wallet
         self.changed.emit(wallet)
-        balance = wallet.credits_remaining
-        if not self.warned and balance > 0 and self.card.low_balance(balance):
+        if not self.warned and low_balance_due(wallet, self.card):
             self.warned = True
-            self.low_balance.emit(balance)
+            self.low_balance.emit(wallet.credits_remaining)

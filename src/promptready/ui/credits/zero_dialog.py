@@ -6,18 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (
-    QDialog,
-    QHBoxLayout,
-    QLabel,
-    QProgressBar,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from promptready.pricing import CreditPack
-from promptready.providers.credits_account import Payment
+from promptready.ui.credits.payment_status import PaymentStatus
 from promptready.ui.credits.purchase import Opener, Purchase, open_in_browser
 from promptready.ui.credits.watch import CreditsWatch
 
@@ -51,10 +43,7 @@ class ZeroBalanceDialog(QDialog):
             button.clicked.connect(lambda _=False, name=pack.name: self.buy(name))
             self.pack_buttons[pack.name] = button
             packs.addWidget(button)
-        self.progress = QProgressBar(minimum=0, maximum=0)  # busy: no known end
-        self.progress.hide()
-        self.status = QLabel()
-        self.status.setWordWrap(True)
+        self.payment = PaymentStatus(self.purchase, arrived=lambda _payment: self.accept())
         own_key = QPushButton("Use my own key")
         own_key.clicked.connect(lambda: self._leave(self.own_key.emit))
         offline = QPushButton("Continue offline")
@@ -66,16 +55,8 @@ class ZeroBalanceDialog(QDialog):
         column = QVBoxLayout(self)
         column.addWidget(self.message)
         column.addLayout(packs)
-        column.addWidget(self.progress)
-        column.addWidget(self.status)
+        column.addWidget(self.payment)
         column.addLayout(choices)
-        self.purchase.opened.connect(lambda _url: self._waiting("Pay in your browser…"))
-        self.purchase.waiting.connect(
-            lambda s: self._waiting(f"Waiting for the payment… {s:.0f} s")
-        )
-        self.purchase.arrived.connect(self._arrived)
-        self.purchase.late.connect(self._stopped)
-        self.purchase.failed.connect(self._stopped)
 
     def buy(self, pack: str) -> None:
         """Open Checkout for ``pack``; the dialog closes once its credits arrive."""
@@ -84,16 +65,3 @@ class ZeroBalanceDialog(QDialog):
     def _leave(self, choose: Callable[[], object]) -> None:
         choose()
         self.accept()
-
-    def _waiting(self, text: str) -> None:
-        self.progress.show()
-        self.status.setText(text)
-
-    def _arrived(self, payment: Payment) -> None:
-        self.progress.hide()
-        self.status.setText(f"Thank you: you now have {payment.credits_remaining} credits.")
-        self.accept()
-
-    def _stopped(self, text: str) -> None:
-        self.progress.hide()
-        self.status.setText(text)

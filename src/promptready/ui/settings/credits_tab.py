@@ -6,19 +6,13 @@ from __future__ import annotations
 import asyncio
 
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QHBoxLayout,
-    QLabel,
-    QProgressBar,
-    QPushButton,
-    QVBoxLayout,
-)
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
-from promptready.providers.credits_account import AutoReload, Payment, Wallet, wallet_lines
+from promptready.providers.credits_account import AutoReload, Wallet, wallet_lines
 from promptready.providers.credits_auth import device_id
 from promptready.settings import Settings
 from promptready.ui.context import DesktopContext
+from promptready.ui.credits.payment_status import PaymentStatus
 from promptready.ui.credits.purchase import Opener, Purchase, open_in_browser
 from promptready.ui.credits.watch import CreditsWatch
 from promptready.ui.settings.tab import SettingsTab
@@ -64,13 +58,7 @@ class CreditsTab(SettingsTab):
         plan.addWidget(self.subscribe_button)
         plan.addWidget(self.portal_button)
         plan.addStretch()
-        self.progress = QProgressBar(minimum=0, maximum=0)
-        self.progress.hide()
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        self.check_again = QPushButton("Check again")
-        self.check_again.hide()
-        self.check_again.clicked.connect(self._check_again)
+        self.payment = PaymentStatus(self.purchase)
         self.auto_reload = QCheckBox("Auto-reload: buy credits when the balance runs low")
         self.auto_reload.clicked.connect(self._toggle_auto_reload)
         self.auto_reload_state = QLabel()
@@ -82,27 +70,16 @@ class CreditsTab(SettingsTab):
         device.addWidget(self.device, 1)
         device.addWidget(copy)
         column = QVBoxLayout(self)
-        for row in (self.balance, buy, plan, self.progress, self.status, self.check_again):
-            if isinstance(row, QHBoxLayout):
-                column.addLayout(row)
-            else:
-                column.addWidget(row)
+        column.addWidget(self.balance)
+        column.addLayout(buy)
+        column.addLayout(plan)
+        column.addWidget(self.payment)
         column.addWidget(self.auto_reload)
         column.addWidget(self.auto_reload_state)
         column.addStretch()
         column.addLayout(device)
         watch.changed.connect(self.show_wallet)
-        watch.failed.connect(self.status.setText)
-        self._follow_purchase()
-
-    def _follow_purchase(self) -> None:
-        self.purchase.opened.connect(lambda _url: self._waiting("Pay in your browser…"))
-        self.purchase.waiting.connect(
-            lambda s: self._waiting(f"Waiting for the payment to be confirmed… {s:.0f} s")
-        )
-        self.purchase.arrived.connect(self._arrived)
-        self.purchase.late.connect(self._late)
-        self.purchase.failed.connect(self._stopped)
+        watch.failed.connect(self.payment.status.setText)
 
     def load(self, settings: Settings) -> None:
         """Ask for the wallet again (the tab has no settings of its own)."""
@@ -122,27 +99,6 @@ class CreditsTab(SettingsTab):
     def copy_device_id(self) -> None:
         """The device id on the clipboard, for support."""
         QGuiApplication.clipboard().setText(str(device_id(self.context.paths.data_dir)))
-
-    def _waiting(self, text: str) -> None:
-        self.check_again.hide()
-        self.progress.show()
-        self.status.setText(text)
-
-    def _arrived(self, payment: Payment) -> None:
-        self.progress.hide()
-        self.status.setText(f"Payment received; you now have {payment.credits_remaining} credits.")
-
-    def _late(self, text: str) -> None:
-        self._stopped(text)
-        self.check_again.show()
-
-    def _stopped(self, text: str) -> None:
-        self.progress.hide()
-        self.status.setText(text)
-
-    def _check_again(self) -> None:
-        self._waiting("Checking the payment…")
-        self.purchase.check_again()
 
     def _toggle_auto_reload(self, enabled: bool) -> None:
         spawn(self._set_auto_reload(enabled))

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from promptready.ledger.records import PAID_IN_CREDITS, paid_usd
 from promptready.ui.wording import count, dollars
 
 Index = QModelIndex | QPersistentModelIndex
@@ -33,10 +33,10 @@ def _ms(row: dict[str, Any]) -> str:
 
 
 def _cost(row: dict[str, Any]) -> str:
-    # A credits-mode call is paid in credits; its dollars are a budget's bound, not a charge.
-    if row["mode"] == "credits":
+    # A call paid in credits shows its credits; its stored dollars are a budget's, not a charge.
+    if row["mode"] == PAID_IN_CREDITS:
         return count(row["credits"] or 0, "credit")
-    return dollars(Decimal(row["cost_usd"]))
+    return dollars(paid_usd(row))
 
 
 COLUMNS = (
@@ -47,7 +47,7 @@ COLUMNS = (
     Column("Model", lambda r: r["model"] or "", lambda r: r["model"] or ""),
     Column("In", lambda r: str(r["prompt_tokens"]), lambda r: r["prompt_tokens"]),
     Column("Out", lambda r: str(r["completion_tokens"]), lambda r: r["completion_tokens"]),
-    Column("Cost", _cost, lambda r: (Decimal(r["cost_usd"]), r["credits"] or 0)),
+    Column("Cost", _cost, lambda r: (paid_usd(r), r["credits"] or 0)),
     Column("Latency", _ms, lambda r: r["latency_ms"] or 0.0),
     Column("Status", lambda r: r["status"], lambda r: r["status"]),
 )
