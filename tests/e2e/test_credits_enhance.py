@@ -20,7 +20,7 @@ from promptready.pricing import load_rate_card
 from promptready.providers.credits_auth import DEVICE_FILE
 from promptready.secrets import ApiKey, SecretStore
 from tests.e2e.conftest import FAITHFUL_REWRITE, RunningCloud, StartCloud, this_device
-from tests.fakes.upstream import PROMPT_TOKENS, FakeUpstream
+from tests.fakes.upstream import PROMPT_TOKENS, FakeUpstream, Script
 
 ROUGH = "write a python script that renames my photos by the date they were taken"
 MASTER_KEY = "sk-master-key-for-tests"  # the cloud's upstream key (tests.cloud.http.conftest)
@@ -72,6 +72,19 @@ def test_the_desktop_row_and_the_clouds_debit_agree(
     assert row["completion_tokens"] == result["ai"]["completion_tokens"] > 0
     # Paid in credits; its dollars are the credits at the dearest pack's price (budgets count it).
     assert row["cost_usd"] == str(load_rate_card().credits_usd(charged)) and not row["unpriced"]
+
+
+def test_the_row_records_what_the_cohort_model_was_charged(
+    start_cloud: StartCloud, upstream: FakeUpstream, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # gpt-4o costs twice the credits of the model the desktop names (credits/default): only the
+    # service knows which model answered, so the row must take its number, not compute its own.
+    cloud = start_cloud(COHORTS="A:1:gpt-4o")
+    upstream.default = Script(content=" ".join([FAITHFUL_REWRITE] * 30))  # ≈ 660 tokens
+    enhance_json(capsys)
+    charged = debited(cloud, this_device())
+    assert charged == 2
+    assert last_row()["credits"] == charged
 
 
 def test_usage_shows_the_credits_spent(

@@ -217,6 +217,17 @@ def test_negative_token_counts_are_not_usage() -> None:
     assert usage_of({"usage": {"prompt_tokens": -1, "completion_tokens": 1}}) is None
 
 
+def test_usage_carries_the_credits_the_credit_service_charged() -> None:
+    usage = {"prompt_tokens": 9, "completion_tokens": 600, "credits_charged": 2}
+    assert usage_of({"usage": usage}) == Usage(9, 600, credits_charged=2)
+
+
+@given(st.one_of(st.none(), st.integers(max_value=-1), st.text(), st.booleans(), st.floats()))
+def test_a_bad_credits_charged_is_not_believed(value: object) -> None:
+    usage = {"prompt_tokens": 9, "completion_tokens": 1, "credits_charged": value}
+    assert usage_of({"usage": usage}) == Usage(9, 1)
+
+
 def test_include_usage_is_added_keeping_other_stream_options() -> None:
     body = {"stream": True, "stream_options": {"other": 1}}
     assert with_usage_requested(body)["stream_options"] == {"other": 1, "include_usage": True}

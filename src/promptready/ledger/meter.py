@@ -208,7 +208,12 @@ class Hold:
         cost = Decimal(0)
         if self.mode == PAID_IN_CREDITS:  # paid in credits, by the credit service's rule for them
             if not credits and usage is not None and not self.cache_hit:
-                credits = meter.card.credits_for_chat(prompt + completion, self.model or "")
+                charged = usage.credits_charged  # the service's own number, when it says
+                credits = (
+                    meter.card.credits_for_chat(prompt + completion, self.model or "")
+                    if charged is None
+                    else charged
+                )
             cost = meter.card.credits_usd(credits)  # what budgets count it as
         elif self.provider is not None and not self.cache_hit and self.model:
             price = meter.price(self.model, self.provider)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
 
@@ -185,6 +185,7 @@ class Usage:
     prompt_tokens: int
     completion_tokens: int
     estimated: bool = False
+    credits_charged: int | None = None  # PromptReady's credit service says what it charged
 
     @property
     def total_tokens(self) -> int:
@@ -212,9 +213,15 @@ def usage_of(payload: object) -> Usage | None:
         return None
     prompt = usage.get("prompt_tokens", usage.get("input_tokens"))
     completion = usage.get("completion_tokens", usage.get("output_tokens", 0))
-    if type(prompt) is not int or type(completion) is not int or min(prompt, completion) < 0:
-        return None  # bool is an int subclass; negative counts are nonsense
-    return Usage(prompt, completion)
+    if not _is_count(prompt) or not _is_count(completion):
+        return None
+    credits = usage.get("credits_charged")
+    return Usage(prompt, completion, credits_charged=credits if _is_count(credits) else None)
+
+
+def _is_count(value: object) -> TypeGuard[int]:
+    """A non-negative int (bool is an int subclass; negative counts are nonsense)."""
+    return type(value) is int and value >= 0
 
 
 def is_usage_only(payload: object) -> bool:

@@ -161,6 +161,32 @@ async def test_chat_is_charged_by_the_upstream_usage(
     assert (view.balance, view.reserved) == (9, 0)  # 13 tokens: one credit, the hold released
 
 
+LONG_ANSWER = " ".join(["word"] * 600)  # 609 tokens: 1 credit at multiplier 1, 2 at gpt-4o's 2
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+async def test_the_answer_says_what_the_cohort_model_was_charged(
+    start_cloud: StartCloud, store: Store, upstream: FakeUpstream, stream: bool
+) -> None:
+    cloud = start_cloud(COHORTS="A:1:gpt-4o")  # the device cannot know its cohort's multiplier
+    upstream.script(Script(content=LONG_ANSWER))
+    body = {**CHAT, "stream": stream, "stream_options": {"include_usage": True}}
+    if not stream:
+        del body["stream_options"]
+    async with cloud.client() as client:
+        device = await register(client)
+        await give(store, device, 10)
+        response = await client.post("/v1/chat/completions", headers=device.auth, json=body)
+    assert response.status_code == 200, response.text
+    if stream:
+        events = [line[6:] for line in response.text.splitlines() if line.startswith("data: {")]
+        [usage] = [u for u in (orjson.loads(e).get("usage") for e in events) if u]
+    else:
+        usage = response.json()["usage"]
+    assert usage["credits_charged"] == 2
+    assert (await store.credits(device.id)).balance == 10 - 2
+
+
 async def test_the_wallet_says_how_many_credits_were_used_this_month(
     cloud: Cloud, store: Store
 ) -> None:

@@ -5,6 +5,10 @@ and settles to the upstream's reported usage after it. A failed call releases th
 stream has started, an upstream failure is sent as a chunk with ``finish_reason: "error"``, and
 a stream cut short (upstream failure, client gone, task cancelled) settles what was streamed,
 or releases when nothing was (see ``costs`` for the fallback when usage is missing).
+
+Where the upstream reports usage, the answer's ``usage`` also carries ``credits_charged``: the
+device's cohort model is the service's to choose, so only the service knows what a call cost,
+and the desktop ledger records that number rather than its own guess.
 """
 
 from __future__ import annotations
@@ -108,7 +112,7 @@ class _Call:
         self.usage = reply.usage
         if self.usage is None:
             self.pieces = [_message_text(reply.payload)]
-        body = orjson.dumps(reply.payload)
+        body = orjson.dumps(self._with_credits(reply.payload))
         await self._settle("ok", Replay(200, body, "application/json") if replayable else None)
         self.deps.metrics.upstream_latency.labels(self.admission.cohort.name).observe(
             reply.latency_s
@@ -163,8 +167,16 @@ class _Call:
                 self.pieces.append(text)
         if chunk.usage_only and not self.request.include_usage:
             return
-        body = b"data: " + chunk.data + b"\n\n"
+        data = chunk.data if usage is None else orjson.dumps(self._with_credits(chunk.parsed))
+        body = b"data: " + data + b"\n\n"
         await send({"type": "http.response.body", "body": body, "more_body": True})
+
+    def _with_credits(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """``payload`` with what this call is charged in its ``usage`` (when it has one)."""
+        usage = payload.get("usage")
+        if not isinstance(usage, dict) or self.usage is None:
+            return payload
+        return {**payload, "usage": {**usage, "credits_charged": self.charge().credits}}
 
     def _error_chunk(self, message: str) -> bytes:
         error = {
