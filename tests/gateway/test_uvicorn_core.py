@@ -8,8 +8,9 @@ import sys
 PROBE = """
 import sys
 import promptready.gateway.server
-print(sorted(m for m in ("click", "multiprocessing", "uvicorn.main") if m in sys.modules))
 import uvicorn
+hasattr(uvicorn, "__wrapped__")  # as inspect.unwrap asks, from PySide6's import hook
+print(sorted(m for m in ("click", "multiprocessing", "uvicorn.main") if m in sys.modules))
 print(callable(uvicorn.run), uvicorn.Config is promptready.gateway.server.Config)
 """
 

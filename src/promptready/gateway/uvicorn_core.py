@@ -28,7 +28,9 @@ def _register_package() -> None:
 
     def complete(name: str) -> Any:
         nonlocal completed
-        if completed:
+        # Dunder probes (PySide6's import hook asks every module for ``__wrapped__``) are not
+        # uses of uvicorn's API: they must not pull its command line in.
+        if completed or (name.startswith("__") and name.endswith("__")):
             raise AttributeError(f"module 'uvicorn' has no attribute {name!r}")
         completed = True
         loader.exec_module(package)
