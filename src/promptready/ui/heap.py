@@ -1,4 +1,4 @@
-"""Keep the C heap of the tray app small (glibc only; elsewhere these do nothing).
+"""Keep the tray app's heap small once it has started (the glibc parts do nothing elsewhere).
 
 glibc gives each thread that allocates its own heap arena, up to eight per core, and keeps freed
 pages until asked: the app's threads (the executor, the local API, the hotkey listener) each held
@@ -9,6 +9,7 @@ for a tray app, and ``malloc_trim`` hands the freed pages back once start-up is 
 from __future__ import annotations
 
 import ctypes
+import linecache
 import sys
 from typing import Any
 
@@ -34,7 +35,11 @@ def limit_arenas() -> None:
 
 
 def release_free_memory() -> None:
-    """Give freed heap pages back to the system (after start-up)."""
+    """Drop the source lines PySide6 read at start-up and give freed heap pages back to the
+    system (after start-up)."""
+    # PySide6's import hook reads the source of every module imported after it (to see whether
+    # it uses PySide), which leaves about 3 MB of text in linecache; tracebacks read it again.
+    linecache.clearcache()
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)
