@@ -4,7 +4,9 @@ The credits ones are a new user's (no key, credits mode) against a real ``prompt
 loopback started here, with billing on and the tests' Stripe stand-in.
 
 Run under a display, e.g. ``xvfb-run -a -s "-screen 0 1400x1000x24" .venv/bin/python
-bench/screenshots.py [light|dark]``; PNGs go to docs/screenshots/ (dark ones end in ``-dark``).
+bench/screenshots.py [light|dark] [--credits | --no-credits]``; PNGs go to docs/screenshots/
+(dark ones end in ``-dark``). ``--credits`` takes only the credits shots, ``--no-credits`` all but
+them (their files have another owner).
 """
 
 from __future__ import annotations
@@ -112,11 +114,12 @@ def seed() -> None:
 def main() -> None:
     theme = sys.argv[1] if len(sys.argv) > 1 else "light"
     only_credits = "--credits" in sys.argv[2:]
+    credits = "--no-credits" not in sys.argv[2:]
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         isolate(Path(tmp))
         seed()
-        shoot(theme, only_credits)
+        shoot(theme, only_credits, credits)
 
 
 Save = Callable[["QWidget", str], None]
@@ -140,7 +143,7 @@ async def shoot_usage_measures(usage: UsageWindow, save: Save, settle: Settle) -
     usage.measure.setCurrentIndex(0)
 
 
-def shoot(theme: str, only_credits: bool = False) -> None:
+def shoot(theme: str, only_credits: bool = False, credits: bool = True) -> None:
     import qasync
     from PySide6.QtWidgets import QApplication
 
@@ -166,7 +169,8 @@ def shoot(theme: str, only_credits: bool = False) -> None:
         print(f"wrote docs/screenshots/{name}{suffix}.png")
 
     async def run() -> None:
-        await shoot_credits(save, settle)
+        if credits:
+            await shoot_credits(save, settle)
         if only_credits:
             await context.aclose()
             return

@@ -402,3 +402,21 @@ def test_a_plain_text_result_is_not_read_as_markdown(popup: EnhancePopup) -> Non
     popup.tabs.begin("x")
     popup.tabs.show_text("# not a heading\n*kept*", markdown=False)
     assert popup.tabs.result.rendered.toPlainText() == "# not a heading\n*kept*"
+
+
+def test_rendered_headings_are_section_titles_not_document_titles(popup: EnhancePopup) -> None:
+    popup.tabs.begin("x")
+    popup.tabs.show_text("# Task\nrename photos\n### Detail\nskip files without exif")
+    document = popup.tabs.result.rendered.document()
+    sizes = {}
+    block = document.begin()
+    while block.isValid():
+        sizes[block.text()] = block.begin().fragment().charFormat().font().pointSizeF()
+        block = block.next()
+    body = sizes["rename photos"]
+    assert body < sizes["Task"] <= body * 1.25  # Qt's own # is about twice the text
+    assert sizes["Detail"] == body
+
+
+def test_copy_and_close_is_drawn_as_the_main_action(popup: EnhancePopup) -> None:
+    assert popup.copy_button.property("role") == "primary"

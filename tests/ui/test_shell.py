@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import httpx
@@ -59,6 +61,7 @@ def test_mode_menu_switches_and_saves_the_mode(shell: Shell) -> None:
     fill_menu(menu, shell)
     modes = next(a for a in menu.actions() if a.text() == "Mode").menu()
     assert isinstance(modes, QMenu)
+    modes.aboutToShow.emit()  # as when the user opens it
     assert [(a.text(), a.isChecked()) for a in modes.actions()] == [
         ("Offline", True),
         ("Credits", False),
@@ -148,3 +151,22 @@ def test_undo_is_withdrawn_once_the_user_copies_something_else(shell: Shell, qlo
     assert not any(a.text().startswith("Undo") for a in menu.actions())
     shell.undo_clipboard()
     assert QGuiApplication.clipboard().text() == "a link the user copied afterwards"
+
+
+TRAY_PROBE = """
+import sys
+from PySide6.QtWidgets import QApplication
+from promptready.ui.context import DesktopContext
+from promptready.ui.shell import Shell
+from promptready.ui.tray import Tray
+app = QApplication([])
+Tray(Shell(DesktopContext.load())).show()
+print(sorted(m for m in ("keyring", "promptready.providers.credits") if m in sys.modules))
+"""
+
+
+def test_the_tray_icon_loads_neither_the_keyring_nor_the_credits_client() -> None:
+    # Both wait until the Mode menu opens or AI mode is on: ~8 MB resident otherwise.
+    command = [sys.executable, "-c", TRAY_PROBE]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"

@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QLabel
 
-from promptready.ui.style import style_sheet
+from promptready.ui.style import check_image, style_sheet
 from promptready.ui.theme import apply_theme, chosen_scheme
 
 
@@ -85,3 +86,10 @@ def test_system_on_bare_x11_with_a_dark_gtk_theme_is_dark(
     monkeypatch.setenv("GTK_THEME", "Adwaita:dark")
     apply_theme(app, "system")
     assert window_lightness(app) < 0.3
+
+
+def test_a_checked_box_draws_the_shipped_tick() -> None:
+    # The sheet draws check boxes itself (Fusion's outline vanishes on the dark scheme), so
+    # the tick is a file that must ship.
+    assert Path(check_image()).is_file()
+    assert f"url({check_image()})" in style_sheet()

@@ -14,7 +14,7 @@ from promptready.engine import Engine
 from promptready.errors import ConfigError
 
 if TYPE_CHECKING:
-    import uvicorn
+    from promptready.gateway.uvicorn_core import Server
 
 START_TIMEOUT_S = 15.0
 STOP_TIMEOUT_S = 35.0  # uvicorn's graceful shutdown is 30 s; then the lifespan flush
@@ -28,7 +28,7 @@ class BackgroundGateway:
         self.host = host
         self._engine = engine
         self._thread: threading.Thread | None = None
-        self._server: uvicorn.Server | None = None
+        self._server: Server | None = None
         self.url: str | None = None
 
     @property

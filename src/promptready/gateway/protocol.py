@@ -27,9 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Protocol
 
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
-
 from promptready.gateway.errors import GatewayError, bad_request
+from promptready.gateway.uvicorn_core import STATUS_LINE, HttpToolsProtocol
 
 if sys.platform != "win32":
     import resource

@@ -8,17 +8,16 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-import uvicorn
-
 from promptready.errors import ConfigError
 from promptready.gateway.protocol import Limits, guarded_protocol
 from promptready.gateway.security import is_loopback_bind
+from promptready.gateway.uvicorn_core import Config, Server
 
 
-class _Server(uvicorn.Server):
+class _Server(Server):
     """A uvicorn server that reports once it is really listening."""
 
-    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None]) -> None:
+    def __init__(self, config: Config, on_ready: Callable[[], None]) -> None:
         super().__init__(config)
         self._on_ready = on_ready
 
@@ -70,11 +69,11 @@ def make_server(
     sockets: list[socket.socket],
     on_ready: Callable[[str], None],
     limits: Limits | None = None,
-) -> uvicorn.Server:
+) -> Server:
     """A uvicorn server for ``app`` on ``sockets``; ``on_ready(url)`` runs once it listens."""
     loop = "uvloop" if sys.platform != "win32" else "asyncio"
     limits = (limits or Limits()).resolved()
-    config = uvicorn.Config(
+    config = Config(
         app,
         loop=loop,
         http=guarded_protocol(limits),  # httptools, with deadlines and a connection cap

@@ -32,8 +32,10 @@ ALREADY_RUNNING = "PromptReady is already running; its window was brought to the
 def run_desktop(argv: Sequence[str] = ()) -> int:
     """Start the tray app (or hand over to the running one); returns the exit code."""
     started = time.perf_counter()
+    from promptready.ui.heap import limit_arenas
     from promptready.ui.refcount_guard import keep_none_alive
 
+    limit_arenas()  # before any thread: each would take an arena of its own
     keep_none_alive()  # before the first text reaches Qt (PySide6 6.12 on Python 3.11)
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     assert isinstance(app, QApplication)

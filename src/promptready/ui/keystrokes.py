@@ -55,7 +55,7 @@ def focused_window() -> int | None:
 
             return int(ctypes.windll.user32.GetForegroundWindow())  # type: ignore[attr-defined]
         if QGuiApplication.platformName() == "xcb":
-            from Xlib import display  # type: ignore[import-untyped]
+            from Xlib import display
 
             connection = display.Display()
             try:

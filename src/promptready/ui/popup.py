@@ -117,6 +117,7 @@ class EnhancePopup(QDialog):
             view.installEventFilter(self)
         self.copy_button = QPushButton("Copy and close")
         self.copy_button.setDefault(True)
+        self.copy_button.setProperty("role", "primary")
         self.copy_button.setEnabled(False)
         self.copy_button.clicked.connect(self.copy_and_close)
         self.history = HistoryPanel(context)

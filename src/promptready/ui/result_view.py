@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QTextCursor
+from PySide6.QtGui import QFont, QTextCharFormat, QTextCursor, QTextDocument, QTextFormat
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -180,8 +180,31 @@ class ResultPane(QWidget):
     def _render(self) -> None:
         if self.markdown:
             self.rendered.setMarkdown(self.raw.toPlainText())
+            tame_headings(self.rendered.document())
         else:
             self.rendered.setPlainText(self.raw.toPlainText())
+
+
+# Qt's Markdown sizes headings for documents (# is xx-large); in a prompt they only name its
+# sections, so # and ## are one step up from the text and the rest are bold body text.
+HEADING_SIZE_STEPS = {1: 1, 2: 1}
+
+
+def tame_headings(document: QTextDocument) -> None:
+    """Give the rendered headings of ``document`` the app's section-title size."""
+    block = document.begin()
+    while block.isValid():
+        level = block.blockFormat().headingLevel()
+        if level:
+            cursor = QTextCursor(block)
+            cursor.movePosition(
+                QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor
+            )
+            size = QTextCharFormat()
+            steps = HEADING_SIZE_STEPS.get(level, 0)
+            size.setProperty(QTextFormat.Property.FontSizeAdjustment, steps)
+            cursor.mergeCharFormat(size)
+        block = block.next()
 
 
 class ResultTabs(QTabWidget):

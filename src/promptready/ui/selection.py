@@ -44,6 +44,7 @@ class SelectionPreview(QDialog):
         self.text = QPlainTextEdit(readOnly=True)
         self.paste = QPushButton("Paste (Enter)")
         self.paste.setDefault(True)
+        self.paste.setProperty("role", "primary")
         self.paste.setEnabled(False)
         self.paste.clicked.connect(lambda: self._decide(True))
         self.cancel = QPushButton("Cancel (Esc)")

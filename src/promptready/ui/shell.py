@@ -15,6 +15,7 @@ from promptready.engine import Mode
 from promptready.errors import PromptReadyError
 from promptready.ui.clipboard import ClipboardEnhancer, Outcome
 from promptready.ui.context import DesktopContext
+from promptready.ui.heap import release_free_memory
 from promptready.ui.hotkey import GlobalHotkey, hotkey_support
 from promptready.ui.tasks import spawn
 from promptready.ui.wording import for_the_gui
@@ -186,6 +187,7 @@ class Shell(QObject):
             self.local_api_problem = str(exc)
             self.notify("Local API not started", str(exc))
         self.local_api_changed.emit()
+        release_free_memory()  # the last of start-up: what it freed goes back to the system
 
     # Global hotkeys: one opens the popup (off by default), one enhances the selection in place.
 

@@ -2,12 +2,16 @@
 
 Colours come from the palette (``palette(...)``), so the same sheet serves the light and the dark
 scheme; only the accents below are fixed. Widgets opt into a text role with
-``setProperty("role", "...")`` instead of styling themselves.
+``setProperty("role", "...")`` instead of styling themselves; a window's main action is
+``role="primary"`` (``:default`` alone only holds inside a QDialog). Check boxes are drawn here,
+not by Fusion, whose box outline is the window colour darkened: invisible on the dark scheme.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from promptready.resources import resources_dir
 
 ACCENT = "#3d6df2"  # the tray icon's and the charts' blue
 WARNING = "#e0a030"
@@ -29,6 +33,11 @@ class Scale:
 SCALE = Scale()
 
 
+def check_image() -> str:
+    """The tick of a checked box, as Qt's ``url()`` takes a file (forward slashes everywhere)."""
+    return (resources_dir() / "ui" / "check.svg").as_posix()
+
+
 def style_sheet(scale: Scale = SCALE) -> str:
     """The application style sheet for ``scale``."""
     s = scale
@@ -48,8 +57,21 @@ QPushButton:checked {{
     background: palette(highlight); color: palette(highlighted-text);
     border-color: palette(highlight);
 }}
-QPushButton:default {{ background: {ACCENT}; color: #ffffff; border-color: {ACCENT}; }}
-QPushButton:disabled {{ color: palette(placeholder-text); background: palette(window); }}
+QPushButton:default, QPushButton[role="primary"] {{
+    background: {ACCENT}; color: #ffffff; border-color: {ACCENT};
+}}
+QPushButton:disabled, QPushButton[role="primary"]:disabled {{
+    color: palette(placeholder-text); background: palette(window); border-color: palette(mid);
+}}
+QCheckBox::indicator, QGroupBox::indicator {{
+    width: 14px; height: 14px; border-radius: 3px;
+    border: 1px solid palette(placeholder-text); background: palette(base);
+}}
+QCheckBox::indicator:hover, QGroupBox::indicator:hover {{ border-color: {ACCENT}; }}
+QCheckBox::indicator:checked, QGroupBox::indicator:checked {{
+    background: {ACCENT}; border-color: {ACCENT}; image: url({check_image()});
+}}
+QCheckBox::indicator:disabled {{ background: palette(window); border-color: palette(mid); }}
 QLineEdit, QPlainTextEdit, QTextEdit, QTextBrowser, QComboBox {{
     padding: {s.pad - 2}px; border: 1px solid palette(mid); border-radius: {s.radius}px;
     background: palette(base); selection-background-color: {ACCENT};

@@ -51,6 +51,15 @@ def parse_budget(label: str, raw: str) -> Decimal | None:
     return value
 
 
+VISIBLE_APPS = 4  # rows the apps table shows at the least
+
+
+def table_height(table: QTableWidget, rows: int) -> int:
+    """The height that shows the header and ``rows`` rows of ``table`` without scrolling."""
+    header = table.horizontalHeader().sizeHint().height()
+    return header + rows * table.verticalHeader().defaultSectionSize() + 2 * table.frameWidth()
+
+
 class LocalApiTab(SettingsTab):
     """The loopback gateway and the apps that may call it."""
 
@@ -66,6 +75,7 @@ class LocalApiTab(SettingsTab):
         self.apps.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.apps.horizontalHeader().setStretchLastSection(True)
         self.apps.verticalHeader().hide()
+        self.apps.setMinimumHeight(table_height(self.apps, VISIBLE_APPS))
         self.apps.itemSelectionChanged.connect(self._on_app_selected)
         self.name = QLineEdit(placeholderText="e.g. editor")
         self.day = QLineEdit(placeholderText=NO_LIMIT)
@@ -99,7 +109,7 @@ class LocalApiTab(SettingsTab):
         server.addWidget(self.port)
         apps = QGroupBox("Apps")
         apps_layout = QVBoxLayout(apps)
-        apps_layout.addWidget(self.apps)
+        apps_layout.addWidget(self.apps, 1)  # the table takes what the window grows by
         form = QFormLayout()
         form.addRow("Name", self.name)
         form.addRow("Daily budget (USD)", self.day)

@@ -61,6 +61,7 @@ class SettingsWindow(QDialog):
         self.message = QLabel()
         save = QPushButton("Save")
         save.setDefault(True)
+        save.setProperty("role", "primary")
         save.clicked.connect(self.save)
         close = QPushButton("Close")
         close.setAutoDefault(False)
