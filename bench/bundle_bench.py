@@ -144,7 +144,7 @@ def _wait_for(ready: Any, what: str, timeout: float = 10.0) -> None:
 @contextlib.contextmanager
 def tray_host() -> Iterator[Any]:
     """An Xvfb display with trayer's system tray on it; yields an Xlib connection to it."""
-    from Xlib import display  # type: ignore[import-untyped]
+    from Xlib import display
 
     name = _free_display()
     processes = [
