@@ -71,8 +71,8 @@ def test_status_prints_the_balance_buckets_plan_and_cohort(
 ) -> None:
     assert main(["credits", "status"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "credits: 25"
-    assert "  free: 25" in lines and "plan: free" in lines and "cohort: A" in lines
+    assert lines[0] == "Balance: 25 credits"
+    assert "  Free this month: 25" in lines and "Plan: Free" in lines and "Cohort: A" in lines
 
 
 def test_the_migration_grant_is_claimed_once(

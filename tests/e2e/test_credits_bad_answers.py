@@ -83,7 +83,7 @@ def test_the_fake_service_is_usable_as_scripted(
     service: FakeService, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["credits", "status"]) == 0
-    assert capsys.readouterr().out.startswith("credits: 25")
+    assert capsys.readouterr().out.startswith("Balance: 25 credits")
 
 
 @pytest.mark.parametrize(

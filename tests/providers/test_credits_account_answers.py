@@ -46,13 +46,13 @@ WALLET = {"credits_remaining": 9, "buckets": {"free": 9}, "reserved": 0, "cohort
 def test_this_months_use_is_read_and_shown() -> None:
     wallet = wallet_of({**WALLET, "plan": "free", "used_this_month": 16})
     assert wallet.used_month == 16
-    assert "used this month: 16" in wallet_lines(wallet)
+    assert "Used this month: 16" in wallet_lines(wallet)
 
 
 def test_a_service_that_does_not_say_this_months_use_leaves_the_line_out() -> None:
     wallet = wallet_of({**WALLET, "plan": "free"})
     assert wallet.used_month is None
-    assert not any(line.startswith("used this month") for line in wallet_lines(wallet))
+    assert not any(line.startswith("Used this month") for line in wallet_lines(wallet))
 
 
 @pytest.mark.parametrize("bad", ["16", 1.5, True, [16]])

@@ -128,16 +128,38 @@ def auto_reload_of(payload: Mapping[str, Any]) -> AutoReload:
     )
 
 
-def wallet_lines(wallet: Wallet) -> list[str]:
-    """The wallet for a person: the balance, then each bucket, the plan and the cohort."""
-    lines = [f"credits: {wallet.credits_remaining}"]
+_BUCKET_LABELS = {
+    "free": "Free this month",
+    "purchased": "Purchased",
+    "subscription": "Subscription rollover",
+}
+
+
+def wallet_facts(wallet: Wallet) -> list[tuple[str, str]]:
+    """The wallet for a person, as (label, value) pairs: the balance, each bucket, this month's
+    use (when the service says), the plan and the cohort (for support)."""
+    balance = f"{wallet.credits_remaining} credits"
     if wallet.reserved:
-        lines[0] += f" ({wallet.reserved} held by calls in progress)"
-    lines += [f"  {name.replace('_', ' ')}: {n}" for name, n in sorted(wallet.buckets.items())]
+        balance += f" ({wallet.reserved} held by calls in progress)"
+    facts = [("Balance", balance)]
+    facts += [
+        (_BUCKET_LABELS.get(name, name.replace("_", " ").capitalize()), str(n))
+        for name, n in sorted(wallet.buckets.items())
+    ]
     if wallet.used_month is not None:
-        lines.append(f"used this month: {wallet.used_month}")
-    lines += [f"plan: {wallet.plan}", f"cohort: {wallet.cohort}"]
-    return lines
+        facts.append(("Used this month", str(wallet.used_month)))
+    facts += [("Plan", wallet.plan.capitalize()), ("Cohort", wallet.cohort)]
+    return facts
+
+
+def wallet_lines(wallet: Wallet) -> list[str]:
+    """``wallet_facts`` as lines of text (the balance first, the buckets indented under it)."""
+    facts = wallet_facts(wallet)
+    buckets = len(wallet.buckets)
+    return [
+        f"{'  ' if 0 < i <= buckets else ''}{label}: {value}"
+        for i, (label, value) in enumerate(facts)
+    ]
 
 
 def _answered(answer: Answer, *accepted: int) -> dict[str, Any]:

@@ -5,10 +5,18 @@ from __future__ import annotations
 
 import asyncio
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+)
 
-from promptready.providers.credits_account import AutoReload, Wallet, wallet_lines
+from promptready.providers.credits_account import AutoReload, Wallet, wallet_facts
 from promptready.providers.credits_auth import device_id
 from promptready.settings import Settings
 from promptready.ui.context import DesktopContext
@@ -40,8 +48,14 @@ class CreditsTab(SettingsTab):
         self.context = context
         self.watch = watch
         self.purchase = Purchase(watch, opener)
-        self.balance = QLabel("Balance: not read yet.")
-        self.balance.setWordWrap(True)
+        self.wallet_form = QFormLayout()
+        # Field labels sit on the row's centre line, as the row labels do.
+        self.wallet_form.setFormAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.wallet_form.setLabelAlignment(
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        )
+        self.wallet_values: dict[str, QLabel] = {"Balance": QLabel("not read yet")}
+        self.wallet_form.addRow("Balance", self.wallet_values["Balance"])
         self.buy_buttons: dict[str, QPushButton] = {}
         buy = QHBoxLayout()
         for pack in watch.card.packs:
@@ -70,7 +84,8 @@ class CreditsTab(SettingsTab):
         device.addWidget(self.device, 1)
         device.addWidget(copy)
         column = QVBoxLayout(self)
-        column.addWidget(self.balance)
+        column.addLayout(self.wallet_form)
+        column.addSpacing(8)
         column.addLayout(buy)
         column.addLayout(plan)
         column.addWidget(self.payment)
@@ -93,8 +108,19 @@ class CreditsTab(SettingsTab):
         return settings
 
     def show_wallet(self, wallet: Wallet) -> None:
-        """The balance, each bucket and the plan."""
-        self.balance.setText("\n".join(wallet_lines(wallet)))
+        """The balance, each bucket, this month's use and the plan."""
+        while self.wallet_form.rowCount():
+            self.wallet_form.removeRow(0)
+        self.wallet_values = {}
+        for label, value in wallet_facts(wallet):
+            shown = QLabel(value)
+            shown.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.wallet_form.addRow(label, shown)
+            self.wallet_values[label] = shown
+
+    def shown_wallet(self) -> dict[str, str]:
+        """What the wallet rows say, label to value."""
+        return {label: shown.text() for label, shown in self.wallet_values.items()}
 
     def copy_device_id(self) -> None:
         """The device id on the clipboard, for support."""
