@@ -345,10 +345,6 @@ async def test_above_the_degrade_threshold_requests_go_to_the_degrade_model(
             "/v1/chat/completions", headers=device.auth, json={**CHAT, "max_tokens": 1}
         )
     assert response.status_code == 200, response.text
-    if upstream.seen[-1].body["model"] != "gpt-4.1-nano" and "sqlite" in cheap.config.database_url:
-        # breaker._total() compiles, in SQLite's RETURNING, to "WHERE week = ? AND shard != shard"
-        # (unqualified columns), so the degrade check sees only its own shard's spend.
-        pytest.xfail("store: on SQLite the degrade check sums only the reserving shard")
     assert upstream.seen[-1].body["model"] == "gpt-4.1-nano"
 
 
