@@ -28,9 +28,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from tray_host import TrayHost, trayer, wait_for, xvfb
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLE = ROOT / "dist" / "PromptReady"
@@ -127,89 +129,23 @@ def ready_s(command: Sequence[str]) -> float:
     return statistics.median(times)
 
 
-def _free_display() -> str:
-    taken = {p.name for p in Path("/tmp/.X11-unix").glob("X*")}
-    number = next(n for n in range(90, 200) if f"X{n}" not in taken)
-    return f":{number}"
-
-
-def _wait_for(ready: Any, what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not ready():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what} did not come up within {timeout:.0f} s")
-        time.sleep(0.02)
-
-
-@contextlib.contextmanager
-def tray_host() -> Iterator[Any]:
-    """An Xvfb display with trayer's system tray on it; yields an Xlib connection to it."""
-    from Xlib import display
-
-    name = _free_display()
-    processes = [
-        subprocess.Popen(["Xvfb", name, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-    ]
-    try:
-        socket = Path("/tmp/.X11-unix") / f"X{name[1:]}"
-        _wait_for(socket.exists, "Xvfb")
-        connection = display.Display(name)
-        tray = ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel"]
-        processes.append(
-            subprocess.Popen(
-                [*tray, "--width", "200", "--height", "32"],
-                env={**os.environ, "DISPLAY": name},
-                stderr=subprocess.DEVNULL,
-            )
-        )
-        tray_owner = connection.intern_atom("_NET_SYSTEM_TRAY_S0")
-        _wait_for(lambda: connection.get_selection_owner(tray_owner) != 0, "trayer")
-        yield connection
-        connection.close()
-    finally:
-        for process in reversed(processes):
-            process.terminate()
-            process.wait()
-
-
-def _icon_embedded(connection: Any) -> bool:
-    # trayer reparents each icon into a socket inside its panel; the app's is the viewable
-    # descendant there whose WM_CLASS class is the app's.
-    from Xlib import X, error
-
-    def walk(window: Any, inside_panel: bool) -> bool:
-        for child in window.query_tree().children:
-            try:
-                wm_class = child.get_wm_class() or ()
-                viewable = child.get_attributes().map_state == X.IsViewable
-            except error.XError:  # the window closed while we looked
-                continue
-            if inside_panel and viewable and APP_CLASS in wm_class:
-                return True
-            if walk(child, inside_panel or wm_class == ("panel", "trayer")):
-                return True
-        return False
-
-    return walk(connection.screen().root, False)
-
-
-def tray_visible_s(command: Sequence[str], connection: Any) -> float:
+def tray_visible_s(command: Sequence[str], host: TrayHost) -> float:
     """Median seconds from process start to the app's icon visible in trayer's tray."""
     times = []
     for _ in range(ROUNDS):
         with tempfile.TemporaryDirectory() as home:
-            env = {**_env(home), "DISPLAY": connection.get_display_name()}
+            env = {**_env(home), "DISPLAY": host.display_name}
             env["QT_QPA_PLATFORM"] = "xcb"
             start = time.perf_counter()
             proc = subprocess.Popen(
                 command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
             try:
-                _wait_for(lambda: _icon_embedded(connection), "the tray icon", TRAY_TIMEOUT_S)
+                wait_for(lambda: host.icon_mapped(APP_CLASS), "the tray icon", TRAY_TIMEOUT_S)
                 times.append(time.perf_counter() - start)
             finally:
                 _stop(proc)
-            _wait_for(lambda: not _icon_embedded(connection), "the icon's removal")
+            wait_for(lambda: not host.icon_mapped(APP_CLASS), "the icon's removal")
     return statistics.median(times)
 
 
@@ -264,11 +200,11 @@ def _screenshot(window: Any, path: Path) -> None:
     picture.save(str(path))
 
 
-def popup_check(command: Sequence[str], connection: Any, shots: Path) -> list[str]:
+def popup_check(command: Sequence[str], host: TrayHost, shots: Path) -> list[str]:
     """Enhance each of ``POPUP_TEXTS`` in the popup of the app ``command`` starts; the problems
     found (none: green). Screenshots show tofu where the machine has no CJK font, bundle or not."""
     shots.mkdir(parents=True, exist_ok=True)
-    display = connection.get_display_name()
+    display, connection = host.display_name, host.connection
     problems: list[str] = []
     with tempfile.TemporaryDirectory() as home:
         (Path(home) / "data").mkdir()
@@ -279,19 +215,19 @@ def popup_check(command: Sequence[str], connection: Any, shots: Path) -> list[st
             command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         try:
-            _wait_for(lambda: _icon_embedded(connection), "the tray icon", TRAY_TIMEOUT_S)
+            wait_for(lambda: host.icon_mapped(APP_CLASS), "the tray icon", TRAY_TIMEOUT_S)
             for language, text, heading in POPUP_TEXTS:
                 owner = subprocess.Popen([sys.executable, "-c", _CLIPBOARD, text, "30"], env=helper)
                 time.sleep(2.0)  # the helper owns the clipboard
                 # A second launch hands over to the running app, which opens the popup.
                 subprocess.run(command, env=env, capture_output=True, check=True)
-                _wait_for(lambda: _popup_window(connection) is not None, "the popup", 30)
+                wait_for(lambda: _popup_window(connection) is not None, "the popup", 30)
                 keys = ["xdotool", "key", "--delay", "100"]
                 subprocess.run([*keys, "ctrl+Return"], env=env, check=True)
                 time.sleep(2.0)  # the offline enhancer answers in milliseconds; drawing is slower
                 _screenshot(_popup_window(connection), shots / f"popup-{language}.png")
                 subprocess.run([*keys, "Return"], env=env, check=True)
-                _wait_for(lambda: _popup_window(connection) is None, "the popup to close", 30)
+                wait_for(lambda: _popup_window(connection) is None, "the popup to close", 30)
                 _stop(owner)
                 copied = subprocess.run(
                     [sys.executable, "-c", _CLIPBOARD],
@@ -307,15 +243,15 @@ def popup_check(command: Sequence[str], connection: Any, shots: Path) -> list[st
     return problems
 
 
-def compare(label: str, frozen: Sequence[str], connection: Any | None) -> None:
+def compare(label: str, frozen: Sequence[str], host: TrayHost | None) -> None:
     """Print the bundle ``frozen`` against `python -m promptready`, start by start."""
     source = [sys.executable, "-m", "promptready"]
     a, b = self_test_s(frozen), self_test_s(source)
     print(f"--self-test done: {label} {a:.2f} s vs python -m {b:.2f} s (ratio {a / b:.2f})")
     a, b = ready_s(frozen), ready_s(source)
     print(f"ready line (offscreen): {label} {a:.2f} s vs python -m {b:.2f} s (ratio {a / b:.2f})")
-    if connection is not None:
-        a, b = tray_visible_s(frozen, connection), tray_visible_s(source, connection)
+    if host is not None:
+        a, b = tray_visible_s(frozen, host), tray_visible_s(source, host)
         print(f"tray icon visible: {label} {a:.2f} s vs python -m {b:.2f} s (ratio {a / b:.2f})")
 
 
@@ -337,14 +273,16 @@ def main(argv: Sequence[str]) -> int:
     has_tray_host = all(shutil.which(tool) for tool in ("Xvfb", "trayer"))
     if not has_tray_host:
         print("tray icon visible: skipped (needs Xvfb and trayer)")
-    with tray_host() if has_tray_host else contextlib.nullcontext() as connection:
-        compare("bundle", [str(BUNDLE / "PromptReady")], connection)
+    with contextlib.ExitStack() as stack:
+        # A display of its own: the bench's windows and clicks never meet the user's desktop.
+        host = stack.enter_context(trayer(stack.enter_context(xvfb()))) if has_tray_host else None
+        compare("bundle", [str(BUNDLE / "PromptReady")], host)
         if onefile:
-            compare("one file", [str(ONEFILE)], connection)
+            compare("one file", [str(ONEFILE)], host)
         problems = []
-        if "--popup" in argv and connection is not None:
+        if "--popup" in argv and host is not None:
             shots = Path(argv[argv.index("--popup") + 1])
-            problems = popup_check([str(BUNDLE / "PromptReady")], connection, shots)
+            problems = popup_check([str(BUNDLE / "PromptReady")], host, shots)
             print(f"popup ja/zh/ru: {'; '.join(problems) or 'green'} (screenshots in {shots})")
     print(f"load average: {os.getloadavg()[0]:.2f}")
     return 0 if size <= GOAL_MB and not problems else 1

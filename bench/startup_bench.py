@@ -28,7 +28,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+
+from tray_host import TrayHost, trayer
 
 ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = 5
@@ -60,67 +61,18 @@ app.exec()
 """
 
 
-class TrayHost:
-    """trayer on the current X display, and a look into its panel for an embedded icon."""
-
-    def __init__(self) -> None:
-        from Xlib import display
-
-        self.display = display.Display()
-        self.root = self.display.screen().root
-
-    def panel(self) -> Any:
-        """trayer's panel window (None until it opens)."""
-        for window in self.root.query_tree().children:
-            if (window.get_wm_class() or ("",))[0] == "panel":
-                return window
-        return None
-
-    def icon_visible(self) -> bool:
-        """Whether a window of class APP_NAME (Qt's application name) is mapped inside trayer's
-        panel: the icon, embedded."""
-        from Xlib import X, error
-
-        panel = self.panel()
-        pending = [panel] if panel is not None else []
-        try:
-            while pending:
-                window = pending.pop()
-                for child in window.query_tree().children:
-                    attributes = child.get_attributes()
-                    if attributes.map_state != X.IsViewable:
-                        continue
-                    if (child.get_wm_class() or ("", ""))[-1] == APP_NAME:
-                        return True
-                    pending.append(child)
-        except error.BadWindow:  # a window went away while we looked: look again next time
-            return False
-        return False
-
-
 @contextmanager
 def tray_host() -> Iterator[TrayHost | None]:
     """trayer running on $DISPLAY while the block runs, or None without X11 or trayer."""
-    trayer = shutil.which("trayer")
-    if "DISPLAY" not in os.environ or os.environ.get("QT_QPA_PLATFORM") or trayer is None:
+    if (
+        "DISPLAY" not in os.environ
+        or os.environ.get("QT_QPA_PLATFORM")
+        or not shutil.which("trayer")
+    ):
         yield None
         return
-    proc = subprocess.Popen(
-        [trayer, "--edge", "top", "--widthtype", "request"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        host = TrayHost()
-        deadline = time.monotonic() + 10
-        while host.panel() is None:
-            if time.monotonic() > deadline:
-                raise RuntimeError("trayer did not open its panel")
-            time.sleep(0.05)
+    with trayer() as host:
         yield host
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def free_port() -> int:
@@ -161,7 +113,7 @@ def run_once(
     assert proc.stderr is not None
     try:
         if host is not None:
-            while not host.icon_visible():
+            while not host.icon_mapped(APP_NAME):
                 if proc.poll() is not None:
                     raise RuntimeError(f"exited with {proc.returncode} before its icon showed")
                 time.sleep(POLL_S)
