@@ -28,8 +28,14 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
+# The suite mostly waits on subprocesses, sockets and fsync, so it runs on more worker processes
+# than cores (pytest-xdist). `--dist loadgroup` keeps the tests marked
+# `pytest.mark.xdist_group(NAME)` on one worker (they share a costly module fixture or cache).
+# `make test TEST_WORKERS=0` runs it in this process, one test at a time.
+TEST_WORKERS ?= 3
+
 test: $(STAMP) lint
-	QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q
+	QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 bench: $(STAMP)
 	for b in bench/*_bench.py; do $(BIN)/python $$b || exit 1; done

@@ -271,6 +271,9 @@ async def _chat(
     return True
 
 
+START_TIMEOUT_S = 60
+
+
 @contextmanager
 def serve(
     app: Callable[[Scope, Receive, Send], Awaitable[None]],
@@ -287,10 +290,14 @@ def serve(
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    # Generous: on a loaded CI machine running parallel workers a lifespan start (a store
+    # opening its database) took over 10 s; a start that fails ends the thread at once.
+    deadline = time.monotonic() + START_TIMEOUT_S
     while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the fake upstream did not start")
+        if not thread.is_alive():
+            raise RuntimeError(f"the server on port {port} stopped before it started")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the server on port {port} did not start in {START_TIMEOUT_S} s")
         time.sleep(0.01)
     try:
         yield f"http://127.0.0.1:{port}"
