@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -60,3 +62,22 @@ def test_stop_lets_a_request_in_flight_finish_and_flushes_the_ledger(
     finally:
         ledger.close()
     assert row["app"] == "bench" and row["status"] == "ok"
+
+
+def test_the_desktops_port_leaves_the_http_client_unloaded_until_a_call_needs_it() -> None:
+    # A fresh interpreter: this test process has imported aiohttp long ago.
+    script = (
+        "import sys, time, httpx\n"
+        "from promptready.engine import Engine\n"
+        "from promptready.gateway.background import BackgroundGateway\n"
+        "gateway = BackgroundGateway(0, Engine(source='gateway'))\n"
+        "url = gateway.start()\n"
+        "httpx.get(url + '/health')\n"
+        "time.sleep(0.3)\n"  # time for a preload thread, were there one
+        "print('aiohttp' in sys.modules)\n"
+        "gateway.stop()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "False", done.stderr

@@ -75,6 +75,9 @@ class GatewayConfig:
     allowed_origins: frozenset[bytes] = frozenset()
     allowed_hosts: frozenset[bytes] = frozenset()  # names besides 127.0.0.1, localhost, [::1]
     allow_remote: bool = False
+    # Import the HTTP client at start-up, off the first request. The desktop app says no: its
+    # idle memory matters more there, and its first AI call imports the client anyway.
+    warm_http: bool = True
 
 
 @dataclass
@@ -422,7 +425,8 @@ class Gateway:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                preload_http()  # off the start-up path and off the first request
+                if self.config.warm_http:
+                    preload_http()  # off the start-up path and off the first request
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.engine.registry.close()

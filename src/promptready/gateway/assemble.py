@@ -19,7 +19,12 @@ def apps_file(paths: AppPaths | None = None) -> AppRegistry:
 
 
 def build_gateway(
-    engine: Engine, *, allow_remote: bool = False, paths: AppPaths | None = None, port: int = 0
+    engine: Engine,
+    *,
+    allow_remote: bool = False,
+    paths: AppPaths | None = None,
+    port: int = 0,
+    warm_http: bool = True,
 ) -> Gateway:
     """The gateway over ``engine`` (metered by this process's meter, the user's own prices) on
     ``port``; ConfigError when another gateway serves this data folder."""
@@ -30,6 +35,7 @@ def build_gateway(
         allowed_origins=frozenset(normal_origin(o.encode()) for o in settings.allowed_origins),
         allowed_hosts=frozenset(h.strip().lower().encode() for h in settings.allowed_hosts),
         allow_remote=allow_remote,
+        warm_http=warm_http,
     )
     lock = folder_lock.acquire(paths.ledger_file.parent, port)
     try:

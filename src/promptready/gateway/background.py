@@ -46,7 +46,9 @@ class BackgroundGateway:
         engine = self._engine or open_engine("gateway")[0]
         sockets = bind_sockets(self.host, self.port, allow_remote=False)
         try:
-            app = build_gateway(engine, port=sockets[0].getsockname()[1])
+            # The desktop's port: aiohttp is imported by the first call that needs it, not at
+            # start-up (≈8 MB less at idle, see bench/startup_bench.py).
+            app = build_gateway(engine, port=sockets[0].getsockname()[1], warm_http=False)
         except BaseException:
             for sock in sockets:
                 sock.close()
