@@ -162,12 +162,7 @@ class BatchWriter:
         loop = asyncio.get_running_loop()
         waiter = _Waiter(loop)
         with self._wake:
-            if self._closed:
-                raise RuntimeError("the ledger writer is closed")
-            self._pending.append(record)
-            self._waiters.append(waiter)
-            self._roll_over()
-            self._spend.add(record)
+            self._add(record, waiter)
             first = loop not in self._scheduled
             self._scheduled.add(loop)
         if first:
@@ -183,16 +178,21 @@ class BatchWriter:
         waiter.event.wait(timeout_s)
 
     def _queue(self, record: UsageRecord, waiter: _Waiter | None) -> None:
+        """Queue for the thread (a caller with no event loop), waking it when idle."""
         with self._wake:
-            if self._closed:
-                raise RuntimeError("the ledger writer is closed")
-            self._pending.append(record)
-            if waiter is not None:
-                self._waiters.append(waiter)
-            self._roll_over()
-            self._spend.add(record)
+            self._add(record, waiter)
             if not self._writing:
                 self._wake.notify()
+
+    def _add(self, record: UsageRecord, waiter: _Waiter | None) -> None:
+        """Queue a record (and who waits for it) and count its spend; caller holds the lock."""
+        if self._closed:
+            raise RuntimeError("the ledger writer is closed")
+        self._pending.append(record)
+        if waiter is not None:
+            self._waiters.append(waiter)
+        self._roll_over()
+        self._spend.add(record)
 
     def spent(self, app: str) -> tuple[Decimal, Decimal]:
         """USD this app spent today and this month (UTC)."""
