@@ -3,6 +3,9 @@
 - rows/s through the batching writer (submit → background batches → close) vs a bare sqlite3
   executemany of the same rows into the same table; also the SQLModel ORM (why rows go in
   through sqlite3) and the cost of one submit() on the hot path;
+- CPU per row of ``await writer.commit(row)`` from an event loop (the gateway's settle), one
+  and 32 callers at a time, vs one ``Ledger.write([row])`` per row on the same thread (a
+  commit's own cost, with nothing around it);
 - a summary over 1,000,000 rows from the rollups vs a plain GROUP BY over the rows;
 - the per-request budget check (in-memory counters) vs a plain SUM over the rows, plus the
   cross-process check from the rollups;
@@ -110,6 +113,39 @@ def bench_writes(folder: Path) -> None:
          f"{orm / base:.2f}", "(why writes use sqlite3)")  # fmt: skip
 
 
+def bench_loop_commits(folder: Path) -> None:
+    import asyncio
+
+    n = 3000
+    direct = Ledger(folder / "direct.db")
+    rows = records(n, seed=3)
+    start = time.process_time()
+    for r in rows:
+        direct.write([r])
+    floor = (time.process_time() - start) / n
+    direct.close()
+
+    async def commits(concurrency: int) -> float:
+        writer = BatchWriter(folder / f"loop{concurrency}.db")
+        batch = iter(records(n + 320, seed=concurrency))
+
+        async def caller(k: int) -> None:
+            for _ in range(k):
+                await writer.commit(next(batch))
+
+        await asyncio.gather(*(caller(10) for _ in range(concurrency)))  # warm
+        start = time.process_time()
+        await asyncio.gather(*(caller(n // concurrency) for _ in range(concurrency)))
+        used = (time.process_time() - start) / (n // concurrency * concurrency)
+        writer.close()
+        return used
+
+    for concurrency in (1, 32):
+        used = asyncio.run(commits(concurrency))
+        line(f"commit() on a loop, c={concurrency}", f"{used * 1e6:.1f} µs CPU", "one write per row",
+             f"{floor * 1e6:.1f} µs CPU", f"{used / floor:.2f}", "per row, thread CPU included")  # fmt: skip
+
+
 def fill(path: Path) -> None:
     """1,000,000 rows over 90 days by executemany in big batches, rollups built once after."""
     ledger = Ledger(path)
@@ -131,8 +167,8 @@ def fill(path: Path) -> None:
         conn.execute("COMMIT")
     conn.execute(
         "INSERT INTO rollups SELECT day, source, COALESCE(app, ''), mode, COALESCE(model, ''), "
-        "COUNT(*), SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_micro_usd), SUM(credits) "
-        "FROM calls GROUP BY 1, 2, 3, 4, 5"
+        "COUNT(*), SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_micro_usd), SUM(credits), "
+        "SUM(unpriced) FROM calls GROUP BY 1, 2, 3, 4, 5"
     )
     ledger.close()
 
@@ -194,6 +230,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="pr-ledger-bench-"))
     try:
         bench_writes(folder)
+        bench_loop_commits(folder)
         start = time.perf_counter()
         fill(folder / "big.db")
         print(f"(filled {BIG:,} rows in {time.perf_counter() - start:.1f} s)", flush=True)

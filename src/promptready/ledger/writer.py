@@ -1,11 +1,20 @@
-"""The ledger writer for hot paths: group commit in one thread. ``submit`` is O(1) and never
-touches the disk; the thread wakes as soon as a row is queued and writes everything waiting as
-one transaction, so while it commits one batch the next one gathers (no fixed timer: one row
-alone is on disk in well under a millisecond, a thousand share one commit). ``commit`` waits
-until its row is on disk, so a caller can hold its answer's last byte until then: kill -9 at
-any moment loses no answered request. A batch that fails to write stays queued and is retried
-(after a pause that grows with the failures); its waiters are let go so no request hangs on a
-full disk. ``close`` (``atexit`` as a last resort) writes the rest.
+"""The ledger writer for hot paths: group commit without a timer. ``submit`` is O(1) and never
+touches the disk. ``committed`` (an event loop's caller, the gateway) queues its row and, once
+per loop iteration, a ``call_soon`` callback writes everything queued as one transaction on the
+loop's own thread: the rows of every request that settled in that iteration share a commit, and
+no thread hop, futex or self-pipe wake-up sits between a request and its commit (one row's
+commit blocks the loop for tens of microseconds: SQLite in WAL mode with synchronous=NORMAL
+writes the pages to the WAL file, no fsync). The loop never waits for a lock: when another
+process holds the file's write lock, or this writer's thread is mid-batch, the batch is left to
+the thread, which waits for it. Callers without a loop (``submit``, ``commit_now``: the desktop
+app's Qt thread, the CLI) wake the thread, which writes whatever is waiting as one transaction,
+so while it commits one batch the next one gathers.
+
+``committed`` resolves once the row is on disk, so a caller can hold its answer's last byte
+until then: kill -9 at any moment loses no answered request. A batch that fails to write stays
+queued and is retried by the thread (after a pause that grows with the failures); its waiters
+are let go so no request hangs on a full disk. ``close`` (``atexit`` as a last resort) writes
+the rest.
 
 Budget counters: per-app USD spent today and this month live in memory, seeded from the rollups
 and bumped on submit, so a budget check is a dict lookup. They see this process's calls at once
@@ -19,6 +28,7 @@ import asyncio
 import atexit
 import contextlib
 import logging
+import sqlite3
 import threading
 import time
 from collections import defaultdict
@@ -26,10 +36,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from promptready.errors import PromptReadyError
 from promptready.ledger.records import UsageRecord, usd
-from promptready.ledger.store import Ledger
+from promptready.ledger.store import BUSY_TIMEOUT_S, Ledger
 
 log = logging.getLogger(__name__)
+# The thread checkpoints the WAL after this many commits (a one-row commit adds about two pages
+# to it; SQLite's own default is every 1,000 pages), on a connection of its own.
+CHECKPOINT_EVERY = 400
 
 
 class _Spend:
@@ -77,8 +91,9 @@ def _wake(futures: list[asyncio.Future[None]]) -> None:
             future.set_result(None)
 
 
-def _release(waiters: list[_Waiter]) -> None:
-    """Let every waiter go: one call into each event loop for the whole batch."""
+def _release(waiters: list[_Waiter], here: asyncio.AbstractEventLoop | None = None) -> None:
+    """Let every waiter go: the futures of ``here`` (the loop running this call) at once, and
+    one thread-safe call into each other event loop for the whole batch."""
     by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
     for waiter in waiters:
         if waiter.event is not None:
@@ -86,8 +101,16 @@ def _release(waiters: list[_Waiter]) -> None:
         elif waiter.loop is not None and waiter.future is not None:
             by_loop.setdefault(waiter.loop, []).append(waiter.future)
     for loop, futures in by_loop.items():
+        if loop is here:
+            _wake(futures)
+            continue
         with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits any more
             loop.call_soon_threadsafe(_wake, futures)
+
+
+def _locked(error: BaseException) -> bool:
+    """Whether a write failed only because another connection holds the write lock."""
+    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
 
 
 class BatchWriter:
@@ -113,6 +136,10 @@ class BatchWriter:
         self._write_lock = threading.Lock()  # one batch at a time on the connection
         self._closed = False
         self._writing = False  # the thread is busy: whatever is queued waits for the next batch
+        self._scheduled: set[asyncio.AbstractEventLoop] = set()  # loops with a flush to come
+        self._ledger.checkpoint_elsewhere()
+        self._unchecked = 0  # commits since the last checkpoint
+        self._checkpointer: Ledger | None = None  # the thread's connection for checkpoints
         self._failures = 0
         self._spend = _Spend(datetime.now(UTC).date())
         self._resync()
@@ -129,10 +156,17 @@ class BatchWriter:
         await self.committed(record)
 
     def committed(self, record: UsageRecord) -> asyncio.Future[None]:
-        """Hand a record over now; the future is done once it is on disk. Cancelling the wait
-        does not take the record back."""
-        waiter = _Waiter(asyncio.get_running_loop())
-        self._queue(record, waiter)
+        """Hand a record over now; the future is done once it is on disk (written on this
+        loop's thread, after the rest of this loop iteration's rows joined it). Cancelling the
+        wait does not take the record back."""
+        loop = asyncio.get_running_loop()
+        waiter = _Waiter(loop)
+        with self._wake:
+            self._add(record, waiter)
+            first = loop not in self._scheduled
+            self._scheduled.add(loop)
+        if first:
+            loop.call_soon(self._flush_on_loop, loop)
         assert waiter.future is not None
         return waiter.future
 
@@ -144,16 +178,21 @@ class BatchWriter:
         waiter.event.wait(timeout_s)
 
     def _queue(self, record: UsageRecord, waiter: _Waiter | None) -> None:
+        """Queue for the thread (a caller with no event loop), waking it when idle."""
         with self._wake:
-            if self._closed:
-                raise RuntimeError("the ledger writer is closed")
-            self._pending.append(record)
-            if waiter is not None:
-                self._waiters.append(waiter)
-            self._roll_over()
-            self._spend.add(record)
+            self._add(record, waiter)
             if not self._writing:
                 self._wake.notify()
+
+    def _add(self, record: UsageRecord, waiter: _Waiter | None) -> None:
+        """Queue a record (and who waits for it) and count its spend; caller holds the lock."""
+        if self._closed:
+            raise RuntimeError("the ledger writer is closed")
+        self._pending.append(record)
+        if waiter is not None:
+            self._waiters.append(waiter)
+        self._roll_over()
+        self._spend.add(record)
 
     def spent(self, app: str) -> tuple[Decimal, Decimal]:
         """USD this app spent today and this month (UTC)."""
@@ -224,20 +263,61 @@ class BatchWriter:
     def flush(self) -> None:
         """Write everything submitted so far, now (raises if the file cannot be written)."""
         with self._write_lock:
-            with self._wake:
-                batch, self._pending = self._pending, []
-                waiters, self._waiters = self._waiters, []
-            if not batch:
-                _release(waiters)
+            self._ledger.wait_for_locks(BUSY_TIMEOUT_S)
+            self._write_queued(None)
+
+    def _write_queued(self, here: asyncio.AbstractEventLoop | None) -> None:
+        """Write the queue as one batch and let its waiters go; caller holds ``_write_lock``."""
+        with self._wake:
+            batch, self._pending = self._pending, []
+            waiters, self._waiters = self._waiters, []
+        if not batch:
+            _release(waiters, here)
+            return
+        try:
+            self._ledger.write(batch)
+            self._unchecked += 1
+            if self._unchecked == CHECKPOINT_EVERY and here is not None:
+                self._to_thread()
+        except BaseException as error:
+            with self._wake:  # back to the front, in order; a retry skips what landed
+                self._pending[:0] = batch
+                if here is not None and _locked(error):  # the thread writes them: still waiting
+                    self._waiters[:0] = waiters
+                    waiters = []
+            raise
+        finally:
+            _release(waiters, here)
+
+    def _flush_on_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The loop's group commit (see the module's docstring): runs once per iteration in
+        which rows were committed, and hands the batch to the thread rather than wait."""
+        with self._wake:
+            self._scheduled.discard(loop)
+            if self._closed:
+                return  # close() writes the rest
+            if self._failures:  # the thread retries, now that there is more to write
+                self._wake.notify()
                 return
-            try:
-                self._ledger.write(batch)
-            except BaseException:
-                with self._wake:  # back to the front, in order; a retry skips what landed
-                    self._pending[:0] = batch
-                raise
-            finally:
-                _release(waiters)
+        if not self._write_lock.acquire(blocking=False):
+            self._to_thread()  # mid-batch or resyncing: it takes these rows next
+            return
+        try:
+            self._ledger.wait_for_locks(0)
+            self._write_queued(loop)
+        except Exception as error:
+            # Another process's write lock is no failure: the thread waits for it. Anything
+            # else is retried by the thread, with pauses.
+            if not _locked(error):
+                self._failures += 1
+                log.exception("could not write the usage ledger; will retry")
+            self._to_thread()
+        finally:
+            self._write_lock.release()
+
+    def _to_thread(self) -> None:
+        with self._wake:
+            self._wake.notify()
 
     def _run(self) -> None:
         last_sync = time.monotonic()
@@ -255,7 +335,9 @@ class BatchWriter:
             if closed:
                 return  # close() writes the rest on its own thread
             try:
-                self.flush()
+                self.flush()  # waits for another process's lock, as the loop's flush does not
+                if self._unchecked >= CHECKPOINT_EVERY:
+                    self._checkpoint()
                 if time.monotonic() - last_sync >= self._resync_s:
                     self._resync()
                     last_sync = time.monotonic()
@@ -263,6 +345,17 @@ class BatchWriter:
             except Exception:  # e.g. disk full or locked too long: keep the rows and retry
                 self._failures += 1
                 log.exception("could not write the usage ledger; will retry")
+
+    def _checkpoint(self) -> None:
+        """Copy the WAL back into the file, beside the commits (a passive checkpoint takes no
+        write lock); a count lost to a commit on the loop meanwhile only delays the next one."""
+        self._unchecked = 0
+        try:
+            if self._checkpointer is None:
+                self._checkpointer = Ledger(self.path)
+            self._checkpointer.checkpoint()
+        except (sqlite3.Error, PromptReadyError):  # the rows are safe in the WAL: try later
+            log.warning("could not checkpoint the usage ledger", exc_info=True)
 
     def close(self) -> None:
         """Flush and stop; safe to call twice."""
@@ -277,3 +370,5 @@ class BatchWriter:
             self.flush()
         finally:
             self._ledger.close()
+            if self._checkpointer is not None:
+                self._checkpointer.close()
