@@ -1,6 +1,6 @@
 """The tray icon comes first: drawn in a real tray (Xvfb and trayer) by the time start-up goes on,
-before asyncio, qasync, the crash log or the shell are imported, and the tray built
-later adopts it."""
+before asyncio, qasync, the crash log or the shell are imported, and the tray built later adopts
+it; the icon's shipped PNGs are its drawing."""
 
 from __future__ import annotations
 
@@ -11,10 +11,13 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from promptready.ui.context import DesktopContext
 from promptready.ui.early_icon import wait_for_first_paint
+from promptready.ui.icon_drawing import draw_icon
+from promptready.ui.icons import SIZES, app_icon, icon_file
 from promptready.ui.shell import Shell
 from promptready.ui.tray import Tray
 
@@ -98,3 +101,16 @@ def test_the_tray_adopts_the_icon_shown_at_start(context: DesktopContext) -> Non
 def test_without_an_icon_window_the_wait_ends_at_its_cap(qapp: QApplication) -> None:
     wait_for_first_paint(qapp, 1)  # offscreen: nothing of ours paints in a tray
     assert qapp.eventDispatcher() is not None  # returned, and the app still runs its loop
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_shipped_icon_is_the_drawn_one(qapp: QApplication, size: int) -> None:
+    shipped = QImage(str(icon_file(size))).convertToFormat(QImage.Format.Format_ARGB32)
+    drawn = draw_icon(size).toImage().convertToFormat(QImage.Format.Format_ARGB32)
+    assert shipped == drawn, "the drawing changed: run python -m promptready.ui.icon_drawing"
+
+
+def test_the_app_icon_has_every_size(qapp: QApplication) -> None:
+    sizes = {size.width() for size in app_icon().availableSizes()}
+    assert sizes == set(SIZES)
+    assert app_icon(busy=True).pixmap(22).toImage() != app_icon().pixmap(22).toImage()

@@ -1,81 +1,36 @@
-"""The app icon, drawn at run time so the tray needs no image file or SVG plugin.
+"""The app icon, shipped as PNGs (``resources/ui/icon-*.png``; no SVG plugin needed).
 
-It is drawn before anything else at start-up (``ui.early_icon``), so it is shapes only: a "P"
-from a font would load the font database first, and ``Qt``'s namespace of enums costs ~20 ms to
-import; both come later, after the icon is up.
+The tray shows it before anything else at start-up (``ui.early_icon``), so start-up loads the
+PNGs (about 1 ms) instead of painting: the first brush of a process initialises ``Qt``'s namespace
+of enums (about 20 ms). ``ui.icon_drawing`` draws them; ``python -m promptready.ui.icon_drawing``
+redraws the files after a change, and a test compares them.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF
-from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPixmap
+from pathlib import Path
 
-ACCENT = QColor("#3d6df2")
-BUSY = QColor("#f29d3d")
-TRANSPARENT = QColor(0, 0, 0, 0)
-WHITE = QColor(255, 255, 255)
+from PySide6.QtGui import QIcon
 
+from promptready.resources import resources_dir
 
-def letter_p(size: float) -> tuple[QPainterPath, QPainterPath]:
-    """A bold "P" for an icon of ``size`` px, in the icon's left half: the stem and the bowl to
-    fill, and the bowl's hole to fill with the background (path arithmetic would cost ~2 ms a
-    size, before the tray icon shows)."""
-    left, top, bottom = size * 0.27, size * 0.25, size * 0.74
-    stem, radius = size * 0.12, size * 0.155
-    centre_x, centre_y = left + size * 0.19, top + radius
-    glyph = _bowl(left, centre_x, centre_y, radius)
-    glyph.addRect(QRectF(left, top, stem, bottom - top))
-    return glyph, _bowl(left + stem, centre_x, centre_y, radius - stem)
+SIZES = (16, 22, 24, 32, 48, 64, 128)
 
 
-def _bowl(left: float, centre_x: float, centre_y: float, radius: float) -> QPainterPath:
-    """From ``left`` to a half circle on the right, top to bottom."""
-    bowl = QPainterPath()
-    bowl.moveTo(left, centre_y - radius)
-    bowl.lineTo(centre_x, centre_y - radius)
-    bowl.arcTo(
-        QRectF(centre_x - radius, centre_y - radius, 2 * radius, 2 * radius), 90, -180
-    )  # clockwise round the right side
-    bowl.lineTo(left, centre_y + radius)
-    bowl.closeSubpath()
-    return bowl
-
-
-def spark(size: float) -> QPainterPath:
-    """The small four-pointed spark at the top right: "ready"."""
-    path = QPainterPath()
-    cx, cy, r = size * 0.76, size * 0.26, size * 0.13
-    path.moveTo(cx, cy - r)
-    path.quadTo(cx, cy, cx + r, cy)
-    path.quadTo(cx, cy, cx, cy + r)
-    path.quadTo(cx, cy, cx - r, cy)
-    path.quadTo(cx, cy, cx, cy - r)
-    return path
-
-
-def _draw(size: int, busy: bool) -> QPixmap:
-    pixmap = QPixmap(size, size)
-    pixmap.fill(TRANSPARENT)
-    painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    margin = size * 0.06
-    tile = QPainterPath()
-    tile.addRoundedRect(
-        QRectF(margin, margin, size - 2 * margin, size - 2 * margin), size * 0.22, size * 0.22
-    )
-    background = BUSY if busy else ACCENT
-    painter.fillPath(tile, background)
-    glyph, hole = letter_p(size)
-    painter.fillPath(glyph, WHITE)
-    painter.fillPath(hole, background)
-    painter.fillPath(spark(size), WHITE)
-    painter.end()
-    return pixmap
+def icon_file(size: int) -> Path:
+    """The shipped PNG of the icon at ``size`` px."""
+    return resources_dir() / "ui" / f"icon-{size}.png"
 
 
 def app_icon(busy: bool = False) -> QIcon:
-    """The tray and window icon; ``busy`` tints it while an enhancement runs."""
+    """The tray and window icon, from its PNGs; ``busy`` (drawn) tints it while an enhancement
+    runs."""
     icon = QIcon()
-    for size in (16, 22, 24, 32, 48, 64, 128):
-        icon.addPixmap(_draw(size, busy))
+    for size in SIZES:
+        if busy:
+            from promptready.ui.icon_drawing import draw_icon
+
+            icon.addPixmap(draw_icon(size, busy))
+        else:
+            icon.addFile(str(icon_file(size)))
     return icon
