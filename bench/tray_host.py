@@ -4,7 +4,10 @@
 - ``trayer(display_name)``: trayer on that display (None: $DISPLAY), ready once it owns the
   system tray selection, as a ``TrayHost``;
 - ``TrayHost.icon_mapped(wm_class)``: whether a window of that WM_CLASS class is mapped inside
-  trayer's panel, i.e. an app's tray icon is embedded and visible.
+  trayer's panel, i.e. an app's tray icon is embedded;
+- ``TrayHost.icon_painted(wm_class)``: whether that window also shows the icon. trayer maps an
+  icon as soon as the app's ``show()`` has flushed, but the app draws it only when its event loop
+  handles the expose: an app busy starting up shows an empty square until then.
 
 python-xlib has no annotations: its objects are ``Any`` here.
 """
@@ -85,7 +88,28 @@ class TrayHost:
         return bool(self.connection.get_selection_owner(selection) != 0)
 
     def icon_mapped(self, wm_class: str) -> bool:
-        """Whether a window whose WM_CLASS class is ``wm_class`` is viewable inside trayer's panel.
+        """Whether a window whose WM_CLASS class is ``wm_class`` is viewable inside trayer's panel."""
+        return self.icon_window(wm_class) is not None
+
+    def icon_painted(self, wm_class: str) -> bool:
+        """Whether that window is viewable and drawn: more than one colour in it (an undrawn
+        window is its background alone; the bare baseline's white square sits on it too)."""
+        from Xlib import X, error
+
+        window = self.icon_window(wm_class)
+        if window is None:
+            return False
+        try:
+            size = window.get_geometry()
+            image = window.get_image(0, 0, size.width, size.height, X.ZPixmap, 0xFFFFFFFF)
+        except error.XError:  # unmapped or gone meanwhile
+            return False
+        data = bytes(image.data)
+        pixel: int = len(data) // (size.width * size.height)
+        return data.count(data[:pixel]) * pixel < len(data)  # not every pixel the first one
+
+    def icon_window(self, wm_class: str) -> Any:
+        """The viewable window whose WM_CLASS class is ``wm_class`` inside trayer's panel, or None.
 
         trayer reparents each icon into a socket in its panel, so the icon is a descendant of the
         panel, not a child (and the panel may sit in a window manager's frame)."""
@@ -107,9 +131,9 @@ class TrayHost:
                 except error.XError:
                     continue
                 if inside_panel and classes[-1:] == (wm_class,):
-                    return True
+                    return child
                 pending.append((child, inside_panel or classes == PANEL_CLASS))
-        return False
+        return None
 
 
 @contextmanager

@@ -6,10 +6,13 @@ Every subcommand module exposes ``register(subparsers)``, which adds its parser 
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
-from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
+    from types import ModuleType
 
 from promptready import __version__
 from promptready.error_handler import run_guarded
@@ -27,6 +30,8 @@ def subcommands() -> tuple[ModuleType, ...]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, one subparser per module in SUBCOMMANDS."""
+    import argparse  # not for the desktop app, which has no arguments
+
     parser = argparse.ArgumentParser(
         prog="promptready",
         description="Turn rough text into a prompt that is ready to send. "

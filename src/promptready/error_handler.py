@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from promptready.crash import CrashLog, crash_sentence
 from promptready.errors import PromptReadyError
 
 EXIT_ERROR = 1
@@ -18,6 +17,9 @@ EXIT_INTERRUPTED = 130
 
 def write_crash_report(exc: BaseException) -> str:
     """Append the traceback of ``exc`` to the crash log and return the log's path."""
+    # Imported on a crash only: logging, datetime and traceback would load before the tray icon.
+    from promptready.crash import CrashLog
+
     log = CrashLog.of()
     log.exception(exc)
     return str(log.path)
@@ -41,5 +43,7 @@ def run_guarded(action: Callable[[], int]) -> int:
             where = write_crash_report(exc)
         except OSError:
             where = "(the crash log could not be written)"
+        from promptready.crash import crash_sentence
+
         print(f"promptready: {crash_sentence(type(exc).__name__, where)}", file=sys.stderr)
         return EXIT_ERROR

@@ -7,7 +7,6 @@ The same lookup serves an editable install (the repo's top-level ``resources/``)
 from __future__ import annotations
 
 import sys
-import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -53,6 +52,8 @@ def read_text(relative: str) -> str:
 
 def read_toml(relative: str) -> dict[str, Any]:
     """Parsed TOML of one resource file; a broken file is a clear ResourceError."""
+    import tomllib  # here: the tray icon's files are found before any TOML is read
+
     try:
         return tomllib.loads(read_text(relative))
     except tomllib.TOMLDecodeError as exc:

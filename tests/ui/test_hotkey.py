@@ -1,16 +1,17 @@
 """The global hotkey: Qt sequences in pynput's form, where it is offered, and a real press on a
-real X server (Xvfb, keys sent by xdotool through XTEST, heard by pynput through RECORD)."""
+real X server (Xvfb, keys sent by xdotool through XTEST, caught by an X11 key grab)."""
 
 from __future__ import annotations
 
 import dataclasses
 import subprocess
+import sys
 
 import pytest
 from PySide6.QtCore import QTimer, SignalInstance
 from pytestqt.qtbot import QtBot
 
-from promptready.errors import ConfigError
+from promptready.errors import ConfigError, PromptReadyError
 from promptready.settings import load_settings
 from promptready.ui import shell as shell_module
 from promptready.ui.context import DesktopContext
@@ -183,8 +184,80 @@ def test_without_pynput_the_reason_says_how_to_install_it(
 ) -> None:
     from promptready.ui import hotkey
 
+    monkeypatch.setattr(hotkey, "_find_pynput", lambda: False)
+    assert "promptready[hotkey]" in hotkey._pynput_problem()
+
+
+def test_without_pynput_off_linux_the_reason_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from promptready.ui import hotkey
+
     def absent() -> object:
         raise ModuleNotFoundError("No module named 'pynput'", name="pynput")
 
+    monkeypatch.setattr(hotkey, "_grabs_on_x11", lambda: False)
     monkeypatch.setattr(hotkey, "_pynput_keyboard", absent)
     assert "promptready[hotkey]" in hotkey._pynput_problem()
+
+
+def test_offering_the_hotkey_on_linux_does_not_import_pynput() -> None:
+    # Importing pynput on Linux opens an X connection and loads python-xlib (about 8 MB).
+    code = (
+        "import sys; from promptready.ui.hotkey import _pynput_problem; _pynput_problem(); "
+        "print(sorted({'pynput', 'Xlib'} & set(sys.modules)))"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert shown.stdout.strip() == "[]"
+
+
+def test_a_grab_does_not_import_pynput(x_display: str) -> None:
+    code = (
+        "import sys; from PySide6.QtCore import QCoreApplication; app = QCoreApplication([]); "
+        "from promptready.ui.hotkey import GlobalHotkey; h = GlobalHotkey('Ctrl+Alt+P'); "
+        "h.start(); print(h.is_running(), sorted({'pynput', 'Xlib'} & set(sys.modules))); h.stop()"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert shown.stdout.strip() == "True []"
+
+
+def test_a_press_counts_when_the_key_is_let_go(x_display: str, qtbot: QtBot) -> None:
+    # The keyboard is ours until the key is released: a copy keystroke sent earlier would be ours.
+    hotkey = GlobalHotkey("Ctrl+Alt+P")
+    hotkey.start()
+    try:
+        with qtbot.assertNotEmitted(hotkey.triggered, wait=300):
+            subprocess.run(["xdotool", "keydown", "ctrl+alt+p"], check=True, timeout=5)
+        with qtbot.waitSignal(hotkey.triggered, timeout=3000):
+            subprocess.run(["xdotool", "keyup", "p"], check=True, timeout=5)
+    finally:
+        subprocess.run(["xdotool", "keyup", "ctrl+alt"], check=True, timeout=5)
+        hotkey.stop()
+
+
+def test_the_hotkey_works_with_num_lock_on(x_display: str, qtbot: QtBot) -> None:
+    hotkey = GlobalHotkey("Ctrl+Alt+P")
+    hotkey.start()
+    press("Num_Lock")
+    try:
+        press_until(qtbot, hotkey.triggered, "ctrl+alt+p")
+    finally:
+        press("Num_Lock")
+        hotkey.stop()
+
+
+def test_a_combination_another_app_holds_is_refused_with_a_reason(x_display: str) -> None:
+    first = GlobalHotkey("Ctrl+Alt+J")
+    first.start()
+    try:
+        with pytest.raises(PromptReadyError, match="Another app already uses 'Ctrl\\+Alt\\+J'"):
+            GlobalHotkey("Ctrl+Alt+J").start()
+    finally:
+        first.stop()
+    second = GlobalHotkey("Ctrl+Alt+J")
+    second.start()  # free again once the first let go
+    second.stop()

@@ -14,6 +14,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit
 
+from promptready.errors import PromptReadyError
 from promptready.ui.clipboard import Outcome
 from promptready.ui.context import DesktopContext
 from promptready.ui.selection import SelectionEnhancer
@@ -127,3 +128,29 @@ def test_every_run_is_kept_in_history(
     qloop.run(SelectionEnhancer(context, other_app.send).run())
     entries = context.history.search()
     assert len(entries) == 1 and entries[0].input == ROUGH and entries[0].preset == "selection"
+
+
+def test_keystrokes_that_cannot_be_sent_end_the_run_with_the_reason(
+    context: DesktopContext, qloop: Loop
+) -> None:
+    QGuiApplication.clipboard().setText(USERS_CLIPBOARD)
+
+    def cannot_send(letter: str) -> None:
+        raise PromptReadyError("keystrokes cannot be sent here (why)")
+
+    outcome = qloop.run(SelectionEnhancer(context, cannot_send).run())
+    assert outcome == Outcome("keystrokes cannot be sent here (why)", False)
+    assert QGuiApplication.clipboard().text() == USERS_CLIPBOARD
+
+
+def test_without_pynput_the_keystrokes_say_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from promptready.ui import keystrokes
+
+    def absent() -> object:
+        raise ModuleNotFoundError("No module named 'pynput'", name="pynput")
+
+    monkeypatch.setattr(keystrokes, "_pynput_keyboard", absent)
+    with pytest.raises(PromptReadyError, match=r"promptready\[hotkey\]"):
+        keystrokes.send_shortcut("c")

@@ -1,21 +1,24 @@
 """``promptready`` with no arguments: one tray app per user on a qasync event loop.
 
+The tray icon shows first, drawn, before the rest of start-up is imported (``ui.early_icon``); its
+menu is attached once the shell is built, before the event loop runs, so no click finds it
+missing.
+
 qasync.run is avoided on purpose: on Python 3.11 it replaces the global event-loop policy, which
 breaks ``asyncio.run`` in other threads (the gateway's). The loop is built and run here instead.
 """
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
+from promptready.ui.early_icon import show_tray_icon
 from promptready.ui.single_instance import SingleInstance
 
 if TYPE_CHECKING:
@@ -45,6 +48,10 @@ def run_desktop(argv: Sequence[str] = ()) -> int:
     if not instance.claim():
         print(ALREADY_RUNNING, file=sys.stderr, flush=True)
         return 0
+    icon = show_tray_icon(app)
+    # Everything from here on is imported after the icon is up (asyncio alone is ~25 ms).
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     import qasync
 
@@ -66,7 +73,7 @@ def run_desktop(argv: Sequence[str] = ()) -> int:
     context.settings_changed.connect(lambda: apply_theme(app, context.settings.desktop.theme))
     app.setWindowIcon(app_icon())
     shell = Shell(context)
-    front = start_front_end(shell)
+    front = start_front_end(shell, icon)
     reporter = install_crash_reporting(shell)  # once the front end can show what it reports
     instance.activated.connect(front.bring_forward)
     elapsed_ms = (time.perf_counter() - started) * 1000
@@ -111,12 +118,13 @@ def install_crash_reporting(shell: Shell) -> CrashReporter:
     return reporter
 
 
-def start_front_end(shell: Shell) -> Tray | FallbackWindow:
-    """Show the tray icon, or the fallback window when the desktop has no tray."""
-    if QSystemTrayIcon.isSystemTrayAvailable():
+def start_front_end(shell: Shell, icon: QSystemTrayIcon | None = None) -> Tray | FallbackWindow:
+    """The tray (on ``icon`` when one is shown already), or the fallback window when the desktop
+    has no tray."""
+    if icon is not None or QSystemTrayIcon.isSystemTrayAvailable():
         from promptready.ui.tray import Tray
 
-        tray = Tray(shell)
+        tray = Tray(shell, icon)
         tray.show()
         return tray
     from promptready.ui.fallback import FallbackWindow

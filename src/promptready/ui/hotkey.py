@@ -1,28 +1,32 @@
-"""The optional global hotkey that opens the popup, where the platform allows (off by default).
+"""The optional global hotkeys: one opens the popup (off by default), one enhances the selection.
 
-Qt has no global shortcuts, so pynput listens to the keyboard on its own thread: through the X11
-RECORD extension on Linux, a keyboard hook on Windows, an event tap on macOS. Wayland gives no
-app a way to see other apps' keys, and without a display there is nothing to listen to; there, a
-key bound in the desktop's own settings to run ``promptready`` does the same job, because a second
-launch brings the running app's popup forward.
+Qt has no global shortcuts. On X11 the combination is grabbed on the X server
+(``ui.x11_grab``, libxcb), read on Qt's thread; on Windows and macOS pynput listens on its own
+thread (a keyboard hook, an event tap). Wayland gives no app a way to see other apps' keys, and
+without a display there is nothing to listen to; there, a key bound in the desktop's own settings
+to run ``promptready`` does the same job, because a second launch brings the running app's popup
+forward.
 
-pynput is imported only when a hotkey is wanted: it connects to the display on import, and the tray
-must appear first.
+pynput is imported only when it is used (on Linux: for the selection's copy and paste keystrokes,
+at the first press): on Linux it connects to the display on import and loads python-xlib.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
-import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, QSocketNotifier, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 
 from promptready.errors import ConfigError, PromptReadyError
+
+if TYPE_CHECKING:
+    from promptready.ui.x11_grab import KeyGrab
 
 STOP_TIMEOUT_S = 10.0  # a stopped listener ends in milliseconds; this bounds a wedged one
 
@@ -58,6 +62,8 @@ _NAMED_KEYS = {
     "menu": "<menu>",
 }
 _FUNCTION_KEYS = {f"f{n}": f"<f{n}>" for n in range(1, 21)}  # pynput knows F1-F20 everywhere
+# Optional on Linux, where it builds evdev from source.
+INSTALL_PYNPUT = "install it with: pip install 'promptready[hotkey]'"
 
 
 @dataclass(frozen=True)
@@ -91,16 +97,30 @@ def _unavailable(where: str) -> HotkeySupport:
 
 
 def _pynput_problem() -> str:
-    """Why pynput cannot listen here (it raises ImportError naming what failed), or ''."""
+    """Why pynput cannot work here (it raises ImportError naming what failed), or ''.
+
+    On Linux pynput only sends the selection's keystrokes, at its first press: being installed is
+    enough to offer the hotkeys, and start-up stays free of its X connection and python-xlib."""
+    if _grabs_on_x11():
+        return "" if _find_pynput() else INSTALL_PYNPUT
     try:
         _pynput_keyboard()
     except ModuleNotFoundError as exc:
-        if exc.name == "pynput":  # optional on Linux, where it builds evdev from source
-            return "install it with: pip install 'promptready[hotkey]'"
+        if exc.name == "pynput":
+            return INSTALL_PYNPUT
         return str(exc).strip().splitlines()[0]
     except ImportError as exc:
         return str(exc).strip().splitlines()[0] if str(exc).strip() else "pynput is missing"
     return ""
+
+
+def _grabs_on_x11(platform: str = sys.platform) -> bool:
+    """Whether hotkeys are X11 key grabs here (Linux, where hotkey_support allows only X11)."""
+    return platform.startswith("linux")
+
+
+def _find_pynput() -> bool:
+    return importlib.util.find_spec("pynput") is not None  # finds it without importing it
 
 
 def _pynput_keyboard() -> Any:
@@ -177,8 +197,9 @@ def _key_name(key: str, text: str) -> str:
 class GlobalHotkey(QObject):
     """Listens for one key combination anywhere on the desktop; ``triggered`` fires in Qt's thread.
 
-    pynput calls back on its own thread, so the press goes through ``_pressed``, queued into the
-    thread this object lives in.
+    pynput calls back on its own thread, so its press goes through ``_pressed``, queued into the
+    thread this object lives in; an X11 grab is read on that thread already and takes the same
+    queued path, so the action never runs inside the read.
     """
 
     triggered = Signal()
@@ -189,14 +210,19 @@ class GlobalHotkey(QObject):
         self.sequence = sequence
         self.combination = pynput_hotkey(sequence)  # a bad sequence fails here, before listening
         self._listener: Any = None
+        self._grab: KeyGrab | None = None
+        self._notifier: QSocketNotifier | None = None
         self._pressed.connect(self.triggered, Qt.ConnectionType.QueuedConnection)
 
     def is_running(self) -> bool:
-        return self._listener is not None
+        return self._listener is not None or self._grab is not None
 
     def start(self, ready_timeout_s: float = 2.0) -> None:
         """Start listening; returns once the listener is ready. Raises PromptReadyError."""
-        if self._listener is not None:
+        if self.is_running():
+            return
+        if _grabs_on_x11():
+            self._start_grab()
             return
         try:
             keyboard = _pynput_keyboard()
@@ -221,38 +247,46 @@ class GlobalHotkey(QObject):
             )
         self._listener = listener
 
+    def _start_grab(self) -> None:
+        from promptready.ui.x11_grab import KeyGrab
+
+        grab = KeyGrab(self.combination, self.sequence)
+        self._grab = grab
+        self._notifier = QSocketNotifier(grab.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(self._read_grab)
+        self._read_grab()  # what arrived while grabbing is queued in libxcb, not on the socket
+
+    def _read_grab(self) -> None:
+        grab = self._grab
+        if grab is None:
+            return
+        for _ in range(grab.presses()):
+            self._pressed.emit()
+        if grab.broken and self._notifier is not None:
+            self._notifier.setEnabled(False)  # a closed display stays readable: stop asking
+
     def stop(self) -> None:
         """Stop listening; no press is reported afterwards. Safe to call twice."""
+        grab, self._grab = self._grab, None
+        notifier, self._notifier = self._notifier, None
+        if notifier is not None:
+            notifier.setEnabled(False)
+            notifier.deleteLater()
+        if grab is not None:
+            grab.close()
         listener, self._listener = self._listener, None
         if listener is None:
             return
         listener.stop()
-        _end_x11_recording(listener)
-        # Its thread still talks to the X server on the way out (pynput frees the RECORD
-        # context): it must be gone before the display may be, however loaded the machine is.
         listener.join(STOP_TIMEOUT_S)
 
 
 def _wait_until_ready(listener: Any, timeout_s: float) -> bool:
     """Wait for pynput's ready flag, but give up if its thread dies: ``listener.wait()`` would
-    block forever (e.g. when the X server has no RECORD extension)."""
+    block forever (e.g. when the system refuses its hook)."""
     deadline = time.monotonic() + timeout_s
     while not getattr(listener, "_ready", True):
         if not listener.is_alive() or time.monotonic() > deadline:
             return False
         time.sleep(0.005)
     return True
-
-
-def _end_x11_recording(listener: Any) -> None:
-    """pynput's X11 stop disables the RECORD context on the connection that is blocked reading
-    it, so the thread lingers until the next key event (moses-palmer/pynput#583). Disabling it
-    from the other connection ends it now."""
-    display, context = getattr(listener, "_display_stop", None), getattr(listener, "_context", None)
-    if display is None or context is None or threading.current_thread() is listener:
-        return
-    try:
-        display.record_disable_context(context)
-        display.flush()
-    except Exception:  # noqa: S110 - already closed: the thread has ended on its own
-        pass

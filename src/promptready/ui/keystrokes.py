@@ -10,7 +10,8 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QMimeData
 from PySide6.QtGui import QGuiApplication
 
-from promptready.ui.hotkey import _pynput_keyboard
+from promptready.errors import PromptReadyError
+from promptready.ui.hotkey import INSTALL_PYNPUT, _pynput_keyboard
 
 
 @dataclass(frozen=True)
@@ -31,15 +32,23 @@ class SavedClipboard:
         QGuiApplication.clipboard().setMimeData(mime)
 
 
-def _controller() -> Any:
-    return _pynput_keyboard().Controller()
+def _keyboard() -> tuple[Any, Any]:
+    """pynput's keyboard module and a controller; PromptReadyError saying why not. On Linux the
+    hotkey is offered when pynput is installed, and this first press is its first import."""
+    try:
+        keyboard = _pynput_keyboard()
+        return keyboard, keyboard.Controller()
+    except ImportError as exc:
+        reason = INSTALL_PYNPUT if getattr(exc, "name", "") == "pynput" else str(exc)
+        raise PromptReadyError(
+            f"The selection cannot be copied: keystrokes cannot be sent here ({reason})."
+        ) from exc
 
 
 def send_shortcut(letter: str) -> None:
     """Press Ctrl+``letter`` (Cmd on macOS) in the focused app, after letting go of the
     modifiers the user may still hold from the hotkey (Alt+Ctrl+C would not copy)."""
-    keyboard = _pynput_keyboard()
-    controller = _controller()
+    keyboard, controller = _keyboard()
     for held in (keyboard.Key.alt, keyboard.Key.shift, keyboard.Key.cmd, keyboard.Key.ctrl):
         controller.release(held)
     command = keyboard.Key.cmd if sys.platform == "darwin" else keyboard.Key.ctrl

@@ -12,6 +12,7 @@ from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeyEvent, QTextCursor
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout
 
 from promptready.engine import Mode
+from promptready.errors import PromptReadyError
 from promptready.ui.clipboard import Outcome, summarize
 from promptready.ui.context import DesktopContext
 from promptready.ui.icons import app_icon
@@ -113,6 +114,8 @@ class SelectionEnhancer(QObject):
         target = focused_window()
         try:
             outcome = await self._run(target)
+        except PromptReadyError as exc:  # the keystrokes cannot be sent here (pynput missing…)
+            outcome = Outcome(str(exc), False)
         finally:
             if self.preview is not None:
                 self.preview.hide()

@@ -55,9 +55,10 @@ def fill_mode_menu(modes: QMenu, shell: Shell) -> None:
 class Tray:
     """The system tray icon; notifications appear as its messages."""
 
-    def __init__(self, shell: Shell) -> None:
+    def __init__(self, shell: Shell, icon: QSystemTrayIcon | None = None) -> None:
+        """The tray on ``icon`` (shown early at start-up), or on an icon of its own."""
         self.shell = shell
-        self.icon = QSystemTrayIcon(app_icon())
+        self.icon = icon or QSystemTrayIcon(app_icon())
         self.icon.setToolTip("PromptReady")
         self.menu = QMenu()
         self.menu.aboutToShow.connect(lambda: fill_menu(self.menu, shell))
