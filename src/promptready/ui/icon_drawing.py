@@ -15,15 +15,18 @@ TRANSPARENT = QColor(0, 0, 0, 0)
 WHITE = QColor(255, 255, 255)
 
 
-def letter_p(size: float) -> tuple[QPainterPath, QPainterPath]:
-    """A bold "P" for an icon of ``size`` px, in the icon's left half: the stem and the bowl to
-    fill, and the bowl's hole to fill with the background (cheaper than path arithmetic)."""
+def letter_p(size: float) -> tuple[QPainterPath, QPainterPath, QPainterPath]:
+    """A bold "P" for an icon of ``size`` px, in the icon's left half: the bowl and the stem to
+    fill, then the bowl's hole to fill with the background (cheaper than path arithmetic). The
+    bowl and stem are separate paths: one path holding both would leave their overlap unfilled
+    (a path's default fill rule is odd-even)."""
     left, top, bottom = size * 0.27, size * 0.25, size * 0.74
-    stem, radius = size * 0.12, size * 0.155
+    stem_width, radius = size * 0.12, size * 0.155
     centre_x, centre_y = left + size * 0.19, top + radius
-    glyph = _bowl(left, centre_x, centre_y, radius)
-    glyph.addRect(QRectF(left, top, stem, bottom - top))
-    return glyph, _bowl(left + stem, centre_x, centre_y, radius - stem)
+    stem = QPainterPath()
+    stem.addRect(QRectF(left, top, stem_width, bottom - top))
+    bowl = _bowl(left, centre_x, centre_y, radius)
+    return bowl, stem, _bowl(left + stem_width, centre_x, centre_y, radius - stem_width)
 
 
 def _bowl(left: float, centre_x: float, centre_y: float, radius: float) -> QPainterPath:
@@ -64,9 +67,10 @@ def draw_icon(size: int, busy: bool = False) -> QPixmap:
     )
     background = BUSY if busy else ACCENT
     painter.fillPath(tile, background)
-    glyph, hole = letter_p(size)
-    painter.fillPath(glyph, WHITE)
+    bowl, stem, hole = letter_p(size)
+    painter.fillPath(bowl, WHITE)
     painter.fillPath(hole, background)
+    painter.fillPath(stem, WHITE)
     painter.fillPath(spark(size), WHITE)
     painter.end()
     return pixmap
