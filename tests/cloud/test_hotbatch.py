@@ -22,7 +22,7 @@ from promptready.cloud.store import (
     Store,
 )
 from tests.cloud.conftest import StoreFactory
-from tests.cloud.wallets import new_device, usage
+from tests.cloud.wallets import new_device, store_settings, usage
 
 A = uuid.UUID(int=1)
 B = uuid.UUID(int=2)
@@ -177,3 +177,40 @@ async def test_a_batch_the_server_rolls_back_is_rerun_one_settle_at_a_time() -> 
     assert answers == [{"hold_id": h} for h in ("h0", "h1", "h2")]
     assert link.settled == ["h0", "h1", "h2"]
     assert link.locks == [[], [], []]  # one at a time: each in its own statement's order
+
+
+async def _charge(store: Store, device_id: uuid.UUID) -> Exception | None:
+    """Admit and settle one credit; the error instead, if the database connection failed."""
+    try:
+        admitted = await store.admit(
+            device_id, credits=1, cost_usd=Decimal("0.001"), idempotency_key=None
+        )
+        assert isinstance(admitted, Admission)
+        await store.settle(admitted.hold_id, usage(1, "0.001"))
+    except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError) as error:
+        return error
+    return None
+
+
+async def test_hot_connections_the_server_dropped_are_replaced(migrated_postgres_url: str) -> None:
+    store = await Store.open(migrated_postgres_url, store_settings())
+    try:
+        device = await new_device(store)
+        assert await _charge(store, device) is None
+        admin = await asyncpg.connect(migrated_postgres_url)
+        try:  # what a server restart or an idle-connection reaper does to the hot connections
+            dropped = await admin.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND query ~ '^WITH (spend|hold) AS'"
+            )
+            assert dropped == 2  # one for admits, one for settles
+        finally:
+            await admin.close()
+        # Each connection may fail the one request that finds it gone (not retried: a lost
+        # statement may have committed); a failed settle leaves its hold to expire.
+        for _ in range(2):
+            await _charge(store, device)
+        assert await _charge(store, device) is None
+        assert await store.check_invariants() == []
+    finally:
+        await store.close()
