@@ -121,7 +121,7 @@ class OneWalletLink:
         self._roll_back = roll_back_first_batch
 
     def _settle(self, params: Mapping[str, object]) -> dict[str, object] | None:
-        self.locks.append(params["p_holds"])
+        self.locks.append(params.get("p_holds"))
         if params["p_hold"] in self.settled:
             return None
         self.settled.append(params["p_hold"])
@@ -143,7 +143,7 @@ class OneWalletLink:
 
 def _batches(link: OneWalletLink) -> HotBatches:
     statement = hotpath.Prepared(select(literal(1)))
-    return HotBatches((link, link), statement, statement)  # type: ignore[arg-type]
+    return HotBatches((link, link), statement, (statement, statement))  # type: ignore[arg-type]
 
 
 async def _settle_together(batches: HotBatches, holds: list[str]) -> list[object]:
@@ -165,10 +165,10 @@ async def test_the_first_settle_of_a_batch_locks_the_whole_batch_and_the_rest_no
     assert link.locks == [["h0", "h1", "h2"], [], []]
 
 
-async def test_a_lone_settle_locks_nothing_beyond_its_own_statement() -> None:
+async def test_a_lone_settle_runs_without_the_lock_query() -> None:
     link = OneWalletLink()
     await _settle_together(_batches(link), ["h0"])
-    assert link.locks == [[]]
+    assert link.locks == [None]
 
 
 async def test_a_batch_the_server_rolls_back_is_rerun_one_settle_at_a_time() -> None:
@@ -176,7 +176,7 @@ async def test_a_batch_the_server_rolls_back_is_rerun_one_settle_at_a_time() -> 
     answers = await _settle_together(_batches(link), ["h0", "h1", "h2"])
     assert answers == [{"hold_id": h} for h in ("h0", "h1", "h2")]
     assert link.settled == ["h0", "h1", "h2"]
-    assert link.locks == [[], [], []]  # one at a time: each in its own statement's order
+    assert link.locks == [None, None, None]  # one at a time: each in its own lock order
 
 
 async def _charge(store: Store, device_id: uuid.UUID) -> Exception | None:

@@ -55,10 +55,17 @@ def admit_order(queued: Sequence[Params]) -> list[int]:
 class HotBatches:
     """Group commit for the hot admit and settle statements of one process."""
 
-    def __init__(self, links: tuple[HotLink, HotLink], admit: Prepared, settle: Prepared) -> None:
+    def __init__(
+        self,
+        links: tuple[HotLink, HotLink],
+        admit: Prepared,
+        settles: tuple[Prepared, Prepared],
+    ) -> None:
+        """``links``: the admits' and the settles' connections; ``settles``: the lone settle
+        statement and the batched one (``hotpath.settle_statement``)."""
         self._admit_link, self._settle_link = links
         self._admit = admit
-        self._settle = settle
+        self._settle, self._settle_batched = settles
         self._admits: GroupCommit[Params, Any] = GroupCommit(self._admit_batch, admit_order)
         self._settles: GroupCommit[Params, Any] = GroupCommit(self._settle_batch)
 
@@ -92,16 +99,16 @@ class HotBatches:
 
     async def _settle_batch(self, batch: list[Params]) -> list[Any]:
         link = self._settle_link
-        alone = [{**params, "p_holds": []} for params in batch]
         if len(batch) == 1:
-            return [await link.fetchrow(self._settle, alone[0])]
+            return [await link.fetchrow(self._settle, batch[0])]
         # The first settle locks the whole batch's rows in the global order before any
         # settle touches one; the rest lock nothing more than their own statement does.
-        first = {**batch[0], "p_holds": [params["p_hold"] for params in batch]}
+        holds = [params["p_hold"] for params in batch]
+        runs = [{**params, "p_holds": holds if i == 0 else []} for i, params in enumerate(batch)]
         try:
-            rows = await link.fetch_each(self._settle, [first, *alone[1:]])
+            rows = await link.fetch_each(self._settle_batched, runs)
         except asyncpg.PostgresError:  # rolled back as a whole: one at a time, as before
-            return [await link.fetchrow(self._settle, params) for params in alone]
+            return [await link.fetchrow(self._settle, params) for params in batch]
         by_hold = {row["hold_id"]: row for row in rows}
         # The same hold settled twice in one batch was settled once: one answer, one None.
         return [by_hold.pop(params["p_hold"], None) for params in batch]

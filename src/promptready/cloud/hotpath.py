@@ -170,23 +170,26 @@ def batch_locks() -> Select[int]:
     return select(func.count().label("locked")).select_from(locked)
 
 
-def settle_statement() -> Select[tuple[object, ...]]:
+def settle_statement(batched: bool) -> Select[tuple[object, ...]]:
     """Returns the wallet after the settle (device_id, balance, reserved, buckets, cohort,
     plan, frozen, charged, hold_id), or no row when the hold was not open.
 
     ``p_answer``: store the response for the idempotency key (p_status, p_body, p_type, None
     otherwise) or forget the key, so one statement serves every settle of a batch.
-    ``p_holds``: the first settle of a batch names every hold of the batch, and the statement
-    takes ``batch_locks`` before it resolves its own hold (an empty list for the others); the
-    batch then runs as ONE pipelined round trip, with no separate lock statement and no
-    BEGIN/COMMIT of its own."""
-    # A condition that names no row of holds is a one-time gate, evaluated before the hold is
-    # scanned: the batch's locks come first even when this settle's hold is no longer open.
-    ids = bindparam("p_holds", type_=ARRAY(String()))
-    # A lone settle names no batch (an empty list): its gate is decided before any part of
-    # the lock query runs (that plan is fixed per connection; it must cost nothing then).
-    gate = or_(func.cardinality(ids) == 0, batch_locks().scalar_subquery() >= 0)
-    hold = RESOLVE.where(gate).cte("hold")
+    ``batched``: the statement takes ``p_holds``; the first settle of a batch names every hold
+    of the batch and takes ``batch_locks`` before it resolves its own hold (the others pass an
+    empty list), so the batch runs as ONE pipelined round trip, with no separate lock
+    statement and no BEGIN/COMMIT of its own. A lone settle's own lock order (its hold, shard,
+    wallet) is the global one: it runs the statement without the lock query."""
+    resolve = RESOLVE
+    if batched:
+        ids = bindparam("p_holds", type_=ARRAY(String()))
+        # A condition that names no row of holds is a one-time gate, decided before the hold
+        # is scanned: the batch's locks come first even when this settle's hold is no longer
+        # open, and an empty list skips the lock query.
+        gate = or_(func.cardinality(ids) == 0, batch_locks().scalar_subquery() >= 0)
+        resolve = resolve.where(gate)
+    hold = resolve.cte("hold")
     actual_micro = bindparam("p_committed", type_=BigInteger())
     spend = (
         update(weekly_spend)

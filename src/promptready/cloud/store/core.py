@@ -72,7 +72,7 @@ class StoreCore:
         self._fast_admit = hotpath.Prepared(
             hotpath.admit_statement(rate_limited=self._device_rate is not None)
         )
-        self._fast_settle = hotpath.Prepared(hotpath.settle_statement())
+        self._fast_settle = hotpath.Prepared(hotpath.settle_statement(batched=False))
         # The two hot statements skip SQLAlchemy on asyncpg: directly they cost a fraction of
         # the CPU (bench/cloud_bench.py); on psycopg they run through the engine above.
         # Concurrent admits and settles of this process share transactions (group commit),
@@ -81,7 +81,7 @@ class StoreCore:
             hotbatch.HotBatches(
                 (self._hot_link(db, config), self._hot_link(db, config)),
                 self._fast_admit,
-                self._fast_settle,
+                (self._fast_settle, hotpath.Prepared(hotpath.settle_statement(batched=True))),
             )
             if db.dialect is Dialect.POSTGRESQL and db.url.drivername.endswith(Driver.ASYNCPG)
             else None

@@ -117,7 +117,6 @@ class Settles(Wallets):
             "p_status": None if response is None else response.status,
             "p_body": None if response is None else response.body,
             "p_type": None if response is None else response.content_type,
-            "p_holds": [],  # a lone settle: its own statement's lock order is the global one
         }
         row = (
             await self._batches.settle(params)
