@@ -22,7 +22,7 @@ from promptready.cloud.store import (
     Store,
 )
 from tests.cloud.conftest import StoreFactory
-from tests.cloud.wallets import new_device, usage
+from tests.cloud.wallets import new_device, store_settings, usage
 
 A = uuid.UUID(int=1)
 B = uuid.UUID(int=2)
@@ -109,16 +109,19 @@ class RollbackOnce(asyncpg.DeadlockDetectedError):  # type: ignore[misc]
         super().__init__("deadlock detected")
 
 
-class OneWalletPool:
-    """A stand-in for ``HotPool`` over one wallet: a settle answers a row the first time its
-    hold is settled, nothing after; a batch can be made to roll back once."""
+class OneWalletLink:
+    """A stand-in for a ``HotLink`` over one wallet: a settle answers a row the first time its
+    hold is settled, nothing after; a batch can be made to roll back once. It records the
+    holds each run was asked to lock."""
 
     def __init__(self, *, roll_back_first_batch: bool = False) -> None:
         self.settled: list[object] = []
         self.batches = 0
+        self.locks: list[object] = []
         self._roll_back = roll_back_first_batch
 
     def _settle(self, params: Mapping[str, object]) -> dict[str, object] | None:
+        self.locks.append(params.get("p_holds"))
         if params["p_hold"] in self.settled:
             return None
         self.settled.append(params["p_hold"])
@@ -127,40 +130,87 @@ class OneWalletPool:
     async def fetchrow(self, _statement: object, params: Mapping[str, object]) -> object:
         return self._settle(params)
 
-    async def fetch_locked(
-        self,
-        _lock: object,
-        _lock_params: object,
-        runs: Sequence[tuple[object, Sequence[Mapping[str, object]]]],
-    ) -> list[list[dict[str, object]]]:
+    async def fetch_each(
+        self, _statement: object, runs: Sequence[Mapping[str, object]]
+    ) -> list[dict[str, object]]:
         self.batches += 1
         if self._roll_back:
             self._roll_back = False
             raise RollbackOnce
-        answered = [[self._settle(p) for p in params] for _, params in runs]
-        return [[row for row in rows if row is not None] for rows in answered]
+        answered = [self._settle(params) for params in runs]
+        return [row for row in answered if row is not None]
 
 
-def _batches(pool: OneWalletPool) -> HotBatches:
+def _batches(link: OneWalletLink) -> HotBatches:
     statement = hotpath.Prepared(select(literal(1)))
-    return HotBatches(pool, statement, {True: statement, False: statement})  # type: ignore[arg-type]
+    return HotBatches((link, link), statement, (statement, statement))  # type: ignore[arg-type]
 
 
 async def _settle_together(batches: HotBatches, holds: list[str]) -> list[object]:
     # All are queued before the batch task first runs, so they form one batch.
-    return list(await asyncio.gather(*(batches.settle(False, {"p_hold": hold}) for hold in holds)))
+    return list(await asyncio.gather(*(batches.settle({"p_hold": hold}) for hold in holds)))
 
 
 async def test_a_hold_settled_twice_in_one_batch_answers_once() -> None:
-    pool = OneWalletPool()
-    answers = await _settle_together(_batches(pool), ["h0", "h1", "h1", "h2"])
+    link = OneWalletLink()
+    answers = await _settle_together(_batches(link), ["h0", "h1", "h1", "h2"])
     assert answers[0] == {"hold_id": "h0"} and answers[3] == {"hold_id": "h2"}
     assert sorted(answers[1:3], key=str) == [None, {"hold_id": "h1"}]
-    assert pool.batches == 1
+    assert link.batches == 1
+
+
+async def test_the_first_settle_of_a_batch_locks_the_whole_batch_and_the_rest_nothing() -> None:
+    link = OneWalletLink()
+    await _settle_together(_batches(link), ["h0", "h1", "h2"])
+    assert link.locks == [["h0", "h1", "h2"], [], []]
+
+
+async def test_a_lone_settle_runs_without_the_lock_query() -> None:
+    link = OneWalletLink()
+    await _settle_together(_batches(link), ["h0"])
+    assert link.locks == [None]
 
 
 async def test_a_batch_the_server_rolls_back_is_rerun_one_settle_at_a_time() -> None:
-    pool = OneWalletPool(roll_back_first_batch=True)
-    answers = await _settle_together(_batches(pool), ["h0", "h1", "h2"])
+    link = OneWalletLink(roll_back_first_batch=True)
+    answers = await _settle_together(_batches(link), ["h0", "h1", "h2"])
     assert answers == [{"hold_id": h} for h in ("h0", "h1", "h2")]
-    assert pool.settled == ["h0", "h1", "h2"]
+    assert link.settled == ["h0", "h1", "h2"]
+    assert link.locks == [None, None, None]  # one at a time: each in its own lock order
+
+
+async def _charge(store: Store, device_id: uuid.UUID) -> Exception | None:
+    """Admit and settle one credit; the error instead, if the database connection failed."""
+    try:
+        admitted = await store.admit(
+            device_id, credits=1, cost_usd=Decimal("0.001"), idempotency_key=None
+        )
+        assert isinstance(admitted, Admission)
+        await store.settle(admitted.hold_id, usage(1, "0.001"))
+    except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError) as error:
+        return error
+    return None
+
+
+async def test_hot_connections_the_server_dropped_are_replaced(migrated_postgres_url: str) -> None:
+    store = await Store.open(migrated_postgres_url, store_settings())
+    try:
+        device = await new_device(store)
+        assert await _charge(store, device) is None
+        admin = await asyncpg.connect(migrated_postgres_url)
+        try:  # what a server restart or an idle-connection reaper does to the hot connections
+            dropped = await admin.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND query ~ '^WITH (spend|hold) AS'"
+            )
+            assert dropped == 2  # one for admits, one for settles
+        finally:
+            await admin.close()
+        # Each connection may fail the one request that finds it gone (not retried: a lost
+        # statement may have committed); a failed settle leaves its hold to expire.
+        for _ in range(2):
+            await _charge(store, device)
+        assert await _charge(store, device) is None
+        assert await store.check_invariants() == []
+    finally:
+        await store.close()

@@ -43,9 +43,11 @@ def test_the_real_admit_statement_compiles(rate_limited: bool) -> None:
     assert prepared.sql.startswith("WITH spend AS")
 
 
-@pytest.mark.parametrize("answer", [False, True])
-def test_the_real_settle_statement_compiles(answer: bool) -> None:
-    assert hotpath.Prepared(hotpath.settle_statement(answer)).sql.startswith("WITH hold AS")
+@pytest.mark.parametrize("batched", [False, True])
+def test_the_real_settle_statement_compiles(batched: bool) -> None:
+    sql = hotpath.Prepared(hotpath.settle_statement(batched)).sql
+    assert sql.startswith("WITH hold AS")
+    assert ("cardinality(" in sql) is batched  # only a batch's first settle takes its locks
 
 
 def test_an_array_parameter_is_converted_as_sqlalchemy_would() -> None:

@@ -34,10 +34,6 @@ from promptready.cloud.store.checks import check_settings
 from promptready.cloud.usage import UsageHasher
 from promptready.pricing import load_rate_card
 
-# Connections for the hot statements per process: c=32 requests each make two short
-# statements, so about half of them are in the database at any moment.
-HOT_POOL_SIZE = 16
-
 
 class StoreCore:
     """What every part of the store shares: the engines and pools, the settings, the clock and
@@ -76,25 +72,18 @@ class StoreCore:
         self._fast_admit = hotpath.Prepared(
             hotpath.admit_statement(rate_limited=self._device_rate is not None)
         )
-        self._fast_settle = {
-            True: hotpath.Prepared(hotpath.settle_statement(True)),
-            False: hotpath.Prepared(hotpath.settle_statement(False)),
-        }
-        # The two hot statements skip SQLAlchemy: on asyncpg directly they cost a fraction of
+        self._fast_settle = hotpath.Prepared(hotpath.settle_statement(batched=False))
+        # The two hot statements skip SQLAlchemy on asyncpg: directly they cost a fraction of
         # the CPU (bench/cloud_bench.py); on psycopg they run through the engine above.
-        self._hot = (
-            hotpath.HotPool(
-                db.url.set(drivername="postgresql").render_as_string(hide_password=False),
-                HOT_POOL_SIZE,
-                synchronous_commit=config.durable_hot_path,
+        # Concurrent admits and settles of this process share transactions (group commit),
+        # each kind on a connection of its own.
+        self._batches = (
+            hotbatch.HotBatches(
+                (self._hot_link(db, config), self._hot_link(db, config)),
+                self._fast_admit,
+                (self._fast_settle, hotpath.Prepared(hotpath.settle_statement(batched=True))),
             )
             if db.dialect is Dialect.POSTGRESQL and db.url.drivername.endswith(Driver.ASYNCPG)
-            else None
-        )
-        # Concurrent admits and settles of this process share transactions (group commit).
-        self._batches = (
-            hotbatch.HotBatches(self._hot, self._fast_admit, self._fast_settle)
-            if self._hot is not None
             else None
         )
         self._cap_micro = to_micro(config.weekly_cap_usd)
@@ -110,12 +99,17 @@ class StoreCore:
             .returning(rate_limits.c.tat_us)
         )
 
+    @staticmethod
+    def _hot_link(db: DatabaseUrl, config: StoreSettings) -> hotpath.HotLink:
+        dsn = db.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return hotpath.HotLink(dsn, synchronous_commit=config.durable_hot_path)
+
     @classmethod
     async def open(cls, url: str, settings: StoreSettings, clock: Clock | None = None) -> Self:
         """Connect (pooled) to ``url``; the schema is not touched until ``ensure_schema``."""
         db = parse_database_url(url)
         free = load_rate_card().plans["free"].credits_month
-        # On PostgreSQL the hot path has its own pool; this one serves the rest.
+        # On PostgreSQL the hot path has its own connections; this pool serves the rest.
         pool = 4 if db.dialect is Dialect.POSTGRESQL else 16
         return cls(create_engine(db, pool_size=pool), db, settings, clock or SystemClock(), free)
 
@@ -124,8 +118,8 @@ class StoreCore:
         await self._engine.dispose()
         if self._fast is not None:
             await self._fast.dispose()
-        if self._hot is not None:
-            await self._hot.close()
+        if self._batches is not None:
+            await self._batches.close()
 
     async def ensure_schema(self) -> None:
         """Run the migrations when the database is empty (``serve`` calls this)."""

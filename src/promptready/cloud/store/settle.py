@@ -113,16 +113,15 @@ class Settles(Wallets):
             "prompt_tokens": usage.prompt_tokens,
             "completion_tokens": usage.completion_tokens,
             "latency_ms": usage.latency_ms,
+            "p_answer": response is not None,
+            "p_status": None if response is None else response.status,
+            "p_body": None if response is None else response.body,
+            "p_type": None if response is None else response.content_type,
         }
-        if response is not None:
-            params.update(
-                p_status=response.status, p_body=response.body, p_type=response.content_type
-            )
-        answer = response is not None
         row = (
-            await self._batches.settle(answer, params)
+            await self._batches.settle(params)
             if self._batches is not None
-            else await self._run_hot(self._fast_settle[answer], params)
+            else await self._run_hot(self._fast_settle, params)
         )
         if row is None:
             return None
