@@ -333,15 +333,8 @@ class OpenAICompatProvider:
         """
         return _Forward(self, path, body)
 
-    async def _chunks(self, response: Any) -> AsyncIterator[bytes]:
-        failure: UpstreamError | None = None
-        try:
-            async for chunk in response.content.iter_any():
-                yield chunk
-        except Exception as exc:
-            failure = self._translate(exc)
-        if failure is not None:
-            raise failure
+    def _chunks(self, response: Any) -> AsyncIterator[bytes]:
+        return _Chunks(response.content.readany, self._translate)
 
     async def _read(self, response: Any) -> bytes:
         failure: UpstreamError | None = None
@@ -349,6 +342,37 @@ class OpenAICompatProvider:
             return bytes(await response.read())
         except Exception as exc:
             failure = self._translate(exc)
+        raise failure
+
+
+class _Chunks:
+    """A response body as it arrives, read straight from aiohttp's stream with its errors
+    translated: one coroutine per read (an async generator over ``iter_any`` would add two
+    frames to every relayed SSE chunk)."""
+
+    __slots__ = ("_read", "_translate")
+
+    def __init__(
+        self,
+        read: Callable[[], Awaitable[bytes]],
+        translate: Callable[[BaseException], UpstreamError],
+    ) -> None:
+        self._read = read
+        self._translate = translate
+
+    def __aiter__(self) -> _Chunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        failure: UpstreamError | None = None
+        try:
+            chunk = await self._read()
+        except Exception as exc:
+            failure = self._translate(exc)
+        else:
+            if chunk:
+                return chunk
+            raise StopAsyncIteration
         raise failure
 
 
