@@ -172,7 +172,7 @@ async def _json_from(call: Call, attempt: Attempt) -> None:
     async with route.provider.forward(call.path, body) as response:
         if response.status == 200:
             attempt.commit()
-        payload = b"".join([chunk async for chunk in response.chunks])
+        payload = await response.read()
     if response.status != 200:
         _fall_back_or_pass(attempt, response.status, payload)
     outcome.status = response.status
@@ -254,7 +254,7 @@ async def _stream_from(call: Call, attempt: Attempt) -> None:
 
 async def _error_answer(call: Call, attempt: Attempt, response: RawResponse) -> None:
     """An upstream error status: on to the next route, or passed through as it came."""
-    payload = b"".join([chunk async for chunk in response.chunks])
+    payload = await response.read()
     _fall_back_or_pass(attempt, response.status, payload)
     call.outcome.error_code = f"upstream_{response.status}"
     headers = [*response.headers, *call.headers, *route_headers(attempt.route)]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Protocol
 
 from promptready.gateway.asgi import Headers, Scope, too_large
@@ -145,13 +146,19 @@ def read_head(scope: Scope, policy: HeadPolicy) -> Head:
 
 
 def _check_host(hosts: list[bytes], scope: Scope, policy: HeadPolicy) -> None:
-    if len(hosts) != 1 or parse_host(hosts[0]) is None:
+    server = scope.get("server")
+    verdict = (
+        _host_verdict(
+            hosts[0], server[1] if server else None, policy.allowed_hosts, policy.allow_remote
+        )
+        if len(hosts) == 1
+        else _MALFORMED
+    )
+    if verdict is _MALFORMED:
         raise bad_request(
             "The request needs exactly one Host header of the form host[:port].", "invalid_host"
         )
-    server = scope.get("server")
-    port = server[1] if server else None
-    if not host_allowed(hosts[0], port, policy.allowed_hosts, policy.allow_remote):
+    if verdict is _FOREIGN:
         raise GatewayError(
             421,
             "Requests must address this machine by a loopback name (127.0.0.1, localhost or "
@@ -159,6 +166,20 @@ def _check_host(hosts: list[bytes], scope: Scope, policy: HeadPolicy) -> None:
             "forbidden_host",
             retry=False,
         )
+
+
+_ALLOWED, _MALFORMED, _FOREIGN = "allowed", "malformed", "foreign"
+
+
+# Every request of a client sends the same Host: its verdict is kept (bounded, so a client
+# sending a new Host each time only evicts entries) instead of a regex match per request.
+@lru_cache(maxsize=256)
+def _host_verdict(
+    value: bytes, serving_port: int | None, extra: frozenset[bytes], any_name: bool
+) -> str:
+    if parse_host(value) is None:
+        return _MALFORMED
+    return _ALLOWED if host_allowed(value, serving_port, extra, any_name) else _FOREIGN
 
 
 def _check_origin(origins: list[bytes], allowed: frozenset[bytes]) -> bytes | None:

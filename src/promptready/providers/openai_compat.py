@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from functools import partial
+from types import TracebackType
 from typing import Any, Protocol
 
 import orjson
@@ -53,11 +55,13 @@ class ChatResult:
 
 @dataclass
 class RawResponse:
-    """An upstream answer passed through untouched: status, headers, and the body as it arrives."""
+    """An upstream answer passed through untouched: status, headers, and the body as it arrives
+    (``chunks``) or whole (``read``; one or the other)."""
 
     status: int
     headers: list[tuple[bytes, bytes]]
     chunks: AsyncIterator[bytes]
+    read: Callable[[], Awaitable[bytes]]
 
 
 # Headers that describe one hop of the connection, never forwarded (RFC 9110 7.6.1), plus
@@ -320,31 +324,89 @@ class OpenAICompatProvider:
                 f"{self.name} sent a model list that is not valid.", self.name
             ) from None
 
-    @asynccontextmanager
-    async def forward(self, path: str, body: bytes) -> AsyncIterator[RawResponse]:
+    def forward(self, path: str, body: bytes) -> AbstractAsyncContextManager[RawResponse]:
         """POST ``body`` as-is to ``path`` (e.g. ``/chat/completions``) for the gateway.
 
         Errors statuses are passed through too: the caller decides what the client sees.
         Leaving the block early (the client went away) closes the upstream connection, so the
         upstream sees the disconnect.
         """
-        response = await self._send("POST", path, body)
-        try:
-            headers = [
-                (k.lower(), v) for k, v in response.raw_headers if k.lower() not in HOP_HEADERS
-            ]
-            yield RawResponse(response.status, headers, self._chunks(response))
-        except BaseException:
-            response.close()  # cut (the client left): the upstream stops generating and billing
-            raise
-        response.release()  # read to the end: back to the pool
+        return _Forward(self, path, body)
 
-    async def _chunks(self, response: Any) -> AsyncIterator[bytes]:
+    def _chunks(self, response: Any) -> AsyncIterator[bytes]:
+        return _Chunks(response.content.readany, self._translate)
+
+    async def _read(self, response: Any) -> bytes:
         failure: UpstreamError | None = None
         try:
-            async for chunk in response.content.iter_any():
-                yield chunk
+            return bytes(await response.read())
         except Exception as exc:
             failure = self._translate(exc)
-        if failure is not None:
-            raise failure
+        raise failure
+
+
+class _Chunks:
+    """A response body as it arrives, read straight from aiohttp's stream with its errors
+    translated: one coroutine per read (an async generator over ``iter_any`` would add two
+    frames to every relayed SSE chunk)."""
+
+    __slots__ = ("_read", "_translate")
+
+    def __init__(
+        self,
+        read: Callable[[], Awaitable[bytes]],
+        translate: Callable[[BaseException], UpstreamError],
+    ) -> None:
+        self._read = read
+        self._translate = translate
+
+    def __aiter__(self) -> _Chunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        failure: UpstreamError | None = None
+        try:
+            chunk = await self._read()
+        except Exception as exc:
+            failure = self._translate(exc)
+        else:
+            if chunk:
+                return chunk
+            raise StopAsyncIteration
+        raise failure
+
+
+class _Forward:
+    """``OpenAICompatProvider.forward``'s block: a class rather than ``asynccontextmanager``,
+    whose generator, wrapper and extra frames cost more than this on every relayed call."""
+
+    __slots__ = ("_body", "_path", "_provider", "_response")
+
+    def __init__(self, provider: OpenAICompatProvider, path: str, body: bytes) -> None:
+        self._provider = provider
+        self._path = path
+        self._body = body
+        self._response: Any = None
+
+    async def __aenter__(self) -> RawResponse:
+        provider = self._provider
+        response = await provider._send("POST", self._path, self._body)
+        self._response = response
+        headers = [(k.lower(), v) for k, v in response.raw_headers if k.lower() not in HOP_HEADERS]
+        return RawResponse(
+            response.status,
+            headers,
+            provider._chunks(response),
+            partial(provider._read, response),
+        )
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if kind is None:
+            self._response.release()  # read to the end: back to the pool
+        else:
+            self._response.close()  # cut (the client left): the upstream stops generating
