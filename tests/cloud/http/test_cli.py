@@ -70,6 +70,30 @@ def test_a_bad_argument_exits_2(env: dict[str, str], args: list[str]) -> None:
     assert run(env, *args).returncode == 2
 
 
+def imported(env: dict[str, str], *args: str) -> set[str]:
+    """The top-level packages a ``promptready-cloud`` process imports (``-X importtime``)."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "promptready.cloud", *args],
+        env=cli_env(env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    lines = (line.rpartition("|")[2].strip() for line in result.stderr.splitlines())
+    return {name.split(".")[0] for name in lines if name and " " not in name}
+
+
+def test_help_loads_neither_the_database_nor_http_libraries(env: dict[str, str]) -> None:
+    assert imported(env, "--help").isdisjoint({"sqlalchemy", "aiohttp", "stripe", "asyncpg"})
+
+
+def test_an_admin_command_loads_neither_aiohttp_nor_stripe(env: dict[str, str]) -> None:
+    found = imported(env, "admin", "balance", str(uuid.uuid4()))
+    assert "sqlalchemy" in found  # it did reach the store
+    assert found.isdisjoint({"aiohttp", "stripe", "prometheus_client"})
+
+
 def test_migrate_then_admin_commands_work_on_the_same_database(env: dict[str, str]) -> None:
     device = str(uuid.uuid4())
     assert run(env, "migrate").returncode == 0
