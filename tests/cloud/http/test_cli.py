@@ -21,9 +21,12 @@ from tests.fakes.upstream import FakeUpstream
 SECRET_PROMPT = "my confidential launch plan for project bluebird"
 
 
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def run(
+    env: dict[str, str], *args: str, python: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """``python [PYTHON] -m promptready.cloud ARGS`` as a process, with ``env``."""
     return subprocess.run(
-        [sys.executable, "-m", "promptready.cloud", *args],
+        [sys.executable, *python, "-m", "promptready.cloud", *args],
         env=cli_env(env),
         capture_output=True,
         text=True,
@@ -95,14 +98,7 @@ def test_a_bad_argument_exits_2(env: dict[str, str], args: list[str]) -> None:
 
 def imported(env: dict[str, str], *args: str) -> set[str]:
     """The top-level packages a ``promptready-cloud`` process imports (``-X importtime``)."""
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "promptready.cloud", *args],
-        env=cli_env(env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run(env, *args, python=("-X", "importtime"))
     lines = (line.rpartition("|")[2].strip() for line in result.stderr.splitlines())
     return {name.split(".")[0] for name in lines if name and " " not in name}
 
