@@ -99,14 +99,16 @@ class Templates:
     databases (PostgreSQL and SQLite) handed out, ``migrations`` the migrations run.
 
     Creating and dropping a PostgreSQL database mostly waits for fsync, so one background
-    thread copies the next test's database while the current test runs and drops the
-    previous one after it: the test waits only if the copy is not ready yet."""
+    thread copies the next test's database while the current test runs, and another drops the
+    previous one after it: the test waits only if the copy is not ready yet. Drops (60-400 ms
+    here) have their own thread so that the next copy (40-80 ms) never queues behind one."""
 
     def __init__(self, workdir: Path) -> None:
         self._workdir = workdir
         self._postgres: str | None = None
         self._sqlite: Path | None = None
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-databases")
+        self._dropper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-db-drops")
         self._next: Future[str] | None = None
         self._drops: list[Future[None]] = []
         self.creations = 0
@@ -138,7 +140,7 @@ class Templates:
         try:
             yield f"{POSTGRES}/{name}"
         finally:
-            self._drops.append(self._worker.submit(drop, name))
+            self._drops.append(self._dropper.submit(drop, name))
 
     def sqlite(self, path: Path) -> str:
         """A migrated SQLite file at ``path`` (its URL)."""
@@ -159,8 +161,9 @@ class Templates:
         if self._next is not None:
             name = self._next
             self._drops.append(self._worker.submit(lambda: drop(name.result())))
+        self._worker.shutdown(wait=True)  # no copy of the template is still being made
         if self._postgres is not None:
-            self._drops.append(self._worker.submit(drop, self._postgres))
-        self._worker.shutdown(wait=True)
+            self._drops.append(self._dropper.submit(drop, self._postgres))
+        self._dropper.shutdown(wait=True)
         for done in self._drops:
             done.result()

@@ -20,6 +20,8 @@ from typing import Any, Literal
 
 import uvicorn
 
+from tests.fakes.quick_server import QuickServer
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -287,21 +289,22 @@ def serve(
     config = uvicorn.Config(
         app, log_level="critical", access_log=False, lifespan=lifespan, timeout_graceful_shutdown=0
     )
-    server = uvicorn.Server(config)
+    server = QuickServer(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     # Generous: on a loaded CI machine running parallel workers a lifespan start (a store
     # opening its database) took over 10 s; a start that fails ends the thread at once.
     deadline = time.monotonic() + START_TIMEOUT_S
-    while not server.started:
+    while not server.ready.wait(0.05):
         if not thread.is_alive():
-            raise RuntimeError(f"the server on port {port} stopped before it started")
+            break
         if time.monotonic() > deadline:
             raise RuntimeError(f"the server on port {port} did not start in {START_TIMEOUT_S} s")
-        time.sleep(0.01)
+    if not server.started:
+        raise RuntimeError(f"the server on port {port} stopped before it started")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.should_exit = True
+        server.stop()
         thread.join(timeout=10)
         sock.close()

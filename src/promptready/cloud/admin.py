@@ -12,13 +12,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from promptready.cloud.billing.money_report import recent_weeks
-from promptready.cloud.billing.revenue import WeekMoney, week_lines
 from promptready.cloud.clock import Clock, SystemClock
 from promptready.cloud.config import CloudConfig
 from promptready.cloud.store import Bucket, CreditsView, LedgerKind, Stats, Store
+
+if TYPE_CHECKING:
+    from promptready.cloud.billing.revenue import WeekMoney
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,10 @@ async def set_cap(config: CloudConfig, usd: Decimal) -> Answer:
 
 async def stats(config: CloudConfig, clock: Clock | None = None) -> Answer:
     """Totals across every device, and revenue, COGS and gross margin of the last 8 weeks."""
+    # Imported here: the money report brings prometheus_client, which no other command needs.
+    from promptready.cloud.billing.money_report import recent_weeks
+    from promptready.cloud.billing.revenue import week_lines
+
     now = int((clock or SystemClock()).now().timestamp())
     async with _opened(config) as store:
         found = await store.stats()

@@ -2,26 +2,32 @@
 
 A bad configuration value or argument is one line on stderr and exit code 2; a refusal by the
 store (unknown device, ...) is one line and exit code 1.
+
+Each command imports what it needs when it runs: the arguments are read with argparse alone, the
+configuration adds SQLAlchemy (it checks the database URL), the admin commands add the store, and
+only ``serve`` loads the server and aiohttp (``serve`` and ``admin reconcile``: Stripe). The tests
+start many of these processes, and ``--help`` should answer at once.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import re
 import sys
 import uuid
 from collections.abc import Coroutine, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from promptready.cloud import admin
 from promptready.cloud.billing.admin_reconcile import COMMAND as RECONCILE
-from promptready.cloud.billing.admin_reconcile import add_reconcile, reconcile_command
-from promptready.cloud.config import CloudConfig, load
-from promptready.cloud.store import Store, StoreError
+from promptready.cloud.billing.admin_reconcile import add_reconcile
 from promptready.errors import ConfigError
+
+if TYPE_CHECKING:
+    from promptready.cloud import admin
+    from promptready.cloud.config import CloudConfig
+    from promptready.cloud.store import StoreError
 
 PROG = "promptready-cloud"
 
@@ -100,6 +106,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; the exit code."""
     args = parser().parse_args(argv)
+    from promptready.cloud.config import load
+
     try:
         config = load(os.environ)
         if args.command == "serve":
@@ -111,19 +119,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("database is up to date")
             return 0
         if args.admin == RECONCILE:
+            from promptready.cloud.billing.admin_reconcile import reconcile_command
+
             return reconcile_command(config, args.since)
         answer = _run(_admin(config, args))
     except ConfigError as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return 2
-    except StoreError as error:
+    except _store_error() as error:  # evaluated only when something was raised
         print(f"{PROG}: {error}", file=sys.stderr)
         return 1
     print(answer.render(args.json))
     return 0
 
 
+def _store_error() -> type[StoreError]:
+    # Importing the store costs SQLAlchemy's ORM and the drivers: only when something failed.
+    from promptready.cloud.store import StoreError
+
+    return StoreError
+
+
 def _admin(config: CloudConfig, args: argparse.Namespace) -> Coroutine[Any, Any, admin.Answer]:
+    from promptready.cloud import admin
+
     match args.admin:
         case "grant":
             return admin.grant(config, args.device_id, args.credits, args.reason, args.idem_key)
@@ -140,15 +159,21 @@ def _admin(config: CloudConfig, args: argparse.Namespace) -> Coroutine[Any, Any,
 
 
 def _run(work: Coroutine[Any, Any, admin.Answer]) -> admin.Answer:
+    import asyncio
+
     return asyncio.run(work)
 
 
 def _serve(config: CloudConfig, args: argparse.Namespace) -> int:
-    from promptready.cloud import logs, server
-    from promptready.cloud.billing.settings import load_billing
+    import asyncio
 
     config.require_serving()
+    # Each import follows the check before it: a refused setting exits before they load.
+    from promptready.cloud.billing.settings import load_billing
+
     load_billing(os.environ)  # a bad Stripe setting stops serve here, with exit code 2
+    from promptready.cloud import logs, server
+
     logs.configure()
     asyncio.run(_prepare(config))  # once, before any worker: workers must not race a migration
     server.serve(args.host, args.port, args.workers)
@@ -156,6 +181,8 @@ def _serve(config: CloudConfig, args: argparse.Namespace) -> int:
 
 
 async def _prepare(config: CloudConfig) -> None:
+    from promptready.cloud.store import Store
+
     store = await Store.open(config.database_url, config.store_settings())
     try:
         await store.ensure_schema()

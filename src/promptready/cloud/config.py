@@ -13,15 +13,17 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from promptready.cloud.auth import SigningKeys
 from promptready.cloud.cohorts import Cohort
-from promptready.cloud.store import StoreSettings
-from promptready.cloud.upstream import Target
 from promptready.errors import ConfigError
 from promptready.pricing import ModelPrice, RateCard, load_rate_card
+
+if TYPE_CHECKING:
+    from promptready.cloud.store import StoreSettings
+    from promptready.cloud.upstream import Target
 
 PREFIX = "PROMPTREADY_CLOUD_"
 MIN_SECRET_BYTES = 32
@@ -144,6 +146,9 @@ class CloudConfig:
 
     def store_settings(self) -> StoreSettings:
         """The store's policy knobs."""
+        # Imported here: a configuration error should not wait for the whole store to load.
+        from promptready.cloud.store import StoreSettings
+
         return StoreSettings(
             weekly_cap_usd=self.weekly_cap_usd,
             usage_key=self.usage_key,
@@ -161,6 +166,10 @@ class CloudConfig:
     def target(self, cohort: Cohort, model: str) -> Target:
         """Where a request for ``model`` admitted in ``cohort`` goes: the cohort serving that
         model (a degraded request goes to the degrade model's own upstream), else ``cohort``'s."""
+        # Imported here (≈1 µs once loaded): aiohttp would otherwise load with the configuration,
+        # in every ``promptready-cloud admin`` process too.
+        from promptready.cloud.upstream import Target
+
         serving = next((c for c in self.cohorts if c.model == model), cohort)
         base_url = serving.base_url or self.upstream_base_url
         if base_url is None:  # require_serving() rules this out

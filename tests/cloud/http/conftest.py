@@ -145,6 +145,12 @@ class ServerProcess:
     url: str
     stderr: str = ""
 
+    def terminate(self) -> None:
+        """Ask it to stop (SIGTERM) without waiting, so that several stop at the same time; a
+        second SIGTERM from ``stop`` only repeats the request."""
+        if self.process.poll() is None:
+            self.process.terminate()
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -161,15 +167,34 @@ def cli_env(env: dict[str, str]) -> dict[str, str]:
     return {**keep, **env, "PYTHONPATH": str(SRC)}
 
 
+def start_servers(envs: list[dict[str, str]], *args: str) -> list[ServerProcess]:
+    """Start one ``promptready-cloud serve --port 0 ARGS`` per environment, all at once (each
+    takes a second or more to import and open its store), then wait for each listening line."""
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "promptready.cloud", "serve", "--port", "0", *args],
+            env=cli_env(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for env in envs
+    ]
+    try:
+        return [_listening(process) for process in processes]
+    except BaseException:
+        for process in processes:
+            process.kill()
+            process.communicate()
+        raise
+
+
 def start_server(env: dict[str, str], *args: str) -> ServerProcess:
     """Start ``promptready-cloud serve --port 0 ARGS`` and wait for its listening line."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "promptready.cloud", "serve", "--port", "0", *args],
-        env=cli_env(env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_servers([env], *args)[0]
+
+
+def _listening(process: subprocess.Popen[str]) -> ServerProcess:
     assert process.stdout is not None
     line = process.stdout.readline()
     found = re.fullmatch(r"listening on (http://127\.0\.0\.1:\d+)\n", line)
@@ -182,8 +207,11 @@ def start_server(env: dict[str, str], *args: str) -> ServerProcess:
 
 @pytest.fixture
 def serve_processes() -> Iterator[list[ServerProcess]]:
-    """Server processes started by the test, stopped after it."""
+    """Server processes started by the test, stopped after it (all signalled first, so their
+    shutdowns overlap)."""
     started: list[ServerProcess] = []
     yield started
+    for server in started:
+        server.terminate()
     for server in started:
         server.stop()

@@ -21,7 +21,7 @@ from tests.cloud.http.conftest import (
     cloud_env,
     give,
     register,
-    start_server,
+    start_servers,
 )
 from tests.cloud.wallets import store_settings
 from tests.fakes.upstream import FakeUpstream, Script
@@ -115,7 +115,7 @@ async def shared_postgres(migrated_postgres_url: str) -> AsyncIterator[tuple[str
 def two_servers(
     url: str, upstream: FakeUpstream, started: list[ServerProcess], **env: str
 ) -> list[str]:
-    servers = [start_server(cloud_env(url, upstream.base_url, **env)) for _ in range(2)]
+    servers = start_servers([cloud_env(url, upstream.base_url, **env)] * 2)
     started.extend(servers)
     return [server.url for server in servers]
 

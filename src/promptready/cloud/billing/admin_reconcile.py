@@ -4,15 +4,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from promptready.cloud.billing.reconcile import run_reconcile
-from promptready.cloud.config import CloudConfig
-from promptready.cloud.store import Store
+if TYPE_CHECKING:
+    from promptready.cloud.config import CloudConfig
 
 COMMAND = "reconcile"
 
@@ -36,6 +34,12 @@ def add_reconcile(tools: argparse._SubParsersAction[Any]) -> None:
 
 def reconcile_command(config: CloudConfig, since: date | None) -> int:
     """Run reconciliation against the configured database and Stripe; the exit code."""
+    # Imported here: the CLI builds its parser from this module, and every other command would
+    # otherwise load Stripe's client and the store just to read its arguments.
+    import asyncio
+
+    from promptready.cloud.billing.reconcile import run_reconcile
+    from promptready.cloud.store import Store
 
     async def work() -> int:
         store = await Store.open(config.database_url, config.store_settings())
