@@ -429,12 +429,19 @@ def serve_noop_store(port: int) -> None:
     """The ``--noop-store PORT`` child: the app on a no-op store; prints a token, then serves."""
     import uvicorn
 
+    from promptready.cloud.coalesce import CoalescingHttpToolsProtocol
+
     config = load_config(os.environ)
     app = create_app(config, env={}, store=NoopStore())  # type: ignore[arg-type]
     keys = config.require_serving()
     print(TokenService(keys).issue(uuid.uuid4()), flush=True)
     uvicorn.run(
-        app, host="127.0.0.1", port=port, loop="uvloop", http="httptools", log_level="warning"
+        app,
+        host="127.0.0.1",
+        port=port,
+        loop="uvloop",
+        http=CoalescingHttpToolsProtocol,  # as ``serve`` runs it
+        log_level="warning",
     )
 
 

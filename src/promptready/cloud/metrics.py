@@ -8,6 +8,7 @@ the same shared figures.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -45,6 +46,10 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
             registry=self.registry,
         )
+        # labels() re-validates and re-joins its values under a lock on every call: the hot
+        # counters keep their children here, one dict lookup a request.
+        self._answered: dict[tuple[str, int], Any] = {}
+        self._latency: dict[str, Any] = {}
         self.weekly_spend = Gauge(
             "promptready_cloud_weekly_spend_usd",
             "This ISO week's committed upstream spend in USD (all instances).",
@@ -60,6 +65,20 @@ class Metrics:
             "The weekly spend cap in USD.",
             registry=self.registry,
         )
+
+    def request_answered(self, route: str, status: int) -> None:
+        """Count one answered request."""
+        child = self._answered.get((route, status))
+        if child is None:
+            child = self._answered[(route, status)] = self.requests.labels(route, str(status))
+        child.inc()
+
+    def upstream_took(self, cohort: str, seconds: float) -> None:
+        """Record one upstream call's time to its last byte."""
+        child = self._latency.get(cohort)
+        if child is None:
+            child = self._latency[cohort] = self.upstream_latency.labels(cohort)
+        child.observe(seconds)
 
     def charged(self, cohort: str, model: str, credits: int, cost_usd: Decimal) -> None:
         """Count one settled request's credits and upstream cost."""

@@ -18,6 +18,7 @@ from types import FrameType
 
 import uvicorn
 
+from promptready.cloud.coalesce import CoalescingHttpToolsProtocol
 from promptready.errors import ConfigError
 
 APP_FACTORY = "promptready.cloud.app:create_app_from_env"
@@ -62,7 +63,7 @@ def _uvicorn_config() -> uvicorn.Config:
         APP_FACTORY,
         factory=True,
         loop="uvloop" if sys.platform != "win32" else "asyncio",
-        http="httptools",
+        http=CoalescingHttpToolsProtocol,  # httptools, one socket write per loop turn
         lifespan="on",
         access_log=False,
         log_level="warning",

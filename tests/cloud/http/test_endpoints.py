@@ -303,6 +303,19 @@ async def test_an_unknown_path_is_an_openai_shaped_404(cloud: Cloud) -> None:
     assert response.json()["error"]["code"] == "not_found"
 
 
+async def test_a_known_path_with_the_wrong_method_is_405_and_charges_nothing(
+    cloud: Cloud, store: Store
+) -> None:
+    async with cloud.client() as client:
+        device = await register(client)
+        wrong = await client.get("/api/v1/enhance", headers=device.auth)
+        slash = await client.post("/v1/chat/completions/", headers=device.auth, json=CHAT)
+        credits = await client.get("/api/v1/credits", headers=device.auth)
+    assert wrong.status_code == 405
+    assert slash.status_code == 307  # the router redirects to the exact path, unserved
+    assert credits.json()["credits_remaining"] == 25
+
+
 async def test_registering_a_device_twice_from_two_instances_gives_one_device(
     start_cloud: StartCloud,
 ) -> None:

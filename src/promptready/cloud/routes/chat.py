@@ -114,9 +114,7 @@ class _Call:
             self.pieces = [_message_text(reply.payload)]
         body = orjson.dumps(self._with_credits(reply.payload))
         await self._settle("ok", Replay(200, body, "application/json") if replayable else None)
-        self.deps.metrics.upstream_latency.labels(self.admission.cohort.name).observe(
-            reply.latency_s
-        )
+        self.deps.metrics.upstream_took(self.admission.cohort.name, reply.latency_s)
         await send_bytes(send, 200, body)
 
     async def stream(self, receive: Receive, send: Send) -> None:
@@ -202,8 +200,8 @@ class _Call:
             await self._settle(outcome, None)
         except Exception as exc:
             logs.get().error("settle failed", extra=logs.fields(error=type(exc).__name__))
-        self.deps.metrics.upstream_latency.labels(self.admission.cohort.name).observe(
-            time.perf_counter() - self.started
+        self.deps.metrics.upstream_took(
+            self.admission.cohort.name, time.perf_counter() - self.started
         )
 
     async def _settle(self, status: str, response: Replay | None) -> None:

@@ -87,7 +87,7 @@ class Enhance:
         async with charging.released_on_failure(deps, admitted, _refused):
             reply = await deps.upstream.complete(target, body)
             raw = _content(reply.payload)
-        deps.metrics.upstream_latency.labels(admitted.cohort.name).observe(reply.latency_s)
+        deps.metrics.upstream_took(admitted.cohort.name, reply.latency_s)
         await self._answer(
             admitted,
             reply,
