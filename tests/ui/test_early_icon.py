@@ -65,30 +65,26 @@ def tray_host(x_display: str) -> Iterator[str]:
     host.wait(10)
 
 
-def test_the_icon_is_drawn_in_the_tray_when_start_up_goes_on(tray_host: str) -> None:
-    env = {**os.environ, "DISPLAY": tray_host, "QT_QPA_PLATFORM": "xcb"}
+def _probe(code: str, **env: str) -> str:
+    """What ``code`` prints, run in a fresh interpreter with ``env`` added."""
     shown = subprocess.run(
-        [sys.executable, "-c", DRAWN_PROBE],
-        env=env,
+        [sys.executable, "-c", code],
+        env={**os.environ, **env},
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
     )
-    assert shown.stdout.split() == ["True", "True"]
+    return shown.stdout
+
+
+def test_the_icon_is_drawn_in_the_tray_when_start_up_goes_on(tray_host: str) -> None:
+    shown = _probe(DRAWN_PROBE, DISPLAY=tray_host, QT_QPA_PLATFORM="xcb")
+    assert shown.split() == ["True", "True"]
 
 
 def test_the_icon_needs_nothing_of_what_start_up_loads_after_it() -> None:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    shown = subprocess.run(
-        [sys.executable, "-c", FIRST_PROBE],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert shown.stdout.strip() == "[]"
+    assert _probe(FIRST_PROBE, QT_QPA_PLATFORM="offscreen").strip() == "[]"
 
 
 def test_the_tray_adopts_the_icon_shown_at_start(context: DesktopContext) -> None:
