@@ -20,8 +20,6 @@ from typing import Any, Literal
 
 import uvicorn
 
-from tests.fakes.quick_server import QuickServer
-
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -289,22 +287,21 @@ def serve(
     config = uvicorn.Config(
         app, log_level="critical", access_log=False, lifespan=lifespan, timeout_graceful_shutdown=0
     )
-    server = QuickServer(config)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     # Generous: on a loaded CI machine running parallel workers a lifespan start (a store
     # opening its database) took over 10 s; a start that fails ends the thread at once.
     deadline = time.monotonic() + START_TIMEOUT_S
-    while not server.ready.wait(0.05):
+    while not server.started:
         if not thread.is_alive():
-            break
+            raise RuntimeError(f"the server on port {port} stopped before it started")
         if time.monotonic() > deadline:
             raise RuntimeError(f"the server on port {port} did not start in {START_TIMEOUT_S} s")
-    if not server.started:
-        raise RuntimeError(f"the server on port {port} stopped before it started")
+        time.sleep(0.01)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.stop()
+        server.should_exit = True
         thread.join(timeout=10)
         sock.close()
