@@ -84,6 +84,7 @@ class _Call:
     prompt_tokens: int
     pieces: list[str] = field(default_factory=list)
     usage: Usage | None = None
+    priced: tuple[Usage, Charge] | None = None  # the last usage priced, and its charge
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -98,9 +99,18 @@ class _Call:
 
     def charge(self) -> Charge:
         """From the upstream's usage, else the documented fallback (never zero)."""
-        usage = self.usage or Usage(
-            self.prompt_tokens, max(1, count_text("".join(self.pieces), ESTIMATE_MODEL).tokens)
-        )
+        usage = self.usage
+        if usage is None:
+            pieces = "".join(self.pieces)
+            return self._price(
+                Usage(self.prompt_tokens, max(1, count_text(pieces, ESTIMATE_MODEL).tokens))
+            )
+        # The answer's ``credits_charged`` and the settle both ask: price each usage once.
+        if self.priced is None or self.priced[0] is not usage:
+            self.priced = (usage, self._price(usage))
+        return self.priced[1]
+
+    def _price(self, usage: Usage) -> Charge:
         return self.deps.pricer.chat_charge(
             self.model, usage.prompt_tokens, usage.completion_tokens
         )

@@ -27,7 +27,7 @@ from promptready.cloud.routes.wire import (
 from promptready.cloud.store import Admission, Replay
 from promptready.cloud.upstream import Completion, UpstreamError, Usage
 from promptready.enhance import OutputFormat, enhance
-from promptready.enhance.ai import build_messages, clean_output
+from promptready.enhance.ai import build_messages, clean_output, system_prompt
 from promptready.errors import InputError
 from promptready.tokens import count_messages, count_text
 
@@ -56,11 +56,28 @@ def parse_request(body: dict[str, Any]) -> tuple[str, OutputFormat]:
     return content, fmt
 
 
+class PromptTokens:
+    """``count_messages`` of an enhancement's messages, with the meta-prompt (the same for every
+    request, about 85% of the tokens) counted once per process."""
+
+    def __init__(self) -> None:
+        self._system = {"role": "system", "content": system_prompt()}
+        alone = count_messages([self._system], ESTIMATE_MODEL).tokens
+        self._system_tokens = alone - count_messages([], ESTIMATE_MODEL).tokens
+
+    def count(self, messages: list[dict[str, str]]) -> int:
+        """The prompt tokens of ``messages``, exactly as ``count_messages`` counts them."""
+        if not messages or messages[0] != self._system:
+            return count_messages(messages, ESTIMATE_MODEL).tokens
+        return self._system_tokens + count_messages(messages[1:], ESTIMATE_MODEL).tokens
+
+
 class Enhance:
     """The endpoint."""
 
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
+        self.prompt_tokens = PromptTokens()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         deps = self.deps
@@ -72,7 +89,7 @@ class Enhance:
         except InputError as error:
             raise bad_request(str(error), "invalid_content", "content") from None
         messages = build_messages(content, offline.analysis)
-        prompt_tokens = count_messages(messages, ESTIMATE_MODEL).tokens
+        prompt_tokens = self.prompt_tokens.count(messages)
         estimate = deps.pricer.enhance_hold(prompt_tokens)
         admitted = await charging.admit_or_replay(deps, device_id, estimate, key, send)
         if admitted is None:
