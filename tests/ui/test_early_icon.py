@@ -104,7 +104,21 @@ def test_a_window_never_shown_is_waited_for_only_until_the_cap(qapp: QApplicatio
 def test_the_shipped_icon_is_the_drawn_one(qapp: QApplication, size: int) -> None:
     shipped = QImage(str(icon_file(size))).convertToFormat(QImage.Format.Format_ARGB32)
     drawn = draw_icon(size).toImage().convertToFormat(QImage.Format.Format_ARGB32)
-    assert shipped == drawn, "the drawing changed: run python -m promptready.ui.icon_drawing"
+    # Antialiasing may round a level differently on another CPU (seen: 8 pixels off by 1 at 64 px).
+    assert _largest_channel_gap(shipped, drawn) <= 2, (
+        "the drawing changed: run python -m promptready.ui.icon_drawing"
+    )
+
+
+def _largest_channel_gap(a: QImage, b: QImage) -> int:
+    """The largest difference of any colour or alpha channel between two same-size images."""
+    assert a.size() == b.size()
+    return max(
+        abs(((a.pixel(x, y) >> shift) & 255) - ((b.pixel(x, y) >> shift) & 255))
+        for x in range(a.width())
+        for y in range(a.height())
+        for shift in (0, 8, 16, 24)
+    )
 
 
 def test_the_app_icon_has_every_size(qapp: QApplication) -> None:
