@@ -126,6 +126,11 @@ async def client() -> AsyncIterator[Client]:
     await made.close()
 
 
+def open_connections(client: Client, url: str) -> int:
+    """Connections to ``url``'s origin that are open, idle or not (a closed one is gone)."""
+    return client.pool(client.route(url)).open
+
+
 def busy(client: Client, url: str) -> int:
     """Connections to ``url``'s origin that are open and not idle in the pool (leaks show here)."""
     pool = client.pool(client.route(url))

@@ -7,7 +7,15 @@ import gzip
 import zlib
 
 from promptready.http1 import Client
-from tests.http1.conftest import Served, answer, busy, read_request, replying, serve
+from tests.http1.conftest import (
+    Served,
+    answer,
+    busy,
+    open_connections,
+    read_request,
+    replying,
+    serve,
+)
 
 
 async def test_a_content_length_body_is_read_whole(client: Client) -> None:
@@ -66,7 +74,7 @@ async def test_a_body_without_length_ends_when_the_server_closes(client: Client)
         response = await client.request("GET", s.url())
         assert await response.read() == b"until the end"
         response.release()
-        assert client.pool(client.route(s.url())).open == 0  # not kept: it is closed
+        assert open_connections(client, s.url()) == 0  # not kept: it is closed
 
 
 async def test_no_content_and_not_modified_have_no_body_and_keep_the_connection(

@@ -16,7 +16,7 @@ import orjson
 import pytest
 
 from promptready.http1 import Client
-from tests.http1.conftest import Served, busy, read_request, serve, then_waiting
+from tests.http1.conftest import Served, busy, open_connections, read_request, serve, then_waiting
 
 CHUNK_THEN_WAIT = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n"
 SHARED_FAKE = Path("/work/shared/bench/fake_upstream.py")
@@ -31,7 +31,7 @@ async def test_a_task_cancelled_waiting_for_the_head_closes_its_connection(clien
             await call
         await asyncio.sleep(0.1)
         assert s.disconnects == 1
-        assert client.pool(client.route(s.url())).open == 0
+        assert open_connections(client, s.url()) == 0
 
 
 async def test_a_task_cancelled_reading_the_body_closes_its_connection(client: Client) -> None:
@@ -46,7 +46,7 @@ async def test_a_task_cancelled_reading_the_body_closes_its_connection(client: C
         response.release()
         await asyncio.sleep(0.1)
         assert s.disconnects == 1
-        assert client.pool(client.route(s.url())).open == 0
+        assert open_connections(client, s.url()) == 0
 
 
 async def test_a_task_cancelled_waiting_for_a_pool_slot_leaves_the_queue() -> None:

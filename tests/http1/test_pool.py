@@ -11,6 +11,7 @@ from tests.http1.conftest import (
     Served,
     answer,
     busy,
+    open_connections,
     read_request,
     replying,
     serve,
@@ -32,7 +33,7 @@ async def test_a_half_read_answer_closes_its_connection(client: Client) -> None:
         response = await client.request("GET", s.url())
         assert await response.next_chunk() == b"half"
         response.release()
-        assert client.pool(client.route(s.url())).open == 0
+        assert open_connections(client, s.url()) == 0
         await asyncio.sleep(0.1)
         assert s.disconnects == 1
 
@@ -60,15 +61,11 @@ async def test_the_pool_bounds_connections_per_origin_and_serves_waiters_in_orde
 
         calls = [asyncio.create_task(call(f"/{n}")) for n in range(3)]
         await asyncio.sleep(0.1)
-        assert client_pool_open(made, s) == 1
+        assert open_connections(made, s.url()) == 1
         gate.set()
         assert await asyncio.gather(*calls) == [b"/0", b"/1", b"/2"]
         assert s.connections == 1
         await made.close()
-
-
-def client_pool_open(client: Client, served: Served) -> int:
-    return client.pool(client.route(served.url())).open
 
 
 async def test_a_hung_origin_does_not_starve_calls_to_another() -> None:
@@ -145,7 +142,7 @@ async def test_a_fresh_connection_closed_before_answering_is_not_retried(client:
         with pytest.raises(RemoteClosedError):
             await client.request("POST", s.url(), body=b"x")
         assert len(s.requests) == 1
-        assert client.pool(client.route(s.url())).open == 0
+        assert open_connections(client, s.url()) == 0
 
 
 async def test_an_answer_cut_after_its_first_byte_is_not_retried(client: Client) -> None:
@@ -168,4 +165,4 @@ async def test_an_answer_cut_after_its_first_byte_is_not_retried(client: Client)
         with pytest.raises(RemoteClosedError, match="mid-answer"):
             await client.request("GET", s.url())
         assert len(s.requests) == 2
-        assert client.pool(client.route(s.url())).open == 0
+        assert open_connections(client, s.url()) == 0

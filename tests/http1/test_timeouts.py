@@ -8,7 +8,7 @@ import time
 import pytest
 
 from promptready.http1 import Client, HTTPTimeoutError
-from tests.http1.conftest import Served, read_request, serve
+from tests.http1.conftest import Served, open_connections, read_request, serve
 
 
 async def silent(
@@ -31,7 +31,7 @@ async def test_a_tls_handshake_that_never_finishes_is_a_connect_timeout() -> Non
         with pytest.raises(HTTPTimeoutError, match="connect"):
             await made.request("GET", s.url(scheme="https"))
         assert time.monotonic() - started < 2
-        assert made.pool(made.route(s.url(scheme="https"))).open == 0
+        assert open_connections(made, s.url(scheme="https")) == 0
     await made.close()
 
 
@@ -42,7 +42,7 @@ async def test_no_answer_within_the_idle_time_is_a_timeout() -> None:
         with pytest.raises(HTTPTimeoutError, match="sent nothing"):
             await made.request("GET", s.url())
         assert 0.15 < time.monotonic() - started < 2
-        assert made.pool(made.route(s.url())).open == 0
+        assert open_connections(made, s.url()) == 0
     await made.close()
 
 
@@ -62,7 +62,7 @@ async def test_a_body_that_goes_quiet_is_a_timeout() -> None:
         with pytest.raises(HTTPTimeoutError):
             await response.next_chunk()
         response.release()
-        assert made.pool(made.route(s.url())).open == 0
+        assert open_connections(made, s.url()) == 0
     await made.close()
 
 

@@ -9,7 +9,7 @@ import pytest
 import trustme
 
 from promptready.http1 import Client, ConnectError
-from tests.http1.conftest import answer, replying, serve
+from tests.http1.conftest import answer, open_connections, replying, serve
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ async def test_a_certificate_for_another_name_is_refused(
     async with serve(replying(answer()), tls=server_tls) as s:
         with pytest.raises(ConnectError, match=r"127\.0\.0\.1"):
             await client.request("GET", s.url(scheme="https"))  # cert says localhost
-        assert client.pool(client.route(s.url(scheme="https"))).open == 0
+        assert open_connections(client, s.url(scheme="https")) == 0
     await client.close()
 
 
