@@ -1,5 +1,5 @@
 """A bare relay on the gateway's own stack, as a same-run floor for ``gateway_bench.py``: raw
-ASGI on uvicorn (httptools, uvloop, no access log), one shared aiohttp session, the body
+ASGI on uvicorn (httptools, uvloop, no access log), one shared ``http1.Client``, the body
 forwarded as it came and the answer's bytes passed back as they arrive. No auth, routing,
 metering, ledger, limits or SSE framing: what is left between it and ``direct`` is what the
 HTTP server and client cost; what is left between it and the gateway is ours.
@@ -14,8 +14,9 @@ import argparse
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-import aiohttp
 import uvicorn
+
+from promptready.http1 import Client
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -28,14 +29,14 @@ class BareRelay:
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream.rstrip("/")
-        self.session: aiohttp.ClientSession | None = None
+        self.client: Client | None = None
 
     async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             while (message := await receive())["type"] != "lifespan.shutdown":
                 await send({"type": "lifespan.startup.complete"})
-            if self.session is not None:
-                await self.session.close()
+            if self.client is not None:
+                await self.client.close()
             await send({"type": "lifespan.shutdown.complete"})
             return
         body = b""
@@ -44,25 +45,25 @@ class BareRelay:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        if self.session is None:
-            self.session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0, limit_per_host=100),
-                cookie_jar=aiohttp.DummyCookieJar(),
-            )
+        if self.client is None:
+            self.client = Client(pool_size=100, proxies_from_env=False)
         url = self.upstream + scope["path"].removeprefix("/v1")
         headers = {"Content-Type": "application/json", "Authorization": "Bearer sk-bare"}
-        async with self.session.post(url, data=body, headers=headers) as response:
+        response = await self.client.request("POST", url, headers, body)
+        try:
             await send(
                 {
                     "type": "http.response.start",
                     "status": response.status,
-                    "headers": [
-                        (k.lower(), v) for k, v in response.raw_headers if k.lower() not in _HOP
-                    ],
+                    "headers": [(k, v) for k, v in response.headers if k not in _HOP],
                 }
             )
-            async for chunk in response.content.iter_any():
+            async for chunk in response:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except BaseException:
+            response.close()
+            raise
+        response.release()
         await send({"type": "http.response.body", "body": b""})
 
 

@@ -1,5 +1,5 @@
 """Provider overhead: time to first token and total time through ``OpenAICompatProvider`` vs a bare
-aiohttp request to the same fake upstream, in one run, printed as a ratio and an added p50.
+``http1.Client`` request (the client the provider stands on) to the same fake upstream, in one run, printed as a ratio and an added p50.
 
 Goal (providers issue): under 0.5 ms added at p50.
 Run: ``.venv/bin/python bench/provider_bench.py`` (BENCH_ROUNDS=N to change the count).
@@ -17,11 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-import aiohttp
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
+from promptready.http1 import Client  # noqa: E402
 from promptready.providers.http import HttpClient  # noqa: E402
 from promptready.providers.openai_compat import OpenAICompatProvider, StreamDelta  # noqa: E402
 from promptready.providers.presets import ProviderConfig  # noqa: E402
@@ -57,24 +56,27 @@ def start_upstream() -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("the fake upstream did not start")
 
 
-async def bare_json(session: aiohttp.ClientSession, url: str) -> tuple[float, float]:
+async def bare_json(client: Client, url: str) -> tuple[float, float]:
     started = time.perf_counter()
     headers = {"Authorization": "Bearer sk-bench", "Content-Type": "application/json"}
-    async with session.post(f"{url}/chat/completions", data=json.dumps(BODY), headers=headers) as r:
-        first = time.perf_counter()
-        json.loads(await r.read())["choices"][0]["message"]["content"]
+    body = json.dumps(BODY).encode()
+    r = await client.request("POST", f"{url}/chat/completions", headers, body)
+    first = time.perf_counter()
+    json.loads(await r.read())["choices"][0]["message"]["content"]
+    r.release()
     return first - started, time.perf_counter() - started
 
 
-async def bare_stream(session: aiohttp.ClientSession, url: str) -> tuple[float, float]:
+async def bare_stream(client: Client, url: str) -> tuple[float, float]:
     started = time.perf_counter()
     first = 0.0
     headers = {"Authorization": "Bearer sk-bench", "Content-Type": "application/json"}
     body = json.dumps({**BODY, "stream": True, "stream_options": {"include_usage": True}})
-    async with session.post(f"{url}/chat/completions", data=body, headers=headers) as r:
-        async for chunk in r.content.iter_any():
-            if not first and b'"content"' in chunk:
-                first = time.perf_counter()
+    r = await client.request("POST", f"{url}/chat/completions", headers, body.encode())
+    async for chunk in r:
+        if not first and b'"content"' in chunk:
+            first = time.perf_counter()
+    r.release()
     return first - started, time.perf_counter() - started
 
 
@@ -111,7 +113,8 @@ async def measure(name: str, call: object) -> tuple[list[float], list[float]]:
 async def main() -> None:
     proc, url = start_upstream()
     try:
-        async with aiohttp.ClientSession() as session:
+        session = Client()
+        try:
             http = HttpClient()
             config = ProviderConfig(name="bench", title="bench", base_url=url)
             provider = OpenAICompatProvider(config, ApiKey("sk-bench-0123456789"), http)
@@ -137,6 +140,8 @@ async def main() -> None:
                         f"{mine - base:>+10.3f}ms {mine / base:>11.2f}x"
                     )
             await http.close()
+        finally:
+            await session.close()
         print("\ngoal: under +0.5 ms added at p50")
     finally:
         proc.terminate()

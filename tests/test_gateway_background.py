@@ -65,7 +65,7 @@ def test_stop_lets_a_request_in_flight_finish_and_flushes_the_ledger(
 
 
 def test_the_desktops_port_leaves_the_http_client_unloaded_until_a_call_needs_it() -> None:
-    # A fresh interpreter: this test process has imported aiohttp long ago.
+    # A fresh interpreter: this test process has imported the client long ago.
     script = (
         "import sys, time, httpx\n"
         "from promptready.engine import Engine\n"
@@ -74,7 +74,7 @@ def test_the_desktops_port_leaves_the_http_client_unloaded_until_a_call_needs_it
         "url = gateway.start()\n"
         "httpx.get(url + '/health')\n"
         "time.sleep(0.3)\n"  # time for a preload thread, were there one
-        "print('aiohttp' in sys.modules)\n"
+        "print('promptready.http1' in sys.modules)\n"
         "gateway.stop()\n"
     )
     done = subprocess.run(

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import pytest
+import uvloop
 
 from promptready.http1 import Client
 
@@ -116,6 +117,14 @@ def then_waiting(reply: bytes = b"") -> ServedHandler:
         served.disconnects += 1
 
     return handler
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """Every test here on both loops: the servers run the client on uvloop (whose transports
+    are not asyncio's classes), the desktop and the other tests on asyncio's own."""
+    return {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
 
 
 @pytest.fixture

@@ -6,7 +6,9 @@ import asyncio
 import gzip
 import zlib
 
-from promptready.http1 import Client
+import pytest
+
+from promptready.http1 import BodyTooLargeError, Client
 from tests.http1.conftest import (
     Served,
     answer,
@@ -159,3 +161,20 @@ async def test_the_request_carries_host_user_agent_length_and_the_callers_header
         b"Content-Length: 4",
     }
     assert body == b"body"
+
+
+async def test_a_read_with_a_limit_returns_a_body_within_it(client: Client) -> None:
+    async with serve(replying(answer(b"x" * 100))) as s:
+        response = await client.request("GET", s.url())
+        assert await response.read(100) == b"x" * 100
+        response.release()
+        assert open_connections(client, s.url()) == 1  # read to its end: reused
+
+
+async def test_a_body_over_the_read_limit_is_an_error_naming_no_path(client: Client) -> None:
+    async with serve(replying(answer(b"x" * 101))) as s:
+        response = await client.request("GET", s.url("/secret-path"))
+        with pytest.raises(BodyTooLargeError, match="over 100 bytes") as raised:
+            await response.read(100)
+        assert "secret-path" not in str(raised.value)
+        response.release()

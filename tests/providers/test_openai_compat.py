@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from promptready.http1.proxies import Proxy
 from promptready.providers.errors import (
     UpstreamHTTPError,
     UpstreamProtocolError,
@@ -144,15 +145,15 @@ async def test_no_error_carries_the_key(
     assert all(KEY not in repr(e) and KEY not in str(e) for e in chain)
 
 
-def test_proxy_from_the_environment_is_used_except_for_no_proxy_hosts(
+async def test_the_providers_client_takes_its_proxy_from_the_environment_except_no_proxy_hosts(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("https_proxy", "http://proxy.test:3128")
     monkeypatch.setenv("no_proxy", "internal.test")
-    client = HttpClient()
-    assert client.proxy_for("https://api.openai.com/v1/models") == "http://proxy.test:3128"
-    assert client.proxy_for("https://internal.test/v1/models") is None
-    assert client.proxy_for("http://127.0.0.1:9/v1") is None
+    client = HttpClient().client()
+    assert client.route("https://api.openai.com/v1/models").proxy == Proxy("proxy.test", 3128)
+    assert client.route("https://internal.test/v1/models").proxy is None
+    assert client.route("http://127.0.0.1:9/v1").proxy is None
 
 
 class DeviceToken:
@@ -196,6 +197,26 @@ async def test_a_401_after_the_refresh_is_the_callers_error(
     with pytest.raises(UpstreamHTTPError) as err:
         await with_auth(upstream, http, auth).chat(BODY)
     assert err.value.status == 401 and auth.refreshes == 1 and len(upstream.seen) == 2
+
+
+class RefusedRenewal(DeviceToken):
+    """An Auth whose renewal itself fails (the service refused the device's secret)."""
+
+    async def refresh(self) -> bool:
+        self.refreshes += 1
+        raise UpstreamProtocolError("renewal refused", "credits")
+
+
+async def test_a_renewal_that_fails_leaves_no_connection_open(
+    upstream: FakeUpstream, http: HttpClient
+) -> None:
+    upstream.valid_keys = frozenset({"never"})
+    auth = RefusedRenewal("jwt-a", "jwt-b")
+    with pytest.raises(UpstreamProtocolError, match="renewal refused"):
+        await with_auth(upstream, http, auth).chat(BODY)
+    client = http.client()
+    pool = client.pool(client.route(f"{upstream.base_url}/chat/completions"))
+    assert auth.refreshes == 1 and pool.open == 0  # the refused answer was dropped
 
 
 async def test_a_stream_framed_with_crlf_reads_the_same_text_and_usage(

@@ -4,9 +4,9 @@ A bad configuration value or argument is one line on stderr and exit code 2; a r
 store (unknown device, ...) is one line and exit code 1.
 
 Each command imports what it needs when it runs: the arguments are read with argparse alone, the
-configuration adds SQLAlchemy (it checks the database URL), the admin commands add the store, and
-only ``serve`` loads the server and aiohttp (``serve`` and ``admin reconcile``: Stripe). The tests
-start many of these processes, and ``--help`` should answer at once.
+configuration adds SQLAlchemy (it checks the database URL), the admin commands add the store,
+and only ``serve`` loads the server and the HTTP client (``serve`` and ``admin reconcile``:
+Stripe). The tests start many of these processes, and ``--help`` should answer at once.
 """
 
 from __future__ import annotations

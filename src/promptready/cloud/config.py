@@ -166,8 +166,8 @@ class CloudConfig:
     def target(self, cohort: Cohort, model: str) -> Target:
         """Where a request for ``model`` admitted in ``cohort`` goes: the cohort serving that
         model (a degraded request goes to the degrade model's own upstream), else ``cohort``'s."""
-        # Imported here (≈1 µs once loaded): aiohttp would otherwise load with the configuration,
-        # in every ``promptready-cloud admin`` process too.
+        # Imported here (≈1 µs once loaded): the HTTP client would otherwise load with the
+        # configuration, in every ``promptready-cloud admin`` process too.
         from promptready.cloud.upstream import Target
 
         serving = next((c for c in self.cohorts if c.model == model), cohort)

@@ -1,4 +1,4 @@
-"""The one HTTP client to the model providers: a shared aiohttp session per process.
+"""The one HTTP client to the model providers: a shared ``http1.Client`` per process.
 
 Each cohort's OpenAI-compatible upstream is reached through ``Upstream``; redirects are never
 followed (a redirect could carry the master key elsewhere), every wait is bounded, and failures
@@ -15,11 +15,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
-import aiohttp
 import orjson
-from aiohttp import ClientResponse
 
-from promptready import __version__
+from promptready import __version__, http1
 from promptready.providers.sse import SSEParser
 
 USER_AGENT = f"PromptReady-Cloud/{__version__}"
@@ -104,47 +102,57 @@ def _count(value: object) -> TypeGuard[int]:
 
 
 class Upstream:
-    """Owns one ``aiohttp.ClientSession``; call ``close()`` at shutdown."""
+    """Owns one ``http1.Client`` (made by the loop that first uses it); ``close()`` at shutdown.
+
+    No proxies from the environment: a server reaches its configured upstreams directly."""
 
     def __init__(self, idle_timeout_s: float = 60.0, total_timeout_s: float = 600.0) -> None:
-        self._timeout = aiohttp.ClientTimeout(
-            total=total_timeout_s, sock_connect=10.0, sock_read=idle_timeout_s
-        )
-        self._session: aiohttp.ClientSession | None = None
+        self._idle_s, self._total_s = idle_timeout_s, total_timeout_s
+        self._http: http1.Client | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=256, ttl_dns_cache=300),
-                timeout=self._timeout,
-                headers={"User-Agent": USER_AGENT},
-                trust_env=False,
-                skip_auto_headers=("Accept-Encoding",),
+    def _client(self) -> http1.Client:
+        loop = asyncio.get_running_loop()
+        if self._http is None or self._loop is not loop:
+            self._http = http1.Client(
+                10.0, self._idle_s, self._total_s, 256, USER_AGENT, proxies_from_env=False
             )
-        return self._session
+            self._loop = loop
+        return self._http
 
     async def close(self) -> None:
-        """Close the session and its pooled connections."""
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-        self._session = None
+        """Close the pooled connections."""
+        client, self._http = self._http, None
+        if client is not None:
+            await client.close()
 
     @asynccontextmanager
-    async def _post(self, target: Target, body: dict[str, Any]) -> AsyncIterator[ClientResponse]:
+    async def _post(self, target: Target, body: dict[str, Any]) -> AsyncIterator[http1.Response]:
         """The upstream's 200 response to ``body``; a refusal, or a network failure while the
-        block reads it, becomes UpstreamError."""
+        block reads it, becomes UpstreamError. Leaving the block early drops the connection
+        (the provider sees the client leave and stops generating)."""
+        failure: UpstreamError | None = None
         try:
-            async with self._client().post(
-                target.chat_url,
-                data=orjson.dumps(body),
-                headers=_headers(target),
-                allow_redirects=False,
-            ) as response:
-                if response.status != 200:
-                    raise await _refusal(response)
-                yield response
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise _network(exc) from None
+            response = await self._client().request(
+                "POST", target.chat_url, _headers(target), orjson.dumps(body)
+            )
+        except http1.HTTPError as exc:
+            failure = _network(exc)
+        if failure is not None:
+            raise failure
+        try:
+            if response.status != 200:
+                raise await _refusal(response)
+            yield response
+        except http1.HTTPError as exc:
+            failure = _network(exc)
+        except BaseException:
+            response.close()
+            raise
+        finally:
+            response.release()  # the body read to its end: back to the pool; else dropped
+        if failure is not None:
+            raise failure
 
     async def complete(self, target: Target, body: dict[str, Any]) -> Completion:
         """POST a non-streamed chat completion; UpstreamError unless it answered 200 with JSON."""
@@ -167,7 +175,7 @@ class Upstream:
         body = {**body, "stream": True, "stream_options": {"include_usage": True}}
         async with self._post(target, body) as response:
             parser = SSEParser()
-            async for piece in response.content.iter_any():
+            async for piece in response:
                 for event in parser.feed(piece):
                     if event.data == "[DONE]":
                         return
@@ -193,22 +201,22 @@ def _chunk(data: str) -> Chunk:
     return Chunk(raw, parsed)
 
 
-async def _refusal(response: aiohttp.ClientResponse) -> UpstreamError:
+async def _refusal(response: http1.Response) -> UpstreamError:
     """An error for a non-200 answer, with the provider's own message when it gave one."""
     message = f"The model provider answered HTTP {response.status}."
     if 300 <= response.status < 400:
         return UpstreamError(message + " Redirects are not followed.", response.status)
     try:
-        detail = orjson.loads(await response.content.read(_MAX_ERROR_BODY))
+        detail = orjson.loads(await response.read(_MAX_ERROR_BODY))
         text = detail["error"]["message"]
         if isinstance(text, str) and text:
             message = f"The model provider refused the request: {text[:300]}"
-    except (orjson.JSONDecodeError, KeyError, TypeError, aiohttp.ClientError, TimeoutError):
+    except (orjson.JSONDecodeError, KeyError, TypeError, http1.HTTPError):
         pass
     return UpstreamError(message, response.status)
 
 
 def _network(exc: BaseException) -> UpstreamError:
-    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
+    if isinstance(exc, http1.HTTPTimeoutError | TimeoutError):
         return UpstreamError("The model provider did not answer in time.")
     return UpstreamError("The model provider could not be reached or cut the connection.")

@@ -46,8 +46,8 @@ class BackgroundGateway:
         engine = self._engine or open_engine("gateway")[0]
         sockets = bind_sockets(self.host, self.port, allow_remote=False)
         try:
-            # The desktop's port: aiohttp is imported by the first call that needs it, not at
-            # start-up (≈8 MB less at idle, see bench/startup_bench.py).
+            # The desktop's port: the HTTP client and its TLS context are made by the first call
+            # that needs them, not at start-up (see bench/startup_bench.py).
             app = build_gateway(engine, port=sockets[0].getsockname()[1], warm_http=False)
         except BaseException:
             for sock in sockets:

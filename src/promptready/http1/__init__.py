@@ -2,8 +2,9 @@
 providers and the hosted proxy's upstream. No Qt, and nothing from gateway/, cloud/, ui/ or
 ledger/: both sides import it. See ``client.py`` for why it exists."""
 
-from promptready.http1.client import Client
+from promptready.http1.client import Client, default_tls
 from promptready.http1.errors import (
+    BodyTooLargeError,
     ConnectError,
     HTTPError,
     HTTPTimeoutError,
@@ -13,6 +14,7 @@ from promptready.http1.errors import (
 from promptready.http1.response import Response
 
 __all__ = [
+    "BodyTooLargeError",
     "Client",
     "ConnectError",
     "HTTPError",
@@ -20,4 +22,5 @@ __all__ = [
     "MalformedResponseError",
     "RemoteClosedError",
     "Response",
+    "default_tls",
 ]

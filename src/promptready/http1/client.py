@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from functools import partial
+from functools import cache, partial
 
 from promptready.http1.connection import Connection
 from promptready.http1.errors import ConnectError, HTTPError, HTTPTimeoutError
@@ -25,6 +25,13 @@ from promptready.http1.response import Response
 from promptready.http1.routes import Headers, PoolKey, Route, route_for
 
 _ROUTE_MEMO = 256  # a URL per provider and path: bounded against a caller that varies queries
+
+
+@cache
+def default_tls() -> ssl.SSLContext:
+    """The TLS context with the system's CAs, built once per process (loading them takes tens
+    of milliseconds: a caller may build it ahead, off its event loop)."""
+    return ssl.create_default_context()
 
 
 class Client:
@@ -61,7 +68,7 @@ class Client:
     def ssl_context(self) -> ssl.SSLContext:
         """The TLS context for https (the system's CAs unless one was given); built once."""
         if self._ssl is None:
-            self._ssl = ssl.create_default_context()
+            self._ssl = default_tls()
         return self._ssl
 
     def route(self, url: str) -> Route:

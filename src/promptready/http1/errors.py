@@ -4,7 +4,8 @@
     ├── ConnectError            no connection: DNS, refused, TLS, a proxy's CONNECT refusal
     ├── HTTPTimeoutError        connect, idle (no byte for ``idle_s``) or total deadline passed
     ├── RemoteClosedError       the server closed or reset the connection before the end
-    └── MalformedResponseError  not HTTP/1.1 (status line, headers, chunk sizes, gzip)
+    ├── MalformedResponseError  not HTTP/1.1 (status line, headers, chunk sizes, gzip)
+    └── BodyTooLargeError       a body longer than the caller's ``read(limit)`` allows
 
 Messages name the origin (scheme, host, port) at most: never a path (it may hold a query key),
 a request header (Authorization) or a proxy's userinfo. They are raised outside ``except``
@@ -32,3 +33,7 @@ class RemoteClosedError(HTTPError):
 
 class MalformedResponseError(HTTPError):
     """The server sent something that is not a valid HTTP/1.1 response."""
+
+
+class BodyTooLargeError(HTTPError):
+    """The body was longer than the caller said any answer of its server can be."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from promptready.http1.connection import Connection
+from promptready.http1.errors import BodyTooLargeError
 from promptready.http1.pool import Pool
 
 
@@ -33,9 +34,19 @@ class Response:
                 return value
         return None
 
-    async def read(self) -> bytes:
-        """The whole (rest of the) body, decoded from gzip or deflate."""
-        return await self._open().read_all()
+    async def read(self, limit: int | None = None) -> bytes:
+        """The whole (rest of the) body, decoded from gzip or deflate; BodyTooLargeError (reading
+        stops there) once more than ``limit`` bytes arrived."""
+        conn = self._open()
+        if limit is None:
+            return await conn.read_all()
+        parts, size = [], 0
+        while chunk := await conn.read_chunk():
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLargeError(f"{conn.label} sent a body over {limit} bytes.")
+            parts.append(chunk)
+        return b"".join(parts)
 
     async def next_chunk(self) -> bytes:
         """The next piece of the body as it arrived; b"" once it has ended."""

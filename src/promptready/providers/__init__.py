@@ -1,5 +1,5 @@
 """All upstream HTTP: OpenAI-compatible providers, retries, fallbacks and streaming.
 
-One shared aiohttp session serves every provider (measured 3-6x cheaper per request than httpx
-here); nothing outside this package opens an upstream connection.
+One shared ``promptready.http1`` client serves every provider (see ``http1/client.py`` for why
+not aiohttp or httpx); nothing outside this package opens an upstream connection.
 """

@@ -232,16 +232,6 @@ class Answer:
 MAX_ANSWER_BYTES = 1 << 20  # its answers are a few hundred bytes: this bounds a wrong server
 
 
-async def _bounded(content: Any) -> bytes | None:
-    """The body, or None when it is longer than MAX_ANSWER_BYTES (reading stops there)."""
-    body = bytearray()
-    async for chunk in content.iter_chunked(65_536):
-        body += chunk
-        if len(body) > MAX_ANSWER_BYTES:
-            return None
-    return bytes(body)
-
-
 class ServiceClient:
     """Plain JSON calls to the credit service's own API (``/api/v1/...``); redirects refused."""
 
@@ -260,7 +250,7 @@ class ServiceClient:
         authorization: str | None = None,
     ) -> Answer:
         """Send one request; its answer, whatever the status (a 3xx is an error)."""
-        import aiohttp
+        from promptready import http1
 
         url = f"{self.url}{path}"
         headers = {"Accept": "application/json"}
@@ -269,38 +259,36 @@ class ServiceClient:
         if authorization is not None:
             headers["Authorization"] = authorization
         data = None if body is None else orjson.dumps(body)
-        failure: UpstreamError | None = None
-        raw: bytes | None = b""
-        status, retry_after = 0, None
+        failure: Exception | None = None
+        raw, status, retry_after = b"", 0, None
         try:
-            session = await self._http.session()
-            async with session.request(
-                method, url, data=data, headers=headers, proxy=self._http.proxy_for(url),
-                allow_redirects=False,
-            ) as response:  # fmt: skip
-                raw = await _bounded(response.content)
-                status, retry_after = response.status, response.headers.get("Retry-After")
-        except TimeoutError:
+            response = await self._http.client().request(method, url, headers, data)
+            try:
+                raw = await response.read(MAX_ANSWER_BYTES)
+            finally:
+                response.release()
+            status, retry_after = response.status, response.header(b"retry-after")
+        except http1.HTTPTimeoutError:
             failure = UpstreamTimeoutError("The credit service did not answer in time.", CREDITS)
-        except (aiohttp.ClientConnectorError, aiohttp.ClientOSError):
+        except http1.ConnectError:
             failure = UpstreamUnreachableError(
                 f"Could not reach the credit service at {self.url}; check your network, "
                 f"or {OWN_KEY}.",
                 CREDITS,
             )
-        except aiohttp.ClientError:
+        except http1.BodyTooLargeError:
+            failure = CreditsError(
+                f"The credit service at {self.url} sent an answer far larger than any of its own; "
+                "check the credits.url setting."
+            )
+        except http1.HTTPError:
             failure = UpstreamProtocolError(
                 "The credit service closed the connection mid-answer; try again.", CREDITS
             )
         # Raised outside the except blocks: the request (and its secret) stays out of __context__.
         if failure is not None:
             raise failure
-        if raw is None:
-            raise CreditsError(
-                f"The credit service at {self.url} sent an answer far larger than any of its own; "
-                "check the credits.url setting."
-            )
-        answer = Answer(status, raw, retry_after)
+        answer = Answer(status, raw, None if retry_after is None else retry_after.decode("latin-1"))
         if 300 <= answer.status < 400:
             raise CreditsError(
                 f"The credit service at {self.url} answered with a redirect, which PromptReady "

@@ -3,20 +3,19 @@ and the model list. Its credential comes from an ``Auth``: a stored key here, a 
 that refreshes itself for the hosted credit proxy; a 401 gets one refresh and one more try.
 Redirects are never followed (a 3xx would re-send the prompt, and its key, somewhere else).
 
-Every aiohttp failure becomes an UpstreamError built outside the ``except`` block, so neither the
+Every HTTP failure becomes an UpstreamError built outside the ``except`` block, so neither the
 message nor ``__context__`` can carry the request's Authorization header.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from functools import partial
 from types import TracebackType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
@@ -40,6 +39,11 @@ from promptready.providers.wire import (
     with_usage_requested,
 )
 from promptready.secrets import ApiKey
+
+if TYPE_CHECKING:
+    from promptready.http1 import Response
+
+MAX_ERROR_BYTES = 1 << 20  # an error answer's body is kept (for the caller to read): bounded
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,10 @@ class StreamEnd:
 
 
 StreamEvent = StreamDelta | StreamEnd
+
+
+def _text(value: bytes | None) -> str | None:
+    return None if value is None else value.decode("latin-1")
 
 
 def _error_message(body: bytes) -> tuple[str, str | None]:
@@ -169,55 +177,60 @@ class OpenAICompatProvider:
         return headers
 
     def _translate(self, exc: BaseException) -> UpstreamError:
-        import aiohttp
+        from promptready import http1
 
         name = self.name
         if isinstance(exc, UpstreamError):
             return exc
-        if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
+        if isinstance(exc, http1.HTTPTimeoutError | TimeoutError):
             return UpstreamTimeoutError(f"{name} did not answer in time; try again.", name)
-        if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ClientOSError):
+        if isinstance(exc, http1.ConnectError):
             return UpstreamUnreachableError(
                 f"Could not reach {name} at {self.config.base_url}; check your network.", name
             )
-        if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ServerDisconnectedError):
+        if isinstance(exc, http1.RemoteClosedError):
             return UpstreamProtocolError(f"{name} closed the connection mid-answer.", name)
         return UpstreamProtocolError(
             f"{name} sent an unusable answer ({type(exc).__name__}).", name
         )
 
-    async def _send(self, method: str, path: str, data: bytes | None = None) -> Any:
+    async def _send(self, method: str, path: str, data: bytes | None = None) -> Response:
         """The upstream's response (headers read, body not): redirects refused, a 401 retried
         once after the credential refreshed. The caller releases it."""
         failure: UpstreamError | None = None
         try:
-            session = await self._http.session()
+            client = self._http.client()
             url = f"{self.config.base_url}{path}"
-            proxy = self._http.proxy_for(url)
-            response = await session.request(
-                method, url, data=data, headers=self._headers(), proxy=proxy,
-                allow_redirects=False,
-            )  # fmt: skip
-            if response.status == 401 and await self._auth.refresh():
-                response.release()  # once: a second 401 is the caller's to see
-                response = await session.request(
-                    method, url, data=data, headers=self._headers(), proxy=proxy,
-                    allow_redirects=False,
-                )  # fmt: skip
+            response = await client.request(method, url, self._headers(), data)
+            if response.status == 401 and await self._renewed(response):
+                # once: a second 401 is the caller's to see
+                response = await client.request(method, url, self._headers(), data)
             if 300 <= response.status < 400:
-                location = response.headers.get("Location", "")
-                response.release()
-                failure = UpstreamRedirectError(self.name, response.status, location)
+                location = _text(response.header(b"location"))
+                response.close()
+                failure = UpstreamRedirectError(self.name, response.status, location or "")
             else:
                 return response
         except Exception as exc:
             failure = self._translate(exc)
         raise failure
 
-    async def _raise_for_status(self, response: Any) -> None:
+    async def _renewed(self, refused: Response) -> bool:
+        """After a 401: True when the credential was renewed. The refusal is dropped then, and
+        when renewing fails, so no connection stays open behind an error."""
+        try:
+            again = await self._auth.refresh()
+        except BaseException:
+            refused.close()
+            raise
+        if again:
+            refused.close()
+        return again
+
+    async def _raise_for_status(self, response: Response) -> None:
         if response.status < 400:
             return
-        body = await response.read()
+        body = await response.read(MAX_ERROR_BYTES)
         response.release()
         message, code = _error_message(body)
         raise UpstreamHTTPError(
@@ -225,7 +238,7 @@ class OpenAICompatProvider:
             response.status,
             message,
             code=code,
-            retry_after=response.headers.get("Retry-After"),
+            retry_after=_text(response.header(b"retry-after")),
             body=body,
         )
 
@@ -279,7 +292,7 @@ class OpenAICompatProvider:
         try:
             await self._raise_for_status(response)
             framer = SSEFramer()
-            async for chunk in response.content.iter_any():
+            async for chunk in response:
                 for block in framer.feed(chunk):
                     data = data_of(block)
                     if data is None:
@@ -333,22 +346,22 @@ class OpenAICompatProvider:
         """
         return _Forward(self, path, body)
 
-    def _chunks(self, response: Any) -> AsyncIterator[bytes]:
-        return _Chunks(response.content.readany, self._translate)
+    def _chunks(self, response: Response) -> AsyncIterator[bytes]:
+        return _Chunks(response.next_chunk, self._translate)
 
-    async def _read(self, response: Any) -> bytes:
+    async def _read(self, response: Response) -> bytes:
         failure: UpstreamError | None = None
         try:
-            return bytes(await response.read())
+            return await response.read()
         except Exception as exc:
             failure = self._translate(exc)
         raise failure
 
 
 class _Chunks:
-    """A response body as it arrives, read straight from aiohttp's stream with its errors
-    translated: one coroutine per read (an async generator over ``iter_any`` would add two
-    frames to every relayed SSE chunk)."""
+    """A response body as it arrives, read straight from the connection with its errors
+    translated: one coroutine per read (an async generator would add two frames to every
+    relayed SSE chunk)."""
 
     __slots__ = ("_read", "_translate")
 
@@ -386,13 +399,13 @@ class _Forward:
         self._provider = provider
         self._path = path
         self._body = body
-        self._response: Any = None
+        self._response: Response | None = None
 
     async def __aenter__(self) -> RawResponse:
         provider = self._provider
         response = await provider._send("POST", self._path, self._body)
         self._response = response
-        headers = [(k.lower(), v) for k, v in response.raw_headers if k.lower() not in HOP_HEADERS]
+        headers = [(k, v) for k, v in response.headers if k not in HOP_HEADERS]
         return RawResponse(
             response.status,
             headers,
@@ -406,6 +419,7 @@ class _Forward:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        assert self._response is not None
         if kind is None:
             self._response.release()  # read to the end: back to the pool
         else:
