@@ -11,10 +11,14 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
+from promptready.errors import ConfigError
+from promptready.ledger import migrations
 from promptready.ledger.migrations import MIGRATIONS
 from promptready.ledger.schema import LedgerTable
 from promptready.ledger.store import Ledger
-from tests.ledger.makers import recount, rollups
+from tests.ledger.makers import record, recount, rollups
 
 V1 = """
 CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied TEXT);
@@ -117,7 +121,9 @@ def test_each_table_is_one_b_tree_with_no_index_beside_it(
 ) -> None:
     conn = open_ledger().conn
     for table in ("calls", "rollups"):
-        kinds = conn.execute("SELECT type FROM sqlite_master WHERE tbl_name = ?", (table,))
+        kinds = conn.execute(
+            "SELECT type FROM sqlite_master WHERE tbl_name = ? AND type != 'trigger'", (table,)
+        )
         assert [kind for (kind,) in kinds] == ["table"], table
         sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()
         assert sql[0].rstrip().endswith("WITHOUT ROWID"), table
@@ -134,3 +140,54 @@ def test_every_range_query_searches_a_primary_key(open_ledger: Callable[..., Led
     for sql, args in queries:
         plan = " ".join(row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", args))
         assert "USING PRIMARY KEY" in plan, (sql, plan)
+
+
+def pre_trigger_file(path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A ledger as builds before 006 left it: rows, and rollups that Python kept (a recount)."""
+    with monkeypatch.context() as patched:
+        patched.setattr(migrations, "MIGRATIONS", MIGRATIONS[:-1])
+        ledger = Ledger(path)
+    assert not ledger.conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    ).fetchall()
+    ledger.write([record(), record(app="x")])  # no trigger yet: the rows only
+    ledger.conn.execute(
+        "INSERT INTO rollups SELECT day, source, COALESCE(app, ''), mode, COALESCE(model, ''), "
+        "COUNT(*), SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_micro_usd), "
+        "SUM(credits), SUM(unpriced) FROM calls GROUP BY 1, 2, 3, 4, 5"
+    )
+    ledger.close()
+    return path
+
+
+def test_a_pre_trigger_file_keeps_its_rollups_and_counts_new_rows_once(
+    open_ledger: Callable[..., Ledger], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = open_ledger(pre_trigger_file(tmp_path / "old.db", monkeypatch))
+    assert rollups(ledger) == recount(ledger)
+    ledger.write([record(), record(app="y")])
+    assert rollups(ledger) == recount(ledger)
+    assert sum(t.calls for t in ledger.totals("app")) == 4
+
+
+def test_rows_inserted_by_any_connection_are_rolled_up(
+    open_ledger: Callable[..., Ledger],
+) -> None:
+    ledger = open_ledger()
+    row = record()
+    ledger.conn.execute(
+        "INSERT INTO calls (id, ts, day, source, mode, prompt_tokens, cost_micro_usd, status) "
+        "VALUES (?, ?, ?, 'cli', 'byok', 7, 12, 'ok')",
+        (row.id, row.timestamp.isoformat(), row.day.isoformat()),
+    )
+    assert rollups(ledger) == recount(ledger)
+    assert ledger.totals("source")[0].prompt_tokens == 7
+
+
+def test_a_file_migrated_by_a_newer_build_is_refused_not_guessed_at(
+    open_ledger: Callable[..., Ledger], tmp_path: Path
+) -> None:
+    path = tmp_path / "l.db"
+    open_ledger(path).conn.execute("INSERT INTO _migrations VALUES ('999_future', '2027-01-01')")
+    with pytest.raises(ConfigError, match=r"newer PromptReady migrated it \(999_future\)"):
+        Ledger(path)
