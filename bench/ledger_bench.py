@@ -186,7 +186,7 @@ def fill(path: Path) -> None:
         conn.executemany(_INSERT, rows)
         conn.execute("COMMIT")
     conn.execute(
-        "INSERT INTO rollups SELECT day, source, COALESCE(app, ''), mode, COALESCE(model, ''), "
+        "INSERT INTO rollup_sums SELECT day, source, COALESCE(app, ''), mode, COALESCE(model, ''), "
         "COUNT(*), SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_micro_usd), SUM(credits), "
         "SUM(unpriced) FROM calls GROUP BY 1, 2, 3, 4, 5"
     )

@@ -120,7 +120,7 @@ def test_each_table_is_one_b_tree_with_no_index_beside_it(
     open_ledger: Callable[..., Ledger],
 ) -> None:
     conn = open_ledger().conn
-    for table in ("calls", "rollups"):
+    for table in ("calls", "rollup_sums"):
         kinds = conn.execute(
             "SELECT type FROM sqlite_master WHERE tbl_name = ? AND type != 'trigger'", (table,)
         )
@@ -134,8 +134,8 @@ def test_every_range_query_searches_a_primary_key(open_ledger: Callable[..., Led
     queries = [
         ("SELECT * FROM calls WHERE ts >= ? ORDER BY ts", ("2026-01-01",)),
         ("DELETE FROM calls WHERE ts < ?", ("2026-01-01",)),
-        ("SELECT * FROM rollups WHERE day BETWEEN ? AND ?", ("2026-01-01", "2026-02-01")),
-        ("SELECT * FROM rollups WHERE day >= ?", ("2026-01-01",)),
+        ("SELECT * FROM rollup_sums WHERE day BETWEEN ? AND ?", ("2026-01-01", "2026-02-01")),
+        ("SELECT * FROM rollup_sums WHERE day >= ?", ("2026-01-01",)),
     ]
     for sql, args in queries:
         plan = " ".join(row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", args))
@@ -191,3 +191,36 @@ def test_a_file_migrated_by_a_newer_build_is_refused_not_guessed_at(
     open_ledger(path).conn.execute("INSERT INTO _migrations VALUES ('999_future', '2027-01-01')")
     with pytest.raises(ConfigError, match=r"newer PromptReady migrated it \(999_future\)"):
         Ledger(path)
+
+
+# What builds before 006 ran to write a batch: the rows, then the rollups summed in Python.
+OLD_BUILD_WRITE = (
+    "INSERT OR IGNORE INTO calls (id, ts, day, source, mode, status) "
+    "VALUES ('old', '2026-11-20T12:00:00+00:00', '2026-11-20', 'cli', 'byok', 'ok')",
+    "INSERT INTO rollups VALUES ('2026-11-20', 'cli', '', 'byok', '', 1, 0, 0, 0, 0, 0) "
+    "ON CONFLICT (day, source, app, mode, model) DO UPDATE SET calls = calls + excluded.calls",
+)
+
+
+def test_a_build_from_before_the_trigger_cannot_write_a_migrated_file_twice_counted(
+    open_ledger: Callable[..., Ledger],
+) -> None:
+    ledger = open_ledger()
+    ledger.write([record()])
+    ledger.conn.execute("BEGIN IMMEDIATE")
+    with pytest.raises(
+        sqlite3.OperationalError, match="cannot modify rollups because it is a view"
+    ):
+        for step in OLD_BUILD_WRITE:
+            ledger.conn.execute(step)
+    ledger.conn.execute("ROLLBACK")
+    assert len(list(ledger.rows())) == 1
+    assert rollups(ledger) == recount(ledger)
+
+
+def test_a_build_from_before_the_trigger_still_reads_its_totals(
+    open_ledger: Callable[..., Ledger],
+) -> None:
+    ledger = open_ledger()
+    ledger.write([record(), record(app="x")])
+    assert ledger.conn.execute("SELECT SUM(calls) FROM rollups").fetchone()[0] == 2

@@ -190,7 +190,7 @@ class Ledger:
             raise ConfigError(f"Cannot group by {by!r}; use one of {', '.join(GROUPS)}.")
         rows = self.conn.execute(
             f"SELECT {by}, SUM(calls), SUM(prompt_tokens), SUM(completion_tokens), "
-            f"SUM({_PAID_MICRO}), SUM(credits), SUM(unpriced) FROM rollups "
+            f"SUM({_PAID_MICRO}), SUM(credits), SUM(unpriced) FROM rollup_sums "
             "WHERE day BETWEEN ? AND ? GROUP BY 1 ORDER BY 1",
             (_day(since, _FIRST_DAY), _day(until, _LAST_DAY)),
         )
@@ -199,7 +199,7 @@ class Ledger:
     def spend(self, since: date, app: str | None = None) -> Decimal:
         """USD paid since ``since`` (for one app, or all); calls paid in credits are not money
         paid, so they count 0 (``budget_spent`` is what budgets count)."""
-        sql = f"SELECT COALESCE(SUM({_PAID_MICRO}), 0) FROM rollups WHERE day >= ?"
+        sql = f"SELECT COALESCE(SUM({_PAID_MICRO}), 0) FROM rollup_sums WHERE day >= ?"
         args: tuple[str, ...] = (since.isoformat(),)
         if app is not None:
             sql += " AND app = ?"
@@ -218,7 +218,7 @@ class Ledger:
         today = today or datetime.now(UTC).date()
         day, month = self.conn.execute(
             "SELECT COALESCE(SUM(CASE WHEN day = ? THEN cost_micro_usd END), 0), "
-            "COALESCE(SUM(cost_micro_usd), 0) FROM rollups WHERE day >= ? AND app = ?",
+            "COALESCE(SUM(cost_micro_usd), 0) FROM rollup_sums WHERE day >= ? AND app = ?",
             (today.isoformat(), today.replace(day=1).isoformat(), app),
         ).fetchone()
         return usd(day), usd(month)
@@ -227,7 +227,7 @@ class Ledger:
         """(app, day, micro-dollars) for every app and day of ``today``'s month, as budgets count
         it (credits calls at their dollar value): seeds the writer's spend counters."""
         rows = self.conn.execute(
-            "SELECT app, day, SUM(cost_micro_usd) FROM rollups WHERE day >= ? GROUP BY 1, 2",
+            "SELECT app, day, SUM(cost_micro_usd) FROM rollup_sums WHERE day >= ? GROUP BY 1, 2",
             (today.replace(day=1).isoformat(),),
         )
         return [(app, day, int(micro)) for app, day, micro in rows]
@@ -285,7 +285,7 @@ class Ledger:
             deleted = self.conn.execute(
                 "DELETE FROM calls WHERE ts < ?", (cutoff.isoformat(),)
             ).rowcount
-            self.conn.execute("DELETE FROM rollups WHERE day < ?", (cutoff.isoformat(),))
+            self.conn.execute("DELETE FROM rollup_sums WHERE day < ?", (cutoff.isoformat(),))
         return int(deleted)
 
 
