@@ -37,7 +37,7 @@ def recount(ledger: Ledger) -> list[tuple[object, ...]]:
 
 def rollups(ledger: Ledger) -> list[tuple[object, ...]]:
     """The rollup rows as stored."""
-    return ledger.conn.execute("SELECT * FROM rollups ORDER BY 1, 2, 3, 4, 5").fetchall()
+    return ledger.conn.execute("SELECT * FROM rollup_sums ORDER BY 1, 2, 3, 4, 5").fetchall()
 
 
 def usage_cli(argv: list[str]) -> int:

@@ -11,10 +11,14 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
+from promptready.errors import ConfigError
+from promptready.ledger import migrations
 from promptready.ledger.migrations import MIGRATIONS
 from promptready.ledger.schema import LedgerTable
 from promptready.ledger.store import Ledger
-from tests.ledger.makers import recount, rollups
+from tests.ledger.makers import record, recount, rollups
 
 V1 = """
 CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied TEXT);
@@ -116,8 +120,10 @@ def test_each_table_is_one_b_tree_with_no_index_beside_it(
     open_ledger: Callable[..., Ledger],
 ) -> None:
     conn = open_ledger().conn
-    for table in ("calls", "rollups"):
-        kinds = conn.execute("SELECT type FROM sqlite_master WHERE tbl_name = ?", (table,))
+    for table in ("calls", "rollup_sums"):
+        kinds = conn.execute(
+            "SELECT type FROM sqlite_master WHERE tbl_name = ? AND type != 'trigger'", (table,)
+        )
         assert [kind for (kind,) in kinds] == ["table"], table
         sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()
         assert sql[0].rstrip().endswith("WITHOUT ROWID"), table
@@ -128,9 +134,93 @@ def test_every_range_query_searches_a_primary_key(open_ledger: Callable[..., Led
     queries = [
         ("SELECT * FROM calls WHERE ts >= ? ORDER BY ts", ("2026-01-01",)),
         ("DELETE FROM calls WHERE ts < ?", ("2026-01-01",)),
-        ("SELECT * FROM rollups WHERE day BETWEEN ? AND ?", ("2026-01-01", "2026-02-01")),
-        ("SELECT * FROM rollups WHERE day >= ?", ("2026-01-01",)),
+        ("SELECT * FROM rollup_sums WHERE day BETWEEN ? AND ?", ("2026-01-01", "2026-02-01")),
+        ("SELECT * FROM rollup_sums WHERE day >= ?", ("2026-01-01",)),
     ]
     for sql, args in queries:
         plan = " ".join(row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", args))
         assert "USING PRIMARY KEY" in plan, (sql, plan)
+
+
+def pre_trigger_file(path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A ledger as builds before 006 left it: rows, and rollups that Python kept (a recount)."""
+    with monkeypatch.context() as patched:
+        patched.setattr(migrations, "MIGRATIONS", MIGRATIONS[:-1])
+        ledger = Ledger(path)
+    assert not ledger.conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    ).fetchall()
+    ledger.write([record(), record(app="x")])  # no trigger yet: the rows only
+    ledger.conn.execute(
+        "INSERT INTO rollups SELECT day, source, COALESCE(app, ''), mode, COALESCE(model, ''), "
+        "COUNT(*), SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_micro_usd), "
+        "SUM(credits), SUM(unpriced) FROM calls GROUP BY 1, 2, 3, 4, 5"
+    )
+    ledger.close()
+    return path
+
+
+def test_a_pre_trigger_file_keeps_its_rollups_and_counts_new_rows_once(
+    open_ledger: Callable[..., Ledger], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = open_ledger(pre_trigger_file(tmp_path / "old.db", monkeypatch))
+    assert rollups(ledger) == recount(ledger)
+    ledger.write([record(), record(app="y")])
+    assert rollups(ledger) == recount(ledger)
+    assert sum(t.calls for t in ledger.totals("app")) == 4
+
+
+def test_rows_inserted_by_any_connection_are_rolled_up(
+    open_ledger: Callable[..., Ledger],
+) -> None:
+    ledger = open_ledger()
+    row = record()
+    ledger.conn.execute(
+        "INSERT INTO calls (id, ts, day, source, mode, prompt_tokens, cost_micro_usd, status) "
+        "VALUES (?, ?, ?, 'cli', 'byok', 7, 12, 'ok')",
+        (row.id, row.timestamp.isoformat(), row.day.isoformat()),
+    )
+    assert rollups(ledger) == recount(ledger)
+    assert ledger.totals("source")[0].prompt_tokens == 7
+
+
+def test_a_file_migrated_by_a_newer_build_is_refused_not_guessed_at(
+    open_ledger: Callable[..., Ledger], tmp_path: Path
+) -> None:
+    path = tmp_path / "l.db"
+    open_ledger(path).conn.execute("INSERT INTO _migrations VALUES ('999_future', '2027-01-01')")
+    with pytest.raises(ConfigError, match=r"newer PromptReady migrated it \(999_future\)"):
+        Ledger(path)
+
+
+# What builds before 006 ran to write a batch: the rows, then the rollups summed in Python.
+OLD_BUILD_WRITE = (
+    "INSERT OR IGNORE INTO calls (id, ts, day, source, mode, status) "
+    "VALUES ('old', '2026-11-20T12:00:00+00:00', '2026-11-20', 'cli', 'byok', 'ok')",
+    "INSERT INTO rollups VALUES ('2026-11-20', 'cli', '', 'byok', '', 1, 0, 0, 0, 0, 0) "
+    "ON CONFLICT (day, source, app, mode, model) DO UPDATE SET calls = calls + excluded.calls",
+)
+
+
+def test_a_build_from_before_the_trigger_cannot_write_a_migrated_file_twice_counted(
+    open_ledger: Callable[..., Ledger],
+) -> None:
+    ledger = open_ledger()
+    ledger.write([record()])
+    ledger.conn.execute("BEGIN IMMEDIATE")
+    with pytest.raises(
+        sqlite3.OperationalError, match="cannot modify rollups because it is a view"
+    ):
+        for step in OLD_BUILD_WRITE:
+            ledger.conn.execute(step)
+    ledger.conn.execute("ROLLBACK")
+    assert len(list(ledger.rows())) == 1
+    assert rollups(ledger) == recount(ledger)
+
+
+def test_a_build_from_before_the_trigger_still_reads_its_totals(
+    open_ledger: Callable[..., Ledger],
+) -> None:
+    ledger = open_ledger()
+    ledger.write([record(), record(app="x")])
+    assert ledger.conn.execute("SELECT SUM(calls) FROM rollups").fetchone()[0] == 2

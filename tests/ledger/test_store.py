@@ -20,6 +20,38 @@ def test_rollups_equal_a_recount_of_the_rows(ledger: Ledger) -> None:
     assert rollups(ledger) == recount(ledger)
 
 
+def test_a_retried_row_leaves_the_rollups_as_they_were(ledger: Ledger) -> None:
+    once = record()
+    ledger.write([once])
+    before = rollups(ledger)
+    assert ledger.write([once]) == 0
+    assert ledger.write([once, once]) == 0
+    assert rollups(ledger) == before == recount(ledger)
+
+
+def test_a_batch_mixing_new_and_retried_rows_counts_only_the_new(ledger: Ledger) -> None:
+    seen = [record(), record(app="x")]
+    ledger.write(seen)
+    assert ledger.write([*seen, record(), record(app="x", credits=2)]) == 2
+    assert rollups(ledger) == recount(ledger)
+    assert ledger.totals("app")[1].calls == 2
+
+
+def test_a_batch_longer_than_one_statement_is_written_whole_with_its_rollups(
+    ledger: Ledger,
+) -> None:
+    seen = record()
+    ledger.write([seen])
+    batch = [record(model=f"m{i % 3}", prompt_tokens=i) for i in range(120)]
+    assert ledger.write([*batch[:60], seen, *batch[60:]]) == 120
+    assert rollups(ledger) == recount(ledger)
+
+
+def test_an_empty_batch_writes_nothing(ledger: Ledger) -> None:
+    assert ledger.write([]) == 0
+    assert rollups(ledger) == []
+
+
 def test_sums_of_many_small_costs_are_exact(ledger: Ledger) -> None:
     ledger.write([record(cost_usd=Decimal("0.000001")) for _ in range(3)])
     ledger.write([record(cost_usd=Decimal("0.1")) for _ in range(3)])

@@ -133,11 +133,53 @@ MIGRATIONS: list[tuple[str, tuple[str, ...]]] = [
             "ALTER TABLE rollups_005 RENAME TO rollups",
         ),
     ),
+    (
+        # Rollups kept by SQLite: each inserted call bumps its rollup row in the same statement,
+        # so a one-row write is one autocommit INSERT instead of a transaction with an upsert
+        # assembled in Python (about 35 vs 70 us per ``Ledger.write([row])``). ``INSERT OR
+        # IGNORE`` fires no trigger for an ignored row, so a retried call still counts once.
+        # Rollup rows already in the file equal a recount and stay as they are. The table moves
+        # to ``rollup_sums`` and ``rollups`` becomes a view of it: a build from before 006 (which
+        # knows no newer-file check and bumps rollups itself) still reads its totals there, but
+        # its writes fail ("cannot modify rollups because it is a view", rolled back with their
+        # rows) instead of counting each call twice.
+        "006_rollup_trigger",
+        (
+            "ALTER TABLE rollups RENAME TO rollup_sums",
+            "CREATE VIEW rollups AS SELECT * FROM rollup_sums",
+            """
+            CREATE TRIGGER calls_rollup AFTER INSERT ON calls BEGIN
+                INSERT INTO rollup_sums VALUES (
+                    NEW.day, NEW.source, COALESCE(NEW.app, ''), NEW.mode, COALESCE(NEW.model, ''),
+                    1, NEW.prompt_tokens, NEW.completion_tokens, NEW.cost_micro_usd, NEW.credits,
+                    NEW.unpriced
+                )
+                ON CONFLICT (day, source, app, mode, model) DO UPDATE SET
+                    calls = calls + 1,
+                    prompt_tokens = prompt_tokens + excluded.prompt_tokens,
+                    completion_tokens = completion_tokens + excluded.completion_tokens,
+                    cost_micro_usd = cost_micro_usd + excluded.cost_micro_usd,
+                    credits = credits + excluded.credits,
+                    unpriced = unpriced + excluded.unpriced;
+            END
+            """,
+        ),
+    ),
 ]
+_KNOWN = {name for name, _ in MIGRATIONS}
+
+
+class NewerLedgerError(sqlite3.DatabaseError):
+    """The file was migrated by a newer build than this one (a migration it does not know)."""
 
 
 def _pending(conn: sqlite3.Connection) -> list[tuple[str, tuple[str, ...]]]:
     done = {row[0] for row in conn.execute("SELECT name FROM _migrations")}
+    # A newer build may keep the file differently (006 moved the rollups into a trigger: a
+    # build that also bumped them itself would count every call twice), so an older build
+    # refuses the file rather than guess.
+    if unknown := sorted(done - _KNOWN):
+        raise NewerLedgerError(f"a newer PromptReady migrated it ({', '.join(unknown)})")
     return [(name, steps) for name, steps in MIGRATIONS if name not in done]
 
 

@@ -62,7 +62,11 @@ def new_id() -> str:
     return f"{millis:012x}{_IDS.prefix}{next(_IDS.counter) & _MASK_48:012x}"
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, and building one is
+# on every call the gateway meters (5.9 -> 3.0 us per record here, micro_usd included). Nothing
+# hashes a record or changes one after it is built (the meter builds it, the writer queues and
+# stores it): treat it as read-only.
+@dataclass(slots=True)
 class UsageRecord:
     """One call: who made it, what it used, what it cost, how it went."""
 
@@ -87,6 +91,9 @@ class UsageRecord:
     unpriced: bool = False  # the model has no price: cost_usd is 0 because it is unknown
     id: str = field(default_factory=new_id)
     timestamp: datetime = field(default_factory=_now)
+    # The cost as stored (what budgets count): whole micro-dollars, computed once, as the
+    # writer's spend counters and the row both read it.
+    micro_usd: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES or self.mode not in MODES or self.status not in STATUSES:
@@ -98,16 +105,12 @@ class UsageRecord:
             raise ValueError("bad ledger record timestamp: it needs a timezone (use UTC)")
         if min(self.prompt_tokens, self.completion_tokens) < 0:
             raise ValueError("bad ledger record tokens: counts cannot be negative")
+        self.micro_usd = micro_usd(self.cost_usd)
 
     @property
     def day(self) -> date:
         """The UTC day the call belongs to (rollups and budgets count by it)."""
         return self.timestamp.astimezone(UTC).date()
-
-    @property
-    def micro_usd(self) -> int:
-        """The cost as stored (what budgets count): whole micro-dollars."""
-        return micro_usd(self.cost_usd)
 
 
 def paid_usd(row: Mapping[str, Any]) -> Decimal:

@@ -54,7 +54,8 @@ class Call(LedgerTable, table=True):
 class Rollup(LedgerTable, table=True):
     """Running sums per day × source × app × mode × model ('' for no app or model)."""
 
-    __tablename__: ClassVar[str] = "rollups"
+    # ``rollups`` is a view of it since migration 006, for builds from before it to read.
+    __tablename__: ClassVar[str] = "rollup_sums"
     __table_args__ = {"sqlite_with_rowid": False}
 
     day: str = Field(primary_key=True)

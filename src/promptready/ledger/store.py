@@ -1,10 +1,13 @@
 """The ledger file: open (WAL, migrated), write batches with their rollups, query, export, prune.
 
-Every batch is one transaction that inserts the rows and bumps the rollups, so a crash loses at most
-the batch in flight and rollups always equal a recount of the rows. Several processes (the app, the
-CLI) may share the file: WAL lets readers run beside the one writer, and ``BEGIN IMMEDIATE`` plus a
-busy timeout make writers queue instead of failing. Rows go in through the ``sqlite3`` module (the
-bench measures it against the SQLModel ORM); ``schema.py`` declares the same tables for typed reads.
+Every batch is atomic: one INSERT (a statement is its own transaction; no BEGIN/COMMIT round
+trip for the gateway's one-row batches) or, past one statement's rows, one ``BEGIN IMMEDIATE``
+transaction. A trigger on ``calls`` bumps the rollups inside the inserting statement (migration
+006), so a crash loses at most the batch in flight and rollups always equal a recount of the rows.
+Several processes (the app, the CLI) may share the file: WAL lets readers run beside the one
+writer, and a busy timeout makes writers queue for the write lock instead of failing. Rows go in
+through the ``sqlite3`` module (the bench measures it against the SQLModel ORM); ``schema.py``
+declares the same tables for typed reads.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any, TextIO
 
 from promptready.errors import ConfigError
 from promptready.ledger.export import FORMATS, write_csv, write_json
-from promptready.ledger.migrations import prepare
+from promptready.ledger.migrations import NewerLedgerError, prepare
 from promptready.ledger.records import PAID_IN_CREDITS, UsageRecord, paid_usd, usd
 from promptready.paths import private_file
 
@@ -38,35 +41,20 @@ BUSY_TIMEOUT_S = 10
 # Rows go in as multi-row INSERTs: a quarter less CPU than one step per row, and the sqlite3
 # module gives up and retakes the GIL once per statement, not once per row, which matters when
 # the gateway's event loop wants it. 47 rows keep a statement under the 999 bound variables older
-# SQLite builds allow. RETURNING names the rows that were new (a retried row is ignored), so no
-# lookup by id precedes the insert.
+# SQLite builds allow. The statement's row count says how many were new (a retried row is
+# ignored, and fires no rollup trigger), so no lookup by id precedes the insert.
 _CHUNK = 999 // len(COLUMNS)
 _ROW_MARKS = f"({', '.join('?' * len(COLUMNS))})"
 
 
 @lru_cache(maxsize=_CHUNK)
 def _insert_sql(n: int) -> str:
-    """``INSERT OR IGNORE`` of ``n`` rows, returning the ids it inserted."""
-    return (
-        f"INSERT OR IGNORE INTO calls ({', '.join(COLUMNS)}) VALUES "
-        + ", ".join([_ROW_MARKS] * n)
-        + " RETURNING id"
+    """``INSERT OR IGNORE`` of ``n`` rows (the rollup trigger counts the new ones)."""
+    return f"INSERT OR IGNORE INTO calls ({', '.join(COLUMNS)}) VALUES " + ", ".join(
+        [_ROW_MARKS] * n
     )
 
 
-_ROLLUP = """
-INSERT INTO rollups VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (day, source, app, mode, model) DO UPDATE SET
-    calls = calls + excluded.calls, prompt_tokens = prompt_tokens + excluded.prompt_tokens,
-    completion_tokens = completion_tokens + excluded.completion_tokens,
-    cost_micro_usd = cost_micro_usd + excluded.cost_micro_usd, credits = credits + excluded.credits,
-    unpriced = unpriced + excluded.unpriced
-"""
-_KEY_AT = [COLUMNS.index(c) for c in ("day", "source", "app", "mode", "model")]
-_SUM_AT = [
-    COLUMNS.index(c)
-    for c in ("prompt_tokens", "completion_tokens", "cost_micro_usd", "credits", "unpriced")
-]
 # Money paid, for every total shown as money: rows paid in credits carry their dollar value for
 # budgets only (records.PAID_IN_CREDITS), so they count 0 here. Budget reads (``budget_spent``,
 # ``app_month_spend``) sum ``cost_micro_usd`` whole, so a credits call still counts against them.
@@ -99,23 +87,6 @@ def _row(record: UsageRecord, keep_prompt: bool) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-def _sum_by_rollup(rows: Sequence[tuple[Any, ...]]) -> dict[tuple[str, ...], list[int]]:
-    """Calls, tokens, micro-USD and credits per rollup key: one upsert per key, not per row."""
-    day, source, app, mode, model = _KEY_AT
-    prompt, completion, micro, credits, unpriced = _SUM_AT
-    sums: dict[tuple[str, ...], list[int]] = {}
-    for row in rows:
-        key = (row[day], row[source], row[app] or "", row[mode], row[model] or "")
-        acc = sums.setdefault(key, [0, 0, 0, 0, 0, 0])
-        acc[0] += 1
-        acc[1] += row[prompt]
-        acc[2] += row[completion]
-        acc[3] += row[micro]
-        acc[4] += row[credits]
-        acc[5] += row[unpriced]
-    return sums
-
-
 def _as_dict(row: tuple[Any, ...]) -> dict[str, Any]:
     found = dict(zip(EXPORT_COLUMNS, row, strict=True))
     found["cost_usd"] = str(usd(found["cost_usd"]))
@@ -145,6 +116,12 @@ class Ledger:
         self._wait_s = float(BUSY_TIMEOUT_S)
         try:
             prepare(self.conn, path, BUSY_TIMEOUT_S)
+        except NewerLedgerError as exc:
+            self.conn.close()
+            raise ConfigError(
+                f"The usage ledger {path} could not be opened ({exc}); update PromptReady "
+                "to use it, or move the file aside to start a new one."
+            ) from None
         except (OSError, sqlite3.Error) as exc:
             self.conn.close()
             raise ConfigError(
@@ -185,27 +162,26 @@ class Ledger:
         self.conn.execute("COMMIT")
 
     def write(self, records: Sequence[UsageRecord]) -> int:
-        """Insert records and bump their rollups in one transaction; returns how many were new.
-
-        A record whose (ts, id) is already in the file is skipped, so a retried batch counts once.
+        """Insert records (their rollups bumped by the trigger) in one transaction; returns how
+        many were new. A record whose (ts, id) is already in the file is skipped, so a retried
+        batch counts once.
         """
-        unique = {r.id: r for r in records}
-        rows = [_row(r, self.store_prompts) for r in unique.values()]
+        keep = self.store_prompts
+        if len(records) == 1:  # the gateway's common case: one autocommit statement, no BEGIN
+            return self._insert([_row(records[0], keep)])
+        rows = [_row(r, keep) for r in {r.id: r for r in records}.values()]
+        if len(rows) <= _CHUNK:  # one statement is atomic on its own
+            return self._insert(rows) if rows else 0
         with self._transaction():
-            new = self._insert(rows)
-            if len(new) < len(rows):
-                rows = [row for row in rows if row[0] in new]
-            self.conn.executemany(_ROLLUP, [(*k, *v) for k, v in _sum_by_rollup(rows).items()])
-        return len(rows)
+            return sum(
+                self._insert(rows[start : start + _CHUNK]) for start in range(0, len(rows), _CHUNK)
+            )
 
-    def _insert(self, rows: list[tuple[Any, ...]]) -> set[str]:
-        """Insert the rows; returns the ids of those that were not there yet."""
-        new: set[str] = set()
-        for start in range(0, len(rows), _CHUNK):
-            chunk = rows[start : start + _CHUNK]
-            cursor = self.conn.execute(_insert_sql(len(chunk)), list(chain.from_iterable(chunk)))
-            new.update(row[0] for row in cursor)
-        return new
+    def _insert(self, rows: list[tuple[Any, ...]]) -> int:
+        """Insert up to ``_CHUNK`` rows in one statement; returns how many were not there yet
+        (the count leaves out the trigger's rollup rows)."""
+        params = rows[0] if len(rows) == 1 else list(chain.from_iterable(rows))
+        return int(self.conn.execute(_insert_sql(len(rows)), params).rowcount)
 
     def totals(self, by: str, since: date | None = None, until: date | None = None) -> list[Total]:
         """Calls, tokens, money paid and credits per day / model / app / mode / source over a
@@ -214,7 +190,7 @@ class Ledger:
             raise ConfigError(f"Cannot group by {by!r}; use one of {', '.join(GROUPS)}.")
         rows = self.conn.execute(
             f"SELECT {by}, SUM(calls), SUM(prompt_tokens), SUM(completion_tokens), "
-            f"SUM({_PAID_MICRO}), SUM(credits), SUM(unpriced) FROM rollups "
+            f"SUM({_PAID_MICRO}), SUM(credits), SUM(unpriced) FROM rollup_sums "
             "WHERE day BETWEEN ? AND ? GROUP BY 1 ORDER BY 1",
             (_day(since, _FIRST_DAY), _day(until, _LAST_DAY)),
         )
@@ -223,7 +199,7 @@ class Ledger:
     def spend(self, since: date, app: str | None = None) -> Decimal:
         """USD paid since ``since`` (for one app, or all); calls paid in credits are not money
         paid, so they count 0 (``budget_spent`` is what budgets count)."""
-        sql = f"SELECT COALESCE(SUM({_PAID_MICRO}), 0) FROM rollups WHERE day >= ?"
+        sql = f"SELECT COALESCE(SUM({_PAID_MICRO}), 0) FROM rollup_sums WHERE day >= ?"
         args: tuple[str, ...] = (since.isoformat(),)
         if app is not None:
             sql += " AND app = ?"
@@ -242,7 +218,7 @@ class Ledger:
         today = today or datetime.now(UTC).date()
         day, month = self.conn.execute(
             "SELECT COALESCE(SUM(CASE WHEN day = ? THEN cost_micro_usd END), 0), "
-            "COALESCE(SUM(cost_micro_usd), 0) FROM rollups WHERE day >= ? AND app = ?",
+            "COALESCE(SUM(cost_micro_usd), 0) FROM rollup_sums WHERE day >= ? AND app = ?",
             (today.isoformat(), today.replace(day=1).isoformat(), app),
         ).fetchone()
         return usd(day), usd(month)
@@ -251,7 +227,7 @@ class Ledger:
         """(app, day, micro-dollars) for every app and day of ``today``'s month, as budgets count
         it (credits calls at their dollar value): seeds the writer's spend counters."""
         rows = self.conn.execute(
-            "SELECT app, day, SUM(cost_micro_usd) FROM rollups WHERE day >= ? GROUP BY 1, 2",
+            "SELECT app, day, SUM(cost_micro_usd) FROM rollup_sums WHERE day >= ? GROUP BY 1, 2",
             (today.replace(day=1).isoformat(),),
         )
         return [(app, day, int(micro)) for app, day, micro in rows]
@@ -309,7 +285,7 @@ class Ledger:
             deleted = self.conn.execute(
                 "DELETE FROM calls WHERE ts < ?", (cutoff.isoformat(),)
             ).rowcount
-            self.conn.execute("DELETE FROM rollups WHERE day < ?", (cutoff.isoformat(),))
+            self.conn.execute("DELETE FROM rollup_sums WHERE day < ?", (cutoff.isoformat(),))
         return int(deleted)
 
 

@@ -74,15 +74,8 @@ class _Spend:
             self.today[app] += micro
 
 
-class _Waiter:
-    """Whoever waits for some rows to be on disk: an asyncio future on its loop, or a thread."""
-
-    __slots__ = ("event", "future", "loop")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop | None) -> None:
-        self.loop = loop
-        self.future: asyncio.Future[None] | None = loop.create_future() if loop else None
-        self.event = None if loop else threading.Event()
+# Whoever waits for some rows to be on disk: an asyncio future (on its own loop) or a thread.
+_Waiter = asyncio.Future[None] | threading.Event
 
 
 def _wake(futures: list[asyncio.Future[None]]) -> None:
@@ -94,16 +87,16 @@ def _wake(futures: list[asyncio.Future[None]]) -> None:
 def _release(waiters: list[_Waiter], here: asyncio.AbstractEventLoop | None = None) -> None:
     """Let every waiter go: the futures of ``here`` (the loop running this call) at once, and
     one thread-safe call into each other event loop for the whole batch."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    elsewhere: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
     for waiter in waiters:
-        if waiter.event is not None:
-            waiter.event.set()
-        elif waiter.loop is not None and waiter.future is not None:
-            by_loop.setdefault(waiter.loop, []).append(waiter.future)
-    for loop, futures in by_loop.items():
-        if loop is here:
-            _wake(futures)
-            continue
+        if isinstance(waiter, threading.Event):
+            waiter.set()
+        elif (loop := waiter.get_loop()) is here:
+            if not waiter.done():
+                waiter.set_result(None)
+        else:
+            elsewhere.setdefault(loop, []).append(waiter)
+    for loop, futures in elsewhere.items():
         with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits any more
             loop.call_soon_threadsafe(_wake, futures)
 
@@ -132,7 +125,11 @@ class BatchWriter:
         self._counted = False  # someone reads the spend counters: keep them fresh while idle
         self._pending: list[UsageRecord] = []
         self._waiters: list[_Waiter] = []
-        self._wake = threading.Condition()  # guards _pending, _spend, _closed
+        # Guards _pending, _waiters, _spend, _closed, _scheduled. The hot paths take the plain
+        # lock itself (a C call); only the thread's sleep and its wake-ups go through the
+        # Condition (its ``with`` is a Python frame on top of an RLock's).
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
         self._write_lock = threading.Lock()  # one batch at a time on the connection
         self._closed = False
         self._writing = False  # the thread is busy: whatever is queued waits for the next batch
@@ -160,26 +157,25 @@ class BatchWriter:
         loop's thread, after the rest of this loop iteration's rows joined it). Cancelling the
         wait does not take the record back."""
         loop = asyncio.get_running_loop()
-        waiter = _Waiter(loop)
-        with self._wake:
-            self._add(record, waiter)
+        future: asyncio.Future[None] = loop.create_future()
+        with self._lock:
+            self._add(record, future)
             first = loop not in self._scheduled
-            self._scheduled.add(loop)
+            if first:
+                self._scheduled.add(loop)
         if first:
             loop.call_soon(self._flush_on_loop, loop)
-        assert waiter.future is not None
-        return waiter.future
+        return future
 
     def commit_now(self, record: UsageRecord, timeout_s: float = 30.0) -> None:
         """``commit`` for synchronous callers: blocks until the row is on disk."""
-        waiter = _Waiter(None)
-        self._queue(record, waiter)
-        assert waiter.event is not None
-        waiter.event.wait(timeout_s)
+        done = threading.Event()
+        self._queue(record, done)
+        done.wait(timeout_s)
 
     def _queue(self, record: UsageRecord, waiter: _Waiter | None) -> None:
         """Queue for the thread (a caller with no event loop), waking it when idle."""
-        with self._wake:
+        with self._lock:
             self._add(record, waiter)
             if not self._writing:
                 self._wake.notify()
@@ -206,7 +202,7 @@ class BatchWriter:
     def spent_micro(self, app: str) -> tuple[int, int, int]:
         """Micro-dollars this app spent today and this month, and all apps this month (UTC):
         the budget check's one read, with no Decimal arithmetic."""
-        with self._wake:
+        with self._lock:
             if not self._counted:
                 self._counted = True
                 self._wake.notify()  # the idle thread starts its resyncs
@@ -231,7 +227,7 @@ class BatchWriter:
     @property
     def pending(self) -> int:
         """Records handed over and not yet on disk."""
-        with self._wake:
+        with self._lock:
             return len(self._pending)
 
     def _roll_over(self) -> None:
@@ -252,7 +248,7 @@ class BatchWriter:
         with self._write_lock:  # no batch in flight: each record is on disk xor in the queue
             today = datetime.now(UTC).date()
             rows = self._ledger.app_month_spend(today)
-            with self._wake:
+            with self._lock:
                 fresh = _Spend(today)
                 for app, day, micro in rows:
                     fresh.add_micro(app, micro, day == today.isoformat())
@@ -268,7 +264,7 @@ class BatchWriter:
 
     def _write_queued(self, here: asyncio.AbstractEventLoop | None) -> None:
         """Write the queue as one batch and let its waiters go; caller holds ``_write_lock``."""
-        with self._wake:
+        with self._lock:
             batch, self._pending = self._pending, []
             waiters, self._waiters = self._waiters, []
         if not batch:
@@ -280,7 +276,7 @@ class BatchWriter:
             if self._unchecked == CHECKPOINT_EVERY and here is not None:
                 self._to_thread()
         except BaseException as error:
-            with self._wake:  # back to the front, in order; a retry skips what landed
+            with self._lock:  # back to the front, in order; a retry skips what landed
                 self._pending[:0] = batch
                 if here is not None and _locked(error):  # the thread writes them: still waiting
                     self._waiters[:0] = waiters
@@ -292,7 +288,7 @@ class BatchWriter:
     def _flush_on_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         """The loop's group commit (see the module's docstring): runs once per iteration in
         which rows were committed, and hands the batch to the thread rather than wait."""
-        with self._wake:
+        with self._lock:
             self._scheduled.discard(loop)
             if self._closed:
                 return  # close() writes the rest
