@@ -12,7 +12,7 @@ from decimal import Decimal
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import literal, select
 
-from promptready.cloud import hotpath
+from promptready.cloud import hotpath, hotsettle
 from promptready.cloud.hotbatch import HotBatches, admit_order
 from promptready.cloud.store import (
     Admission,
@@ -112,7 +112,7 @@ class RollbackOnce(asyncpg.DeadlockDetectedError):  # type: ignore[misc]
 class OneWalletLink:
     """A stand-in for a ``HotLink`` over one wallet: a settle answers a row the first time its
     hold is settled, nothing after; a batch can be made to roll back once. It records the
-    holds each run was asked to lock."""
+    holds each statement was asked to lock (None: a lone settle's own)."""
 
     def __init__(self, *, roll_back_first_batch: bool = False) -> None:
         self.settled: list[object] = []
@@ -120,24 +120,36 @@ class OneWalletLink:
         self.locks: list[object] = []
         self._roll_back = roll_back_first_batch
 
-    def _settle(self, params: Mapping[str, object]) -> dict[str, object] | None:
-        self.locks.append(params.get("p_holds"))
-        if params["p_hold"] in self.settled:
+    def _settle(self, hold: object) -> dict[str, object] | None:
+        if hold in self.settled:
             return None
-        self.settled.append(params["p_hold"])
-        return {"hold_id": params["p_hold"]}
+        self.settled.append(hold)
+        return {"hold_id": hold}
 
-    async def fetchrow(self, _statement: object, params: Mapping[str, object]) -> object:
-        return self._settle(params)
-
-    async def fetch_each(
-        self, _statement: object, runs: Sequence[Mapping[str, object]]
-    ) -> list[dict[str, object]]:
+    def _batch(self) -> None:
         self.batches += 1
         if self._roll_back:
             self._roll_back = False
             raise RollbackOnce
-        answered = [self._settle(params) for params in runs]
+
+    async def fetchrow(self, _statement: object, params: Mapping[str, object]) -> object:
+        self.locks.append(params.get("p_holds"))
+        return self._settle(params["p_hold"])
+
+    async def fetch(self, _statement: object, params: Mapping[str, object]) -> list[object]:
+        """The set-based statement: every hold of the batch in one run."""
+        self._batch()
+        holds = params["p_holds"]
+        assert isinstance(holds, list)
+        self.locks.append(holds)
+        return [row for row in map(self._settle, holds) if row is not None]
+
+    async def fetch_each(
+        self, _statement: object, runs: Sequence[Mapping[str, object]]
+    ) -> list[dict[str, object]]:
+        self._batch()
+        self.locks.extend(params["p_holds"] for params in runs)
+        answered = [self._settle(params["p_hold"]) for params in runs]
         return [row for row in answered if row is not None]
 
 
@@ -146,9 +158,17 @@ def _batches(link: OneWalletLink) -> HotBatches:
     return HotBatches((link, link), statement, (statement, statement))  # type: ignore[arg-type]
 
 
+def _params(hold: str, month_end: int = 1_000) -> dict[str, object]:
+    """A settle's parameters (the values only matter to the database)."""
+    return {
+        **dict.fromkeys(hotsettle.ARRAYS),
+        **{"p_hold": hold, "p_state": "settled", "p_overdraft": 0, "p_month_end": month_end},
+    }
+
+
 async def _settle_together(batches: HotBatches, holds: list[str]) -> list[object]:
     # All are queued before the batch task first runs, so they form one batch.
-    return list(await asyncio.gather(*(batches.settle({"p_hold": hold}) for hold in holds)))
+    return list(await asyncio.gather(*(batches.settle(_params(hold)) for hold in holds)))
 
 
 async def test_a_hold_settled_twice_in_one_batch_answers_once() -> None:
@@ -159,9 +179,18 @@ async def test_a_hold_settled_twice_in_one_batch_answers_once() -> None:
     assert link.batches == 1
 
 
-async def test_the_first_settle_of_a_batch_locks_the_whole_batch_and_the_rest_nothing() -> None:
+async def test_a_batch_is_one_statement_naming_each_of_its_holds_once() -> None:
     link = OneWalletLink()
-    await _settle_together(_batches(link), ["h0", "h1", "h2"])
+    await _settle_together(_batches(link), ["h0", "h1", "h0", "h2"])
+    assert link.locks == [["h0", "h1", "h2"]]
+
+
+async def test_across_a_month_boundary_the_first_settle_of_a_batch_locks_the_whole_batch() -> None:
+    # The bucket order changes at the month's end: each settle then runs its own statement.
+    link = OneWalletLink()
+    batches = _batches(link)
+    runs = [_params("h0", month_end=1_000), _params("h1", month_end=2_000), _params("h2")]
+    await asyncio.gather(*(batches.settle(params) for params in runs))
     assert link.locks == [["h0", "h1", "h2"], [], []]
 
 
@@ -187,7 +216,12 @@ async def _charge(store: Store, device_id: uuid.UUID) -> Exception | None:
         )
         assert isinstance(admitted, Admission)
         await store.settle(admitted.hold_id, usage(1, "0.001"))
-    except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError) as error:
+    except (
+        asyncpg.PostgresConnectionError,
+        asyncpg.InterfaceError,
+        asyncpg.InternalClientError,
+        OSError,
+    ) as error:
         return error
     return None
 

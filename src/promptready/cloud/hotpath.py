@@ -440,6 +440,13 @@ class HotLink:
             conn = await self._connection()
             return await self._guarded(conn, conn.fetchrow(statement.sql, *args))
 
+    async def fetch(self, statement: Prepared, params: Mapping[str, object]) -> Any:
+        """Run ``statement`` in autocommit; all its rows (a list of asyncpg Records)."""
+        args = statement.args(params)
+        async with self._busy:
+            conn = await self._connection()
+            return await self._guarded(conn, conn.fetch(statement.sql, *args))
+
     async def fetch_each(self, statement: Prepared, params: Sequence[Mapping[str, object]]) -> Any:
         """Run ``statement`` once per parameter set, pipelined in ONE implicit transaction (one
         round trip, one commit); the rows of every run, in order (a list of Records)."""
@@ -456,7 +463,9 @@ class HotLink:
     async def _guarded(self, conn: Any, call: Awaitable[Any]) -> Any:
         try:
             return await call
-        except asyncio.CancelledError:
+        # asyncpg's own state error: a connection the server dropped mid-use can be left
+        # "another operation is in progress" for good; like a cancelled one, it is replaced.
+        except (asyncio.CancelledError, asyncpg.InternalClientError):
             conn.terminate()
             self._conn = None
             raise
