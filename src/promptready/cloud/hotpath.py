@@ -59,6 +59,7 @@ from promptready.cloud.schema import (
     wallets,
     weekly_spend,
 )
+from promptready.cloud.usage import EVENT_COLUMNS
 
 
 def admit_statement(
@@ -308,19 +309,7 @@ def settle_statement(batched: bool) -> Select[tuple[object, ...]]:
     event = (
         insert(usage_events)
         .from_select(
-            [
-                "device_hash",
-                "week",
-                "cohort",
-                "model",
-                "status",
-                "prompt_tokens",
-                "completion_tokens",
-                "cost_micro",
-                "credits",
-                "latency_ms",
-                "ts",
-            ],
+            EVENT_COLUMNS,
             select(
                 hold.c.device_hash,
                 hold.c.week,

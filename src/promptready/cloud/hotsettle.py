@@ -53,6 +53,7 @@ from promptready.cloud.schema import (
     wallets,
     weekly_spend,
 )
+from promptready.cloud.usage import EVENT_COLUMNS
 
 # One array per per-hold parameter of ``hotpath.settle_statement`` (same names, in ``args``).
 ARRAYS: dict[str, Any] = {
@@ -339,19 +340,7 @@ def settle_set_statement() -> Select[tuple[object, ...]]:
     event = (
         insert(usage_events)
         .from_select(
-            [
-                "device_hash",
-                "week",
-                "cohort",
-                "model",
-                "status",
-                "prompt_tokens",
-                "completion_tokens",
-                "cost_micro",
-                "credits",
-                "latency_ms",
-                "ts",
-            ],
+            EVENT_COLUMNS,
             select(
                 hold.c.device_hash,
                 hold.c.week,

@@ -38,6 +38,20 @@ class UsageHasher:
         return hmac.new(self._key, device_id.bytes, hashlib.sha256).hexdigest()
 
 
+# A usage event's columns in the order the hot statements select them.
+EVENT_COLUMNS = (
+    "device_hash",
+    "week",
+    "cohort",
+    "model",
+    "status",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost_micro",
+    "credits",
+    "latency_ms",
+    "ts",
+)
 INSERT_EVENT = insert(usage_events)
 
 _GROUP = (usage_events.c.week, usage_events.c.cohort, usage_events.c.model, usage_events.c.status)
