@@ -178,3 +178,21 @@ async def test_a_body_over_the_read_limit_is_an_error_naming_no_path(client: Cli
             await response.read(100)
         assert "secret-path" not in str(raised.value)
         response.release()
+
+
+async def test_pieces_that_arrived_together_are_read_as_one(client: Client) -> None:
+    async def handler(
+        served: Served, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await read_request(reader)
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"8\r\ndata: 1\n\r\n8\r\ndata: 2\n\r\n"  # two HTTP chunks in one write
+        )
+        await writer.drain()
+        await asyncio.sleep(1)
+
+    async with serve(handler) as s:
+        response = await client.request("POST", s.url(), body=b"{}")
+        assert await response.next_chunk() == b"data: 1\ndata: 2\n"
+        response.close()

@@ -111,10 +111,15 @@ class Connection(asyncio.Protocol):
         return self._failure
 
     async def read_chunk(self) -> bytes:
-        """The next piece of the body as it arrived; b"" at its end."""
+        """The body bytes that arrived since the last read, at least one byte; b"" at its end.
+
+        Pieces that came together (HTTP chunks of one read from the socket) go out as one:
+        a relay then writes a stream's burst of SSE events with one send, not one per event."""
         while True:
             if self._chunks:
-                chunk = self._chunks.popleft()
+                chunks = self._chunks
+                chunk = chunks.popleft() if len(chunks) == 1 else b"".join(chunks)
+                chunks.clear()
                 self._buffered -= len(chunk)
                 if self._paused and self._buffered <= LOW_WATER:
                     self._resume()

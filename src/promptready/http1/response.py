@@ -49,7 +49,7 @@ class Response:
         return b"".join(parts)
 
     async def next_chunk(self) -> bytes:
-        """The next piece of the body as it arrived; b"" once it has ended."""
+        """The body bytes that arrived since the last read; b"" once it has ended."""
         return await self._open().read_chunk()
 
     def __aiter__(self) -> Response:
