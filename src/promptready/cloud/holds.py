@@ -41,20 +41,23 @@ class ResolvedHold:
     idem_key: str | None
 
 
+# What resolving a hold needs of it (the lone and the batched settle return the same).
+RESOLVED = (
+    holds.c.device_id,
+    holds.c.credits,
+    holds.c.cost_micro,
+    holds.c.week,
+    holds.c.shard,
+    holds.c.idem_key,
+    holds.c.device_hash,
+)
+
 # Resolve an open hold: the at-most-once gate.
 RESOLVE = (
     update(holds)
     .where(holds.c.id == bindparam("p_hold"), holds.c.state == HoldState.OPEN.value)
     .values(state=bindparam("p_state"))
-    .returning(
-        holds.c.device_id,
-        holds.c.credits,
-        holds.c.cost_micro,
-        holds.c.week,
-        holds.c.shard,
-        holds.c.idem_key,
-        holds.c.device_hash,
-    )
+    .returning(*RESOLVED)
 )
 
 HOLDER = select(holds.c.device_id).where(holds.c.id == bindparam("p_hold"))

@@ -42,7 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.sql import Select
 
 from promptready.cloud import wallet
-from promptready.cloud.holds import HoldState
+from promptready.cloud.holds import RESOLVED, HoldState
 from promptready.cloud.hotpath import batch_locks
 from promptready.cloud.schema import (
     devices,
@@ -104,17 +104,7 @@ def settle_set_statement() -> Select[tuple[object, ...]]:
             batch_locks().scalar_subquery() >= 0,
         )
         .values(state=bindparam("p_state", type_=String()))
-        .returning(
-            holds.c.id,
-            holds.c.device_id,
-            holds.c.credits,
-            holds.c.cost_micro,
-            holds.c.week,
-            holds.c.shard,
-            holds.c.idem_key,
-            holds.c.device_hash,
-            args.c.n,
-        )
+        .returning(holds.c.id, *RESOLVED, args.c.n)
         .cte("hold")
     )
     per_shard = (
