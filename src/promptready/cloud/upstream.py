@@ -8,7 +8,6 @@ that reads SSE (``promptready.providers.sse``, until the shared wire module land
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -102,29 +101,20 @@ def _count(value: object) -> TypeGuard[int]:
 
 
 class Upstream:
-    """Owns one ``http1.Client`` (made by the loop that first uses it); ``close()`` at shutdown.
+    """Owns one ``http1.Client`` per event loop that uses it; ``close()`` at shutdown.
 
     No proxies from the environment: a server reaches its configured upstreams directly."""
 
     def __init__(self, idle_timeout_s: float = 60.0, total_timeout_s: float = 600.0) -> None:
-        self._idle_s, self._total_s = idle_timeout_s, total_timeout_s
-        self._http: http1.Client | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def _client(self) -> http1.Client:
-        loop = asyncio.get_running_loop()
-        if self._http is None or self._loop is not loop:
-            self._http = http1.Client(
-                10.0, self._idle_s, self._total_s, 256, USER_AGENT, proxies_from_env=False
+        self._clients = http1.LoopClient(
+            lambda: http1.Client(
+                10.0, idle_timeout_s, total_timeout_s, 256, USER_AGENT, proxies_from_env=False
             )
-            self._loop = loop
-        return self._http
+        )
 
     async def close(self) -> None:
         """Close the pooled connections."""
-        client, self._http = self._http, None
-        if client is not None:
-            await client.close()
+        await self._clients.close()
 
     @asynccontextmanager
     async def _post(self, target: Target, body: dict[str, Any]) -> AsyncIterator[http1.Response]:
@@ -133,7 +123,7 @@ class Upstream:
         (the provider sees the client leave and stops generating)."""
         failure: UpstreamError | None = None
         try:
-            response = await self._client().request(
+            response = await self._clients.get().request(
                 "POST", target.chat_url, _headers(target), orjson.dumps(body)
             )
         except http1.HTTPError as exc:

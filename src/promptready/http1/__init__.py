@@ -11,6 +11,7 @@ from promptready.http1.errors import (
     MalformedResponseError,
     RemoteClosedError,
 )
+from promptready.http1.per_loop import LoopClient
 from promptready.http1.response import Response
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "ConnectError",
     "HTTPError",
     "HTTPTimeoutError",
+    "LoopClient",
     "MalformedResponseError",
     "RemoteClosedError",
     "Response",

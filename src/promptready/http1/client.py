@@ -170,6 +170,10 @@ class Client:
 
     async def close(self) -> None:
         """Close the idle connections; the client takes no more requests."""
+        self.close_idle()
+
+    def close_idle(self) -> None:
+        """``close`` for a caller outside a coroutine (on the client's own loop)."""
         self._closed = True
         for pool in self._pools.values():
             pool.close()

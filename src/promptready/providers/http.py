@@ -3,7 +3,6 @@ bounded waits, proxies from the environment, redirects never followed."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -41,8 +40,8 @@ def _warm() -> None:
 
 
 class HttpClient:
-    """Owns one ``http1.Client``, made on first use by the event loop that uses it (a
-    connection belongs to one loop: another loop gets a client of its own).
+    """Owns one ``http1.Client`` per event loop that uses it (a connection belongs to one
+    loop), made on first use.
 
     ``pool_size`` bounds the connections to each upstream (host and port), not all of them
     together: with every connection to one hung provider busy, a call to another still gets one.
@@ -51,24 +50,23 @@ class HttpClient:
     def __init__(self, timeouts: Timeouts | None = None, pool_size: int = 100) -> None:
         self.timeouts = timeouts or Timeouts()
         self._pool_size = pool_size
-        self._client: http1.Client | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._clients: http1.LoopClient | None = None
 
     def client(self) -> http1.Client:
         """The shared client of the running loop (imported on first use: the desktop's idle
         port does not load it)."""
-        loop = asyncio.get_running_loop()
-        client = self._client
-        if client is None or self._loop is not loop:
-            from promptready import http1
+        return (self._clients or self._start()).get()
 
-            t = self.timeouts
-            client = http1.Client(t.connect_s, t.idle_s, t.total_s, self._pool_size, USER_AGENT)
-            self._client, self._loop = client, loop
-        return client
+    def _start(self) -> http1.LoopClient:
+        from promptready import http1
+
+        t = self.timeouts
+        self._clients = http1.LoopClient(
+            lambda: http1.Client(t.connect_s, t.idle_s, t.total_s, self._pool_size, USER_AGENT)
+        )
+        return self._clients
 
     async def close(self) -> None:
         """Close the client's idle connections; the next call makes a new client."""
-        client, self._client = self._client, None
-        if client is not None:
-            await client.close()
+        if self._clients is not None:
+            await self._clients.close()
