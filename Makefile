@@ -38,7 +38,7 @@ TEST_WORKERS ?= 3
 # them each worker compiles and assert-rewrites every test module (collection 10.9 -> 6.1 CPU s per
 # process) and each of the suite's subprocesses compiles the app's modules again.
 test: $(STAMP) lint
-	PYTHONDONTWRITEBYTECODE= QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
+	PYTHONDONTWRITEBYTECODE= QT_QPA_PLATFORM=offscreen PROMPTREADY_TEST_REQUIRE_POSTGRES=1 $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 bench: $(STAMP)
 	for b in bench/*_bench.py; do $(BIN)/python $$b || exit 1; done

@@ -11,11 +11,14 @@ database per test, dropped after.
   instances) and closes them after the test.
 
 PostgreSQL is the server on 127.0.0.1:5432 (trust auth, user postgres; override with
-``PROMPTREADY_TEST_POSTGRES``); when it is unreachable the postgresql cases are skipped.
+``PROMPTREADY_TEST_POSTGRES``); when it is unreachable the postgresql cases are skipped, unless
+``PROMPTREADY_TEST_REQUIRE_POSTGRES=1`` (``make test`` sets it): then they fail, so a suite that
+silently ran on SQLite alone cannot pass.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -37,7 +40,10 @@ def postgres_database(templates: Templates | None = None) -> Iterator[str]:
         try:  # only the creation: an error from the test itself must not turn into a skip
             url = stack.enter_context(templates.postgres() if templates else created())
         except (OSError, DBAPIError) as error:
-            pytest.skip(f"PostgreSQL at {POSTGRES} is not available: {type(error).__name__}")
+            unavailable = f"PostgreSQL at {POSTGRES} is not available: {type(error).__name__}"
+            if os.environ.get("PROMPTREADY_TEST_REQUIRE_POSTGRES") == "1":
+                pytest.fail(unavailable + " (PROMPTREADY_TEST_REQUIRE_POSTGRES=1)")
+            pytest.skip(unavailable)
         yield url
 
 
