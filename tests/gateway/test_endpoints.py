@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import httpx
 import openai
+import pytest
+from keyrings.alt.file import PlaintextKeyring
 
-from tests.fakes.upstream import Script
-from tests.gateway.conftest import RunningGateway
+from promptready.engine import Engine
+from promptready.gateway.app import Gateway
+from promptready.gateway.apps import AppRegistry
+from promptready.providers.presets import presets
+from promptready.providers.registry import ProviderRegistry
+from promptready.secrets import ApiKey, SecretStore
+from promptready.settings import AISettings, Settings
+from tests.fakes.upstream import FakeUpstream, Script, serve
+from tests.gateway.conftest import UPSTREAM_KEY, RunningGateway
 
 
 def client(gw: RunningGateway) -> openai.OpenAI:
@@ -104,3 +116,36 @@ def test_models_falls_back_to_the_presets_default_when_a_provider_does_not_answe
     gateway.upstream.script(Script(status=503))
     ids = [m.id for m in client(gateway).models.list().data]
     assert ids == ["promptready/offline", "promptready/enhance"]  # custom: no preset default
+
+
+@pytest.fixture
+def groq_gateway(upstream: FakeUpstream, tmp_path: Path) -> Iterator[RunningGateway]:
+    """A gateway whose one keyed provider is the groq preset, moved to the fake upstream."""
+    secrets = SecretStore(PlaintextKeyring())
+    secrets.set_key("groq", ApiKey(UPSTREAM_KEY))
+    ai = AISettings(custom_providers={"groq": upstream.base_url})
+    engine = Engine(Settings(ai=ai), ProviderRegistry(ai, secrets))
+    app = Gateway(engine, AppRegistry(tmp_path / "apps.toml"))
+    _, token = app.apps.create("tests")
+    with serve(app, lifespan="on") as url:
+        yield RunningGateway(f"{url}/v1", token, app.apps, upstream)
+
+
+GROQ_PRESET_IDS = [f"groq/{m}" for m in presets()["groq"].models]
+
+
+@pytest.mark.parametrize("failure", [Script(status=503), Script(malformed=True)])
+def test_models_lists_a_preset_providers_preset_models_when_its_list_fails(
+    groq_gateway: RunningGateway, failure: Script
+) -> None:
+    groq_gateway.upstream.script(failure)
+    ids = [m.id for m in client(groq_gateway).models.list().data]
+    assert ids == ["promptready/offline", "promptready/enhance", *GROQ_PRESET_IDS]
+    assert "groq/llama-3.1-8b-instant" in ids  # the preset's default model among them
+
+
+def test_models_lists_a_preset_providers_own_models_when_it_answers(
+    groq_gateway: RunningGateway,
+) -> None:
+    ids = [m.id for m in client(groq_gateway).models.list().data]
+    assert ids[2:] == ["groq/fake-gpt", "groq/gpt-4o-mini"]

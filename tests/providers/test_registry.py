@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from keyrings.alt.file import PlaintextKeyring
 
 from promptready.errors import NotConfiguredError
 from promptready.providers.openai_compat import OpenAICompatProvider
-from promptready.providers.presets import ProviderConfig
-from promptready.providers.registry import MEMO_TTL_S, ModelRef, ProviderRegistry
+from promptready.providers.presets import ProviderConfig, presets
+from promptready.providers.registry import (
+    MEMO_TTL_S,
+    MODELS_RETRY_S,
+    MODELS_TTL_S,
+    ModelRef,
+    ProviderRegistry,
+)
 from promptready.secrets import ApiKey, SecretStore
 from promptready.settings import AISettings
-from tests.fakes.upstream import FakeUpstream
+from tests.fakes.upstream import FakeUpstream, Script
 
 
 def registry(keys: tuple[str, ...] = ("openai",), **settings: object) -> ProviderRegistry:
@@ -177,3 +185,52 @@ def test_the_standby_credit_proxy_is_listed_only_for_a_user_of_credits(
     keys: tuple[str, ...], settings: dict[str, object], listed: list[str]
 ) -> None:
     assert standby_credits(keys, **settings).listed() == listed
+
+
+def test_a_custom_entry_named_like_a_preset_moves_only_its_base_url() -> None:
+    reg = registry(keys=("groq",), custom_providers={"groq": "http://127.0.0.1:9/v1"})
+    moved = reg.config("groq")
+    assert moved.base_url == "http://127.0.0.1:9/v1" and not moved.custom
+    assert moved == replace(presets()["groq"], base_url="http://127.0.0.1:9/v1")
+
+
+def moved_groq(upstream: FakeUpstream, clock: Clock) -> ProviderRegistry:
+    """The groq preset, keyed, pointed at the fake upstream, on a hand-moved clock."""
+    store = SecretStore(PlaintextKeyring())
+    store.set_key("groq", ApiKey("sk-groq-0123456789"))
+    settings = AISettings(custom_providers={"groq": upstream.base_url})
+    return ProviderRegistry(settings, store, clock=clock)
+
+
+async def test_a_provider_whose_model_list_fails_is_listed_with_its_presets_models(
+    upstream: FakeUpstream,
+) -> None:
+    reg = moved_groq(upstream, Clock())
+    upstream.script(Script(status=503))
+    assert await reg.model_ids() == [f"groq/{m}" for m in presets()["groq"].models]
+    await reg.close()
+
+
+async def test_a_failed_model_list_is_asked_again_only_after_models_retry_s(
+    upstream: FakeUpstream,
+) -> None:
+    clock = Clock()
+    reg = moved_groq(upstream, clock)
+    upstream.script(Script(status=503))
+    fallback = await reg.model_ids()
+    clock.now += MODELS_RETRY_S - 1
+    assert await reg.model_ids() == fallback and len(upstream.seen) == 1  # not asked again
+    clock.now += 1
+    assert await reg.model_ids() == ["groq/fake-gpt", "groq/gpt-4o-mini"]  # it came back
+    assert len(upstream.seen) == 2
+    await reg.close()
+
+
+async def test_a_fetched_model_list_is_kept_for_models_ttl_s(upstream: FakeUpstream) -> None:
+    clock = Clock()
+    reg = moved_groq(upstream, clock)
+    listed = await reg.model_ids()
+    upstream.script(Script(status=503))
+    clock.now += MODELS_TTL_S - 1
+    assert await reg.model_ids() == listed and len(upstream.seen) == 1
+    await reg.close()

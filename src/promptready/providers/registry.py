@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -25,7 +25,7 @@ from promptready.providers.openai_compat import OpenAICompatProvider
 from promptready.providers.presets import ProviderConfig, custom_provider, presets
 from promptready.providers.routing import Provider, Route
 from promptready.secrets import SecretStore
-from promptready.settings import AISettings
+from promptready.settings import AISettings, check_base_url
 
 if TYPE_CHECKING:
     from promptready.pricing import ModelPrice
@@ -44,7 +44,10 @@ class ModelRef:
 
 MEMO_TTL_S = 30.0
 MODELS_TTL_S = 600.0  # a provider's model list, asked at most this often
-MODELS_WAIT_S = 3.0  # then its preset's default model stands in
+MODELS_WAIT_S = 3.0  # then its preset's models stand in
+# A failed model list is asked again after this long: a provider that comes back is listed again
+# soon, yet a dead one does not hold every GET /v1/models for MODELS_WAIT_S.
+MODELS_RETRY_S = 30.0
 
 
 class ProviderRegistry:
@@ -102,10 +105,17 @@ class ProviderRegistry:
 
     def configs(self) -> dict[str, ProviderConfig]:
         """Every provider that takes a key from the keyring: presets and custom ones (an added
-        provider brings its own credential, so it is not offered where keys are set)."""
+        provider brings its own credential, so it is not offered where keys are set). A custom
+        entry named like a preset moves that preset to another base URL (a company proxy)."""
         found = dict(presets())
         for name, url in self.settings.custom_providers.items():
-            found[name] = custom_provider(name, url, self.settings.custom_models.get(name))
+            model = self.settings.custom_models.get(name)
+            preset = found.get(name)
+            if preset is None:
+                found[name] = custom_provider(name, url, model)
+            else:
+                model = model or preset.default_model
+                found[name] = replace(preset, base_url=check_base_url(url), default_model=model)
         return found
 
     def _routable(self) -> dict[str, ProviderConfig]:
@@ -277,7 +287,8 @@ class ProviderRegistry:
 
     async def model_ids(self) -> list[str]:
         """``provider/model`` for every model of every ``listed`` provider: the provider's own
-        list (cached for MODELS_TTL_S), or its preset's default model when it does not answer."""
+        list (cached for MODELS_TTL_S), or its preset's models when it does not answer (cached
+        for MODELS_RETRY_S)."""
         import asyncio
 
         names = self.listed()
@@ -299,10 +310,12 @@ class ProviderRegistry:
             async with asyncio.timeout(MODELS_WAIT_S):
                 models = tuple(await self.provider(name).list_models())
         except (UpstreamError, NotConfiguredError, TimeoutError):
-            default = self._routable()[name].default_model
-            return (default,) if default else ()  # not cached: ask again next time
-        self._model_lists[name] = (now + MODELS_TTL_S, models)
-        return models
+            config = self._routable()[name]
+            default = (config.default_model,) if config.default_model else ()
+            self._model_lists[name] = (now + MODELS_RETRY_S, config.models or default)
+        else:
+            self._model_lists[name] = (now + MODELS_TTL_S, models)
+        return self._model_lists[name][1]
 
     async def close(self) -> None:
         """Close the shared HTTP session."""
