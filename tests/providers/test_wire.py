@@ -20,6 +20,8 @@ from promptready.providers.wire import (
     completion,
     completion_as_sse,
     completion_from_sse,
+    data_event,
+    data_fields,
     data_of,
     delta_text,
     is_usage_only,
@@ -315,3 +317,24 @@ def test_relay_passes_the_chunks_before_the_usage_event_on_as_they_came_and_drop
     relay = StreamRelay(keep_usage=False)
     out = relay.feed(plain + b"data: " + orjson.dumps(USAGE_CHUNK) + b"\n\n" + DONE)
     assert out == plain + DONE and relay.done and relay.usage == Usage(7, 3)
+
+
+def test_data_fields_are_the_events_data_in_order_without_keep_alives() -> None:
+    framer = SSEFramer()
+    blocks = framer.feed(framed([chunk("a"), chunk("b")], b"\r\n"))
+    assert data_fields(blocks) == [orjson.dumps(chunk("a")), orjson.dumps(chunk("b")), b"[DONE]"]
+
+
+def test_data_fields_join_an_events_data_lines() -> None:
+    assert data_fields([b"data: {\ndata: }\n\n", b": ping\n\n"]) == [b"{\n}"]
+
+
+def test_a_data_event_carries_serialised_json_as_it_is() -> None:
+    data = orjson.dumps(chunk("a"))
+    assert data_event(data) == b"data: " + data + b"\n\n"
+
+
+@given(st.text(st.characters(blacklist_characters="\r")))
+def test_a_data_event_reads_back_as_its_data_whatever_lines_it_holds(text: str) -> None:
+    data = text.encode()  # as the framer hands data out: LF line ends only
+    assert data_fields(SSEFramer().feed(data_event(data))) == [data]

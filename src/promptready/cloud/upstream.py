@@ -3,7 +3,7 @@
 Each cohort's OpenAI-compatible upstream is reached through ``Upstream``; redirects are never
 followed (a redirect could carry the master key elsewhere), every wait is bounded, and failures
 become ``UpstreamError`` so callers release or settle their hold. This is the only cloud module
-that reads SSE (``promptready.providers.sse``, until the shared wire module lands).
+that reads SSE, with ``promptready.providers.wire`` (the one home of the OpenAI wire format).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, TypeGuard
 import orjson
 
 from promptready import __version__, http1
-from promptready.providers.sse import SSEParser
+from promptready.providers.wire import SSEFramer, data_fields, with_usage_requested
 
 USER_AGENT = f"PromptReady-Cloud/{__version__}"
 _MAX_ERROR_BODY = 64 * 1024
@@ -62,11 +62,6 @@ class Chunk:
     @property
     def usage(self) -> Usage | None:
         return parse_usage(self.parsed)
-
-    @property
-    def usage_only(self) -> bool:
-        """The final usage chunk (no choices), which a client that did not ask for it never sees."""
-        return not self.parsed.get("choices") and "usage" in self.parsed
 
 
 class UpstreamError(Exception):
@@ -158,18 +153,22 @@ class Upstream:
         return Completion(payload, parse_usage(payload), time.perf_counter() - started)
 
     async def stream(self, target: Target, body: dict[str, Any]) -> AsyncIterator[Chunk]:
-        """POST a streamed chat completion and yield its chunks until ``[DONE]``.
+        """POST a streamed chat completion and yield its chunks until ``[DONE]``; the upstream
+        is always asked for the usage chunk, which is what the stream is charged by.
 
         Raises UpstreamError before the first chunk (refusal, network) or mid-way (a cut
         stream, a chunk that is not JSON)."""
-        body = {**body, "stream": True, "stream_options": {"include_usage": True}}
+        body = with_usage_requested(body)  # a copy: the caller's body is left as it was
+        body["stream"] = True
         async with self._post(target, body) as response:
-            parser = SSEParser()
+            framer = SSEFramer()
             async for piece in response:
-                for event in parser.feed(piece):
-                    if event.data == "[DONE]":
+                for data in data_fields(framer.feed(piece)):
+                    if data == b"[DONE]":
                         return
-                    yield _chunk(event.data)
+                    yield _chunk(data)
+            if b"[DONE]" in data_fields(framer.close()):  # its line ended by a lone CR
+                return
         raise UpstreamError("The model provider ended the stream before it was complete.")
 
 
@@ -180,15 +179,14 @@ def _headers(target: Target) -> dict[str, str]:
     return headers
 
 
-def _chunk(data: str) -> Chunk:
-    raw = data.encode()
+def _chunk(data: bytes) -> Chunk:
     try:
-        parsed = orjson.loads(raw)
+        parsed = orjson.loads(data)
     except orjson.JSONDecodeError:
         raise UpstreamError("The model provider sent a stream chunk that is not JSON.") from None
     if not isinstance(parsed, dict):
         raise UpstreamError("The model provider sent a stream chunk that is not an object.")
-    return Chunk(raw, parsed)
+    return Chunk(data, parsed)
 
 
 async def _refusal(response: http1.Response) -> UpstreamError:

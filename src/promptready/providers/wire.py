@@ -471,3 +471,21 @@ class StreamRelay:
         if self._builder is None or not (self.done or not self._framer.pending):
             return None
         return self._builder.result()
+
+
+def data_fields(blocks: Iterable[bytes]) -> list[bytes]:
+    """The data of each framed event that has some, in order (a keep-alive comment has none)."""
+    found = []
+    for block in blocks:
+        data = data_of(block)
+        if data is not None:
+            found.append(data)
+    return found
+
+
+def data_event(data: bytes) -> bytes:
+    """One event carrying ``data`` as it is (serialised JSON, or data as ``data_fields`` reads
+    it: LF line ends only), one ``data:`` line per line of it."""
+    if b"\n" in data:  # JSON spread over lines: each line its own field, joined again on reading
+        data = data.replace(b"\n", b"\ndata: ")
+    return b"data: " + data + _EVENT_END

@@ -39,9 +39,8 @@ from promptready.cloud.routes.wire import (
 )
 from promptready.cloud.store import Admission, Replay
 from promptready.cloud.upstream import Chunk, Target, UpstreamError, Usage
+from promptready.providers.wire import DONE, data_event, delta_text, event_bytes, is_usage_only
 from promptready.tokens import count_messages, count_text
-
-_DONE = b"data: [DONE]\n\n"
 
 
 class ChatCompletions:
@@ -155,7 +154,7 @@ class _Call:
                     await self._forward(first, send)
                     async for chunk in chunks:
                         await self._forward(chunk, send)
-                outcome, tail = "ok", _DONE
+                outcome, tail = "ok", DONE
             except UpstreamError as error:
                 outcome, tail = "error", self._error_chunk(str(error))
         finally:
@@ -168,15 +167,15 @@ class _Call:
         usage = chunk.usage
         if usage is not None:
             self.usage = usage
-        for choice in chunk.parsed.get("choices") or ():
-            delta = choice.get("delta") if isinstance(choice, dict) else None
-            text = delta.get("content") if isinstance(delta, dict) else None
-            if isinstance(text, str):
-                self.pieces.append(text)
-        if chunk.usage_only and not self.request.include_usage:
+        text = delta_text(chunk.parsed)
+        if text:
+            self.pieces.append(text)
+        if not self.request.include_usage and is_usage_only(chunk.parsed):
             return
-        data = chunk.data if usage is None else orjson.dumps(self._with_credits(chunk.parsed))
-        body = b"data: " + data + b"\n\n"
+        if usage is None:
+            body = data_event(chunk.data)  # forwarded as the upstream wrote it
+        else:
+            body = event_bytes(self._with_credits(chunk.parsed))
         await send({"type": "http.response.body", "body": body, "more_body": True})
 
     def _with_credits(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -199,7 +198,7 @@ class _Call:
             "choices": [{"index": 0, "delta": {}, "finish_reason": "error"}],
             "error": error,
         }
-        return b"data: " + orjson.dumps(chunk) + b"\n\n" + _DONE
+        return event_bytes(chunk) + DONE
 
     async def _finish(self, outcome: str) -> None:
         """Settle what was used, or release when the stream produced nothing."""

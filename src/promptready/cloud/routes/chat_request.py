@@ -1,8 +1,9 @@
 """The body of ``POST /v1/chat/completions``, checked and turned into what goes upstream. Pure.
 
 The device's cohort decides the model (the client's ``model`` is accepted and replaced), the
-completion limit is always set (so the hold bounds the cost), streams always ask the upstream
-for their usage, and OpenRouter-only fields are dropped (api.openai.com refuses unknown ones).
+completion limit is always set (so the hold bounds the cost), and OpenRouter-only fields are
+dropped (api.openai.com refuses unknown ones). A stream's ``stream_options`` go upstream as the
+client sent them: ``Upstream.stream`` adds ``include_usage`` (the stream is charged by it).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from promptready.cloud.errors import bad_request
 from promptready.cloud.routes.costs import DEFAULT_MAX_TOKENS, MAX_MAX_TOKENS
+from promptready.providers.wire import wants_usage
 
 MAX_MESSAGES = 2048
 MAX_CHOICES = 8
@@ -35,10 +37,8 @@ class ChatRequest:
     def upstream_body(self, model: str) -> dict[str, Any]:
         """The body sent upstream for ``model``."""
         body = {**self.body, "model": model, self.limit_field: self.max_tokens}
-        body.pop("stream_options", None)
-        if self.stream:
-            body["stream"] = True
-            body["stream_options"] = {"include_usage": True}
+        if not self.stream:
+            body.pop("stream_options", None)  # OpenAI refuses them without ``stream``
         return body
 
 
@@ -62,7 +62,7 @@ def parse_chat(body: dict[str, Any]) -> ChatRequest:
     options = body.get("stream_options")
     if options is not None and not isinstance(options, dict):
         raise bad_request("stream_options must be an object.", "invalid_stream", "stream_options")
-    include_usage = bool(options and options.get("include_usage") is True)
+    include_usage = wants_usage(body)
     choices = _whole(body, "n", 1, MAX_CHOICES, 1)
     limit_field = next((f for f in _LIMITS if body.get(f) is not None), "max_tokens")
     max_tokens = _whole(body, limit_field, 1, MAX_MAX_TOKENS, DEFAULT_MAX_TOKENS)
