@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import jwt
+import pytest
 
+from promptready.cloud.app import create_app
 from promptready.cloud.auth import AUDIENCE, ISSUER, key_id
+from promptready.cloud.config import load
 from promptready.cloud.store import Store
-from tests.cloud.http.conftest import JWT_SECRET, Cloud, StartCloud, give, register
+from tests.cloud.http.conftest import (
+    JWT_SECRET,
+    Cloud,
+    StartCloud,
+    cloud_env,
+    give,
+    register,
+)
+from tests.fakes.upstream import FakeUpstream, Receive, Scope, Send, serve
+
+CLIENT_HEADER = b"x-test-client-address"
 
 
 async def test_registering_returns_a_bearer_token_and_a_secret(cloud: Cloud) -> None:
@@ -90,6 +105,42 @@ async def test_registrations_are_limited_per_client_address(start_cloud: StartCl
         ]
     assert [r.status_code for r in statuses] == [201, 201, 201, 429, 429]
     assert int(statuses[-1].headers["retry-after"]) >= 1
+
+
+@pytest.fixture
+def one_per_address(migrated_url: str, upstream: FakeUpstream) -> Iterator[str]:
+    """The proxy's URL, allowing one registration per client address an hour, where the client
+    address is what the test's ``x-test-client-address`` header says (loopback has one IPv6
+    address, so the socket cannot tell two /64s apart)."""
+    app = create_app(load(cloud_env(migrated_url, upstream.base_url, REGISTRATIONS_PER_HOUR="1")))
+
+    async def from_header(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            claimed = dict(scope["headers"]).get(CLIENT_HEADER)
+            if claimed is not None:
+                scope = {**scope, "client": (claimed.decode(), 50_000)}
+        await app(scope, receive, send)
+
+    with serve(from_header, "on") as url:
+        yield url
+
+
+async def test_ipv6_clients_of_one_slash_64_share_the_registration_limit(
+    one_per_address: str,
+) -> None:
+    addresses = ["2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:fffe", "2001:db8:1:3::1"]
+    async with httpx.AsyncClient(base_url=one_per_address) as client:
+        statuses = [
+            (
+                await client.post(
+                    "/api/v1/auth/device",
+                    json={"device_id": str(uuid.uuid4())},
+                    headers={CLIENT_HEADER.decode(): address},
+                )
+            ).status_code
+            for address in addresses
+        ]
+    assert statuses == [201, 429, 201]  # the second is in the first's /64; the third is not
 
 
 def _token(secret: str, **changes: object) -> str:

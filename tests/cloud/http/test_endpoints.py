@@ -7,10 +7,13 @@ from decimal import Decimal
 
 import orjson
 import pytest
+from sqlalchemy import select
 
+from promptready.cloud.schema import usage_events
 from promptready.cloud.store import Store
 from promptready.enhance.ai import system_prompt
-from tests.cloud.http.conftest import Cloud, StartCloud, give, register
+from promptready.pricing import cost_usd
+from tests.cloud.http.conftest import Cloud, Device, StartCloud, give, register
 from tests.fakes.upstream import PROMPT_TOKENS, FakeUpstream, Script, serve
 
 CHAT = {"model": "anything", "messages": [{"role": "user", "content": "Say hello."}]}
@@ -342,9 +345,9 @@ async def test_billing_routes_are_mounted_when_stripe_is_configured(
     assert anonymous.status_code == 401
 
 
-async def test_above_the_degrade_threshold_requests_go_to_the_degrade_model(
-    start_cloud: StartCloud, store: Store, upstream: FakeUpstream
-) -> None:
+async def past_the_degrade_threshold(start_cloud: StartCloud, store: Store) -> tuple[Cloud, Device]:
+    """A proxy degrading to gpt-4.1-nano, and a device whose one dear answer (on another
+    instance) took the week's spend to 95% of the cap, past the default threshold."""
     dear = start_cloud(PRICES="gpt-4o-mini=1000/1000")  # one answer costs about $0.013
     cheap = start_cloud(DEGRADE_MODEL="gpt-4.1-nano")
     async with dear.client() as client:
@@ -353,12 +356,40 @@ async def test_above_the_degrade_threshold_requests_go_to_the_degrade_model(
         await client.post("/v1/chat/completions", headers=device.auth, json=CHAT)
     committed = (await store.weekly_spend()).committed_usd
     await store.set_weekly_cap(committed / Decimal("0.95"))
+    return cheap, device
+
+
+async def test_above_the_degrade_threshold_requests_go_to_the_degrade_model(
+    start_cloud: StartCloud, store: Store, upstream: FakeUpstream
+) -> None:
+    cheap, device = await past_the_degrade_threshold(start_cloud, store)
     async with cheap.client() as client:
         response = await client.post(
             "/v1/chat/completions", headers=device.auth, json={**CHAT, "max_tokens": 1}
         )
     assert response.status_code == 200, response.text
     assert upstream.seen[-1].body["model"] == "gpt-4.1-nano"
+
+
+async def test_a_degraded_request_records_the_model_used_and_its_cost(
+    start_cloud: StartCloud, store: Store, upstream: FakeUpstream
+) -> None:
+    cheap, device = await past_the_degrade_threshold(start_cloud, store)
+    upstream.script(Script(content=" ".join(["word"] * 100)))  # gpt-4o-mini would cost 61 µ$
+    async with cheap.client() as client:
+        response = await client.post(
+            "/v1/chat/completions", headers=device.auth, json={**CHAT, "max_tokens": 1}
+        )
+    assert response.status_code == 200, response.text
+    async with store.transaction() as conn:
+        events = (await conn.execute(select(usage_events).order_by(usage_events.c.id))).all()
+    assert [e.model for e in events] == ["gpt-4o-mini", "gpt-4.1-nano"]
+    degraded = events[-1]
+    nano = cheap.config.rate_card.price("gpt-4.1-nano")
+    assert nano is not None
+    assert (degraded.prompt_tokens, degraded.completion_tokens) == (PROMPT_TOKENS, 100)
+    assert Decimal(degraded.cost_micro) / 10**6 == cost_usd(nano, PROMPT_TOKENS, 100)  # 41 µ$
+    assert degraded.credits == response.json()["usage"]["credits_charged"]
 
 
 async def test_a_cohort_with_its_own_upstream_gets_its_own_key(

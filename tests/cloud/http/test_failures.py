@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
+import httpx
 import orjson
 import pytest
 
 from promptready.cloud.store import Store
+from promptready.cloud.store.checks import MAX_IDEMPOTENCY_KEY
 from tests.cloud.conftest import StoreFactory
 from tests.cloud.http.conftest import Cloud, Device, StartCloud, give, register
 from tests.cloud.http.slow_upstream import SlowUpstream
@@ -18,12 +21,24 @@ from tests.fakes.upstream import FakeUpstream, Receive, Scope, Script, Send, ser
 
 CHAT = {"model": "m", "messages": [{"role": "user", "content": "Say hello."}]}
 STREAM = {**CHAT, "stream": True}
+GOOD_BODY: dict[str, object] = {"/api/v1/enhance": {"content": "a b"}, "/v1/chat/completions": CHAT}
 
 
 async def settled(store: Store, device: Device) -> tuple[int, int]:
     """(balance, reserved) once the proxy has resolved its holds."""
     view = await store.credits(device.id)
     return view.balance, view.reserved
+
+
+async def post_with_five_credits(
+    cloud: Cloud, store: Store, path: str, headers: dict[str, str] | None = None, **request: Any
+) -> tuple[httpx.Response, Device]:
+    """POST to ``path`` as a new device holding exactly 5 credits: the answer, and the device."""
+    async with cloud.client() as client:
+        device = await register(client)
+        await give(store, device, 5)
+        response = await client.post(path, headers={**device.auth, **(headers or {})}, **request)
+    return response, device
 
 
 BAD_ENHANCE: list[tuple[str, bytes]] = [
@@ -45,23 +60,28 @@ BAD_ENHANCE: list[tuple[str, bytes]] = [
 async def test_a_bad_enhance_body_is_400_and_charges_nothing(
     cloud: Cloud, store: Store, upstream: FakeUpstream, case: str, body: bytes
 ) -> None:
-    async with cloud.client() as client:
-        device = await register(client)
-        await give(store, device, 5)
-        response = await client.post("/api/v1/enhance", headers=device.auth, content=body)
+    response, device = await post_with_five_credits(cloud, store, "/api/v1/enhance", content=body)
     assert response.status_code == 400, case
     assert response.json()["error"]["message"].endswith(".")
     assert upstream.seen == []
     assert await settled(store, device) == (5, 0)
 
 
-async def test_a_body_over_one_megabyte_is_413(cloud: Cloud, store: Store) -> None:
-    async with cloud.client() as client:
-        device = await register(client)
-        await give(store, device, 5)
-        big = orjson.dumps({"content": "x" * (1024 * 1024)})
-        response = await client.post("/api/v1/enhance", headers=device.auth, content=big)
+OVER_ONE_MEGABYTE = {
+    "/api/v1/enhance": {"content": "x" * 1024**2},
+    "/v1/chat/completions": {**CHAT, "messages": [{"role": "user", "content": "x" * 1024**2}]},
+}
+
+
+@pytest.mark.parametrize("path", OVER_ONE_MEGABYTE)
+async def test_a_body_over_one_megabyte_is_413_and_charges_nothing(
+    cloud: Cloud, store: Store, upstream: FakeUpstream, path: str
+) -> None:
+    big = orjson.dumps(OVER_ONE_MEGABYTE[path])
+    response, device = await post_with_five_credits(cloud, store, path, content=big)
     assert response.status_code == 413
+    assert response.json()["error"]["code"] == "request_too_large"
+    assert upstream.seen == []
     assert await settled(store, device) == (5, 0)
 
 
@@ -86,17 +106,67 @@ BAD_CHAT: list[tuple[str, object]] = [
 async def test_a_bad_chat_body_is_400_and_charges_nothing(
     cloud: Cloud, store: Store, upstream: FakeUpstream, case: str, body: object
 ) -> None:
-    async with cloud.client() as client:
-        device = await register(client)
-        await give(store, device, 5)
-        response = await client.post("/v1/chat/completions", headers=device.auth, json=body)
+    response, device = await post_with_five_credits(cloud, store, "/v1/chat/completions", json=body)
     assert response.status_code == 400, case
     assert response.json()["error"]["type"] == "invalid_request_error"
     assert upstream.seen == []
     assert await settled(store, device) == (5, 0)
 
 
-@pytest.mark.parametrize("path", ["/api/v1/enhance", "/v1/chat/completions"])
+BAD_CHAT_BYTES: list[tuple[str, bytes]] = [
+    ("malformed JSON", b'{"messages": [{"role": "user", "content": "hi"}'),
+    ("invalid UTF-8", b'{"messages": [{"role": "user", "content": "caf\xe9 \xff"}]}'),
+    ("an empty body", b""),
+    ("a JSON array", b'[{"role": "user", "content": "hi"}]'),
+]
+
+
+@pytest.mark.parametrize(("case", "body"), BAD_CHAT_BYTES, ids=[c for c, _ in BAD_CHAT_BYTES])
+async def test_a_chat_body_that_is_not_a_json_object_is_400_and_charges_nothing(
+    cloud: Cloud, store: Store, upstream: FakeUpstream, case: str, body: bytes
+) -> None:
+    path = "/v1/chat/completions"
+    response, device = await post_with_five_credits(cloud, store, path, content=body)
+    assert response.status_code == 400, case
+    error = response.json()["error"]
+    assert (error["type"], error["code"]) == ("invalid_request_error", "invalid_json")
+    assert error["message"].endswith(".")
+    assert upstream.seen == []
+    assert await settled(store, device) == (5, 0)
+
+
+@pytest.mark.parametrize("path", GOOD_BODY)
+async def test_an_idempotency_key_at_the_stores_limit_is_kept(
+    cloud: Cloud, store: Store, path: str
+) -> None:
+    async with cloud.client() as client:
+        device = await register(client)
+        await give(store, device, 5)
+        headers = {**device.auth, "Idempotency-Key": "k" * MAX_IDEMPOTENCY_KEY}
+        body = GOOD_BODY[path]
+        first = await client.post(path, headers=headers, json=body)
+        again = await client.post(path, headers=headers, json=body)
+    assert first.status_code == again.status_code == 200
+    assert await settled(store, device) == (4, 0)  # the retry replayed: charged once
+
+
+@pytest.mark.parametrize("path", GOOD_BODY)
+@pytest.mark.parametrize("length", [MAX_IDEMPOTENCY_KEY + 1, 4000], ids=["one over", "4000"])
+async def test_an_idempotency_key_over_the_limit_is_400_naming_the_header(
+    cloud: Cloud, store: Store, upstream: FakeUpstream, path: str, length: int
+) -> None:
+    headers = {"Idempotency-Key": "k" * length}
+    body = GOOD_BODY[path]
+    response, device = await post_with_five_credits(cloud, store, path, headers, json=body)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid_idempotency_key"
+    assert error["message"].startswith(f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} ")
+    assert upstream.seen == []
+    assert await settled(store, device) == (5, 0)
+
+
+@pytest.mark.parametrize("path", GOOD_BODY)
 @pytest.mark.parametrize(
     "step",
     [Script(status=500), Script(status=401), Script(malformed=True), Script(status=429)],
@@ -109,7 +179,7 @@ async def test_an_upstream_failure_is_502_and_releases_the_hold(
     async with cloud.client() as client:
         device = await register(client)
         await give(store, device, 5)
-        body = {"content": "a b"} if path.endswith("enhance") else CHAT
+        body = GOOD_BODY[path]
         response = await client.post(path, headers=device.auth, json=body)
     assert response.status_code == 502
     assert "Nothing was charged" in response.json()["error"]["message"]

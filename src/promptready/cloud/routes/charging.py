@@ -18,19 +18,22 @@ from promptready.cloud.routes.costs import Charge, Estimate
 from promptready.cloud.routes.deps import Deps
 from promptready.cloud.routes.wire import Scope, Send, header, send_bytes
 from promptready.cloud.store import Admission, CreditsView, Replay, StoreError, UsageRecord
+from promptready.cloud.store.checks import MAX_IDEMPOTENCY_KEY
 from promptready.cloud.upstream import UpstreamError
 
-_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+# The store's limit, so a key the header check accepts is one the store can keep.
+_IDEMPOTENCY_KEY = re.compile(rf"[\x21-\x7e]{{1,{MAX_IDEMPOTENCY_KEY}}}")
 
 
 def idempotency_key(scope: Scope) -> str | None:
-    """The client's ``Idempotency-Key`` (printable ASCII, at most 255 characters), or None."""
+    """The client's ``Idempotency-Key`` (printable ASCII, at most ``MAX_IDEMPOTENCY_KEY``
+    characters), or None; a 400 naming the header for anything else."""
     value = header(scope, b"idempotency-key")
     if value is None:
         return None
     if not _IDEMPOTENCY_KEY.fullmatch(value):
         raise bad_request(
-            "Idempotency-Key must be 1 to 255 printable ASCII characters.",
+            f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII characters.",
             "invalid_idempotency_key",
         )
     return value

@@ -8,6 +8,7 @@ from promptready.cloud.records import StoreSettings, UsageRecord
 
 USAGE_STATUSES = frozenset({"ok", "cancelled", "error"})
 PLANS = frozenset({"free", "pro"})
+# The one home of the limit: the idempotency columns are String(200); the HTTP check uses it too.
 MAX_IDEMPOTENCY_KEY = 200
 
 
