@@ -25,6 +25,8 @@ from promptready.ledger.writer import BatchWriter
 from promptready.pricing import load_rate_card
 from promptready.providers.http import HttpClient, Timeouts
 from promptready.providers.registry import ProviderRegistry
+from promptready.providers.retry import is_retryable
+from promptready.providers.routing import AllRoutesFailedError, stream_with_fallback
 from promptready.secrets import ApiKey, SecretStore
 from promptready.settings import AISettings, Settings
 from tests.fakes.client import chat
@@ -46,13 +48,14 @@ class TwoUpstreams:
         return httpx.post(f"{self.url}/chat/completions", json=payload, headers=self.auth)
 
 
-def gateway_over(
+def engine_over(
     primary_url: str,
     backup_url: str,
-    home: Path,
     http: HttpClient | None = None,
     first_byte_s: int = 10,
-) -> Gateway:
+    deadline_s: int = 30,
+) -> Engine:
+    """AI mode on ``fake/gpt-4o-mini`` with ``backup/fake-gpt`` as its fallback."""
     secrets = SecretStore(PlaintextKeyring())
     secrets.set_key("fake", ApiKey("sk-primary-0123456789"))
     secrets.set_key("backup", ApiKey("sk-backup-0123456789"))
@@ -63,25 +66,39 @@ def gateway_over(
         routing="cheapest",
         custom_providers={"fake": primary_url, "backup": backup_url},
         first_byte_s=first_byte_s,
+        deadline_s=deadline_s,
     )
-    gateway = Gateway(
-        Engine(Settings(ai=ai), ProviderRegistry(ai, secrets, http)),
-        AppRegistry(home / "apps.toml"),
-    )
+    return Engine(Settings(ai=ai), ProviderRegistry(ai, secrets, http))
+
+
+def gateway_over(
+    primary_url: str,
+    backup_url: str,
+    home: Path,
+    http: HttpClient | None = None,
+    first_byte_s: int = 10,
+    deadline_s: int = 30,
+) -> Gateway:
+    engine = engine_over(primary_url, backup_url, http, first_byte_s, deadline_s)
+    gateway = Gateway(engine, AppRegistry(home / "apps.toml"))
     gateway.meter = Meter(BatchWriter(home / "ledger.db"), load_rate_card())
     return gateway
 
 
 @contextmanager
 def running(
-    upstream: FakeUpstream, tmp_path: Path, first_byte_s: int = 10
+    upstream: FakeUpstream,
+    tmp_path: Path,
+    first_byte_s: int = 10,
+    deadline_s: int = 30,
+    http: HttpClient | None = None,
 ) -> Iterator[TwoUpstreams]:
     """The gateway over ``upstream`` and a second fake; the ledger is flushed on exit."""
     backup = FakeUpstream()
     with serve(backup) as backup_url:
         backup.base_url = f"{backup_url}/v1"
         gateway = gateway_over(
-            upstream.base_url, backup.base_url, tmp_path, first_byte_s=first_byte_s
+            upstream.base_url, backup.base_url, tmp_path, http, first_byte_s, deadline_s
         )
         token = gateway.apps.create("tests")[1]
         with serve(gateway, lifespan="on") as url:
@@ -104,8 +121,8 @@ def answered_by(response: httpx.Response) -> tuple[str, str]:
     return response.headers["x-promptready-provider"], response.headers["x-promptready-model"]
 
 
-@pytest.mark.parametrize("status", [500, 502, 503, 429])
-def test_a_server_error_or_rate_limit_falls_back_to_the_next_model(
+@pytest.mark.parametrize("status", [408, 409, 429, 500, 502, 503, 529])
+def test_a_status_another_model_may_not_share_falls_back_to_the_next_model(
     two: TwoUpstreams, status: int
 ) -> None:
     two.primary.script(Script(status=status, retry_after="30"))
@@ -262,3 +279,68 @@ def test_a_stream_from_a_silent_provider_falls_back_after_the_first_byte_clock(
     assert waited < 5  # the clock, not the provider's 6 s
     (row,) = Ledger(tmp_path / "ledger.db").rows()
     assert row["hops"] == "fake/gpt-4o-mini:timeout → backup/fake-gpt:ok"
+
+
+async def _ai_mode_moves_on(engine: Engine) -> bool:
+    """Whether AI mode's route loop (its routes, its policy) left the primary for the backup."""
+
+    async def no_wait(seconds: float) -> None:
+        return None
+
+    try:
+        routes, policy = engine.ai_routes(), engine.fallback_policy()
+        stream = stream_with_fallback(routes, {"messages": MESSAGES}, policy=policy, sleep=no_wait)
+        answered = {route.provider.name async for route, _ in stream}
+    except AllRoutesFailedError:
+        return False
+    finally:
+        await engine.close()
+    return answered == {"backup"}
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 408, 409, 422, 429, 500, 501, 503, 529])
+async def test_the_gateway_moves_on_from_exactly_the_statuses_ai_mode_moves_on_from(
+    two: TwoUpstreams, status: int
+) -> None:
+    two.primary.script(Script(status=status))
+    through_gateway = answered_by(two.chat())[0] == "backup"
+    engine = engine_over(two.primary.base_url, two.backup.base_url)
+    two.primary.script(*[Script(status=status)] * engine.fallback_policy().retry.attempts)
+    assert through_gateway == await _ai_mode_moves_on(engine) == is_retryable(status)
+
+
+def test_a_json_call_hung_on_every_route_ends_at_the_deadline_and_its_row_says_so(
+    upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    # The idle timeout leaves the primary at 1.5 s; the backup would hang until 3 s without the
+    # deadline of 2 s.
+    upstream.script(Script(hang_s=6))
+    with running(upstream, tmp_path, deadline_s=2, http=HttpClient(Timeouts(idle_s=1.5))) as two:
+        two.backup.script(Script(hang_s=6))
+        started = time.monotonic()
+        response = two.chat()
+        waited = time.monotonic() - started
+    assert waited < 2.9
+    assert response.status_code == 502
+    error = response.json()["error"]
+    assert error["code"] == "upstream_unavailable" and "ai.deadline_s" in error["message"]
+    (row,) = Ledger(tmp_path / "ledger.db").rows()
+    assert (row["status"], row["error_code"]) == ("error", "deadline_exceeded")
+    assert row["hops"] == "fake/gpt-4o-mini:timeout → backup/fake-gpt:deadline"
+
+
+def test_a_stream_that_started_is_not_cut_at_the_deadline(
+    upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    upstream.script(Script(content="one two three", chunk_delay_s=0.6))  # about 1.8 s in all
+    with running(upstream, tmp_path, deadline_s=1) as two:
+        started = time.monotonic()
+        response = two.chat(stream=True)
+        waited = time.monotonic() - started
+        assert two.backup.seen == []
+    assert waited > 1.5
+    assert answered_by(response) == ("fake", "gpt-4o-mini")
+    assert '" three"' in response.text and response.text.endswith("data: [DONE]\n\n")
+    assert "error" not in response.text
+    (row,) = Ledger(tmp_path / "ledger.db").rows()
+    assert (row["status"], row["error_code"], row["hops"]) == ("ok", None, None)

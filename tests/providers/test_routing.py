@@ -211,12 +211,17 @@ async def test_a_redirect_is_not_followed_and_names_where_it_pointed(
     assert len(upstream.seen) == 1  # neither followed nor sent to the fallback
 
 
-async def test_a_stream_is_given_its_first_byte_clock_only_until_the_first_event(
-    upstream: FakeUpstream, http: HttpClient
+@pytest.mark.parametrize(
+    "policy",
+    [FallbackPolicy(first_byte_s=0.5), FallbackPolicy(deadline_s=0.5)],
+    ids=["first_byte_s", "deadline_s"],
+)
+async def test_a_stream_that_started_runs_past_the_first_byte_clock_and_the_deadline(
+    upstream: FakeUpstream, http: HttpClient, policy: FallbackPolicy
 ) -> None:
     upstream.script(Script(chunk_delay_s=0.2))  # 4 chunks: 0.8 s in all, 0.2 s to the first
-    policy = FallbackPolicy(first_byte_s=0.5)
     events = [
         e async for _, e in stream_with_fallback(two_routes(upstream, http), BODY, policy=policy)
     ]
     assert isinstance(events[-1], StreamEnd)
+    assert [r.body["model"] for r in upstream.seen] == ["model-a"]

@@ -43,7 +43,14 @@ from promptready.gateway.asgi import (
     send_error,
 )
 from promptready.gateway.cache import ResponseCache, cache_key
-from promptready.gateway.chat import Call, Outcome, relay_json, relay_stream, stream_policy
+from promptready.gateway.chat import (
+    Call,
+    Outcome,
+    gateway_policy,
+    relay_json,
+    relay_stream,
+    unavailable,
+)
 from promptready.gateway.errors import GatewayError, bad_request, forbidden, unauthorized
 from promptready.gateway.estimate import partial_usage, token_bound
 from promptready.gateway.limits import RateLimiter
@@ -177,7 +184,9 @@ class Gateway:
         self.rate_limiter = RateLimiter()
         self.cache = ResponseCache()
         self._callers: dict[str, Caller] = {}
-        self._stream_policy = stream_policy(engine.settings.ai.first_byte_s)
+        ai = engine.settings.ai
+        self._json_policy = gateway_policy(ai.deadline_s)
+        self._stream_policy = gateway_policy(ai.deadline_s, ai.first_byte_s)
         self.on_shutdown: list[Callable[[], None]] = []  # e.g. let go of the data folder's lock
 
     @property
@@ -398,12 +407,10 @@ class Gateway:
                 call.policy = self._stream_policy
                 await relay_stream(call)
             else:
+                call.policy = self._json_policy
                 await relay_json(call)
         except UpstreamError as error:
-            call.outcome.status, call.outcome.error_code = 502, "upstream_unavailable"
-            raise GatewayError(
-                502, str(error), "upstream_unavailable", type="api_error", retry=True
-            ) from None
+            raise unavailable(call, error) from None
         if key is not None and call.outcome.body is not None:
             self.cache.put(key, call.outcome.body, limits.cache_ttl_s)
 

@@ -6,10 +6,15 @@ forwarded untouched. Upstream SSE is re-framed and relayed by ``wire.StreamRelay
 events arrive: the usage event is read for the ledger and dropped when the client did not ask.
 
 Fallbacks go through the providers' one route loop (``routing.attempt_routes``): while nothing
-has reached the client, a failure another model may not share (429, 5xx, no connection, a
-timeout, a cut) moves on to the next route; the last route's answer is passed through whatever
-it is. An attempt commits at its first relayed event (a stream) or its upstream's 200 headers
-(JSON): from then on a failure ends the answer with an error, never a second model's answer.
+has reached the client, a failure another model may not share (a status ``retry.is_retryable``
+accepts, as AI mode does: 408, 409, 429, 5xx; no connection, a timeout, a cut) moves on to the
+next route; the last route's answer is passed through whatever it is. An attempt commits at its
+first relayed event (a stream), its upstream's 200 headers (JSON) or an error answer it passes
+on: from then on a failure ends the answer with an error, never a second model's answer.
+
+The clocks are AI mode's settings: all routes together get ``ai.deadline_s`` until one commits
+(then a long answer runs on), and a stream's route silent for ``ai.first_byte_s`` is left for the
+next one.
 
 The last byte of every answer waits for ``Call.finish`` (the ledger row's commit), so an answered
 request always has its row, even if the process is killed the next moment.
@@ -30,10 +35,12 @@ from promptready.gateway.asgi import SSE_HEADERS, Headers, Send, send_bytes
 from promptready.gateway.errors import GatewayError
 from promptready.providers.errors import UpstreamError, UpstreamHTTPError
 from promptready.providers.openai_compat import RawResponse
-from promptready.providers.retry import RetryPolicy
+from promptready.providers.retry import RetryPolicy, is_retryable
 from promptready.providers.routing import (
+    AllRoutesFailedError,
     Attempt,
     Attempts,
+    DeadlineError,
     FallbackPolicy,
     Route,
     attempt_routes,
@@ -50,14 +57,15 @@ from promptready.providers.wire import (
 
 _PRINTABLE = "".join(c for c in string.printable if c.isprintable() and c != "%")
 # The gateway does not retry a route itself (clients' SDKs do): one try per route, then the next.
-# A JSON answer's first byte is the whole answer, so only the idle timeout bounds it.
-GATEWAY_POLICY = FallbackPolicy(RetryPolicy(attempts=1))
+ONE_TRY = RetryPolicy(attempts=1)
 
 
-def stream_policy(first_byte_s: float) -> FallbackPolicy:
-    """The gateway's policy for streams: a route silent for ``first_byte_s`` is left for the
-    next one."""
-    return FallbackPolicy(RetryPolicy(attempts=1), first_byte_s=first_byte_s)
+def gateway_policy(deadline_s: float, first_byte_s: float | None = None) -> FallbackPolicy:
+    """One try per route, all of them within ``deadline_s`` until one commits; with
+    ``first_byte_s`` (streams), a route silent that long is left for the next one."""
+    # No first-byte clock for JSON: its first byte is the whole answer, which takes as long as
+    # the model writes.
+    return FallbackPolicy(ONE_TRY, first_byte_s=first_byte_s, deadline_s=deadline_s)
 
 
 async def _nothing() -> None:
@@ -91,19 +99,13 @@ class Call:
     attempts: Attempts = field(default_factory=Attempts)
     route: Route | None = None  # the route that answered, or the last one tried
     keep_stream: bool = False  # rebuild a chat stream's answer so the cache can keep it
-    policy: FallbackPolicy = GATEWAY_POLICY
+    policy: FallbackPolicy = field(default_factory=lambda: FallbackPolicy(ONE_TRY))
     finish: Callable[[], Awaitable[None]] = _nothing  # awaited before the answer's last byte
     relayed: list[bytes] = field(default_factory=list)  # stream bytes sent, for a partial count
 
     def hops(self) -> str | None:
         """The attempts for the ledger row, when there was more than one."""
         return self.attempts.summary() if len(self.attempts.hops) > 1 else None
-
-
-def can_fall_back(status: int) -> bool:
-    """Whether another model may answer where this status came back: rate limits and server
-    errors are the upstream's state; any other 4xx is about the request and would repeat."""
-    return status == 429 or status >= 500
 
 
 def route_headers(route: Route) -> Headers:
@@ -159,10 +161,22 @@ async def _over_routes(call: Call, attempt: Callable[[Call, Attempt], Awaitable[
     await attempt_routes(call.routes, one, call.policy, call.attempts)
 
 
+def unavailable(call: Call, error: UpstreamError) -> GatewayError:
+    """The answer when no route answered, or the one that started failed before anything
+    reached the client; the row's code says whether the deadline ended it."""
+    last = error.last if isinstance(error, AllRoutesFailedError) else error
+    late = isinstance(last, DeadlineError)
+    call.outcome.status = 502
+    call.outcome.error_code = "deadline_exceeded" if late else "upstream_unavailable"
+    return GatewayError(502, str(error), "upstream_unavailable", type="api_error", retry=True)
+
+
 def _fall_back_or_pass(attempt: Attempt, status: int, payload: bytes) -> None:
-    """Raise (so the loop tries the next route) when another route may do better."""
-    if not attempt.final and can_fall_back(status):
+    """Raise (so the loop tries the next route) when another route may do better, as AI mode
+    would; else commit: this error answer is the one the client gets."""
+    if not attempt.final and is_retryable(status):
         raise UpstreamHTTPError(attempt.route.provider.name, status, "", body=payload)
+    attempt.commit()  # no clock may fire while the answer goes out
 
 
 async def _json_from(call: Call, attempt: Attempt) -> None:

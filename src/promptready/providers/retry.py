@@ -1,4 +1,5 @@
-"""When to retry an upstream call and how long to wait: pure decisions, no I/O."""
+"""When to retry an upstream call, or move on to the next route, and how long to wait: pure
+decisions, no I/O."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import math
 import time
 from dataclasses import dataclass
 
-RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+# Besides every 5xx: a request timeout, a conflict (a lock on the provider's side) and a rate
+# limit are the upstream's passing state, not something wrong with the request.
+RETRYABLE_4XX = frozenset({408, 409, 429})
 
 
 @dataclass(frozen=True)
@@ -34,8 +37,11 @@ class RetryPolicy:
 
 
 def is_retryable(status: int) -> bool:
-    """Whether an HTTP status may succeed on a later try."""
-    return status in RETRYABLE_STATUSES
+    """Whether an HTTP status may succeed on a later try or another route: the one rule for the
+    engine's route loop and the gateway's relay alike (408, 409, 429 and any 5xx)."""
+    # Any 5xx, not a list: an overloaded Anthropic answers 529 and a provider behind Cloudflare
+    # 520-524, and another model may well answer then.
+    return status in RETRYABLE_4XX or 500 <= status <= 599
 
 
 def parse_retry_after(value: str, now: float | None = None) -> float | None:

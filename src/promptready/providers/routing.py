@@ -1,15 +1,17 @@
 """The one route-attempt loop: retries and fallbacks across routes (model A → B → C, across
 providers), for the engine, the gateway and the credit-proxy client alike.
 
-The policy: an HTTP status another try may fix (429, 5xx) is retried on the same route with
-backoff (honouring Retry-After), then the next route is tried; a timeout, no connection or a cut
-goes straight to the next route (a hung provider stays hung); any other error (a 4xx about the
-request, a redirect) stops. All of this happens only before the first byte reached the caller:
-an attempt ``commit``s when it sends something on, and from then on its failure is the caller's.
+The policy: an HTTP status another try may fix (408, 409, 429, 5xx: ``retry.is_retryable``,
+which the gateway's relay asks too) is retried on the same route with backoff (honouring
+Retry-After), then the next route is tried; a timeout, no connection or a cut goes straight to
+the next route (a hung provider stays hung); any other error (a 4xx about the request, a
+redirect) stops. All of this happens only before the first byte reached the caller: an attempt
+``commit``s when it sends something on, and from then on its failure is the caller's.
 
 Two clocks bound the wait: each attempt gets ``first_byte_s`` to commit, and all attempts
-together get ``deadline_s``. While an attempt waits, ``notice`` (if given) hears about it once,
-so a CLI whose output is piped can say on stderr what it is waiting for.
+together get ``deadline_s``; both stop when an attempt commits (an answer under way is never
+cut). While an attempt waits, ``notice`` (if given) hears about it once, so a CLI whose output
+is piped can say on stderr what it is waiting for.
 """
 
 from __future__ import annotations
@@ -226,7 +228,7 @@ async def _timed(
     """One attempt under its first-byte clock (and what is left of the deadline)."""
     limit = _smaller(policy.first_byte_s, left)
     if limit is None and notice is None:
-        return await call(attempt)  # the gateway's hot path: no timers
+        return await call(attempt)  # no clock and no one to tell: no timers
     route = attempt.route
     loop = asyncio.get_running_loop()
     if notice is not None:
