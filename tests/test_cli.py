@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from promptready.commands.enhance import MAX_STDIN_BYTES, after_live_stream, rea
 from promptready.errors import InputError
 from promptready.ui.app import ALREADY_RUNNING
 from promptready.ui.single_instance import SingleInstance
+from tests.fakes.upstream import FakeUpstream, Script
 
 ROUGH = "write a python script that renames my photos by the date they were taken"
 
@@ -171,3 +173,22 @@ def test_a_live_stream_that_cleaning_left_unchanged_just_ends_the_line() -> None
 def test_a_live_stream_with_a_preamble_is_followed_by_the_cleaned_prompt() -> None:
     shown = after_live_stream("Sure! Here is your prompt:\n## Task\nDo it.", "## Task\nDo it.")
     assert shown.endswith("--- cleaned prompt ---\n## Task\nDo it.\n")
+
+
+def test_piped_ai_mode_says_what_it_waits_for_and_gives_the_offline_result_at_the_deadline(
+    upstream: FakeUpstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROMPTREADY_CLOUD_URL", "http://127.0.0.1:9")  # no credits to fall to
+    monkeypatch.setattr("sys.stdin", io.StringIO("sk-cli-test-0123456789\n"))
+    assert main(["keys", "set", "fake", "--base-url", upstream.base_url, "--model", "slow"]) == 0
+    for setting, value in [("ai.provider", "fake"), ("ai.deadline_s", "2")]:
+        assert main(["config", "set", setting, value]) == 0
+    upstream.script(*[Script(hang_s=30)] * 3)
+    started = time.monotonic()
+    done = run_cli("enhance", "--mode", "ai", ROUGH)  # stdout is a pipe, not a terminal
+    took = time.monotonic() - started
+    assert done.returncode == 0
+    assert "promptready: waiting for fake/slow (up to 2 s more)…" in done.stderr
+    assert "No model answered within 2 s" in done.stderr
+    assert "renames my photos by the date they were taken" in done.stdout  # the offline result
+    assert 2 <= took < 2 + 15  # the deadline, plus a loaded machine's interpreter start-up

@@ -34,7 +34,7 @@ class Script:
 
     status: int = 200
     retry_after: str | None = None  # Retry-After header on an error status
-    hang_s: float = 0.0  # sleep before answering (a timeout test)
+    hang_s: float = 0.0  # sleep before answering (a timeout test); stop if the client leaves
     malformed: bool = False  # 200 with a body that is not JSON
     cut_after_chunks: int | None = None  # stream: drop the connection after N content chunks
     no_usage: bool = False  # stream: never send the usage chunk
@@ -62,6 +62,7 @@ class FakeUpstream:
     seen: list[SeenRequest] = field(default_factory=list)
     base_url: str = ""
     streams_cut: int = 0  # chat streams whose client left before the end (like /stats)
+    hangs_cut: int = 0  # requests whose client left while the upstream hung (``hang_s``)
     default: Script = field(default_factory=Script)  # answers when nothing is queued
 
     def script(self, *steps: Script) -> None:
@@ -92,8 +93,9 @@ class FakeUpstream:
                     send, 401, _error("Incorrect API key provided.", "invalid_api_key")
                 )
                 return
-        if step.hang_s:
-            await asyncio.sleep(step.hang_s)
+        if step.hang_s and await _client_leaves_within(receive, step.hang_s):
+            self.hangs_cut += 1
+            return
         if step.redirect_to is not None:
             extra = [(b"location", step.redirect_to.encode())]
             await _send_raw(send, 307, b"", b"text/plain", extra)
@@ -122,6 +124,15 @@ class FakeUpstream:
             await _responses(parsed, step, send)
         else:
             await _send_json(send, 404, _error("not found", "not_found"))
+
+
+async def _client_leaves_within(receive: Receive, seconds: float) -> bool:
+    """Wait ``seconds``; True as soon as the client hangs up (once the body is read, receive()
+    returns only then)."""
+    watcher = asyncio.ensure_future(receive())
+    done, _ = await asyncio.wait({watcher}, timeout=seconds)
+    watcher.cancel()
+    return bool(done) and watcher.result().get("type") == "http.disconnect"
 
 
 def _error(message: str, code: str) -> dict[str, Any]:

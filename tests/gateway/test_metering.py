@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from promptready.gateway.app import Gateway
 from promptready.gateway.apps import AppLimits
@@ -202,3 +206,64 @@ async def test_a_client_that_hangs_up_cuts_the_upstream_and_its_row_says_cancell
     assert row["status"] == "cancelled" and row["error_code"] == "client_disconnected"
     assert row["tokens_estimated"] and 0 < row["completion_tokens"] < 40
     assert Decimal(row["cost_usd"]) > 0
+
+
+async def test_a_json_client_that_hangs_up_cuts_the_upstream_and_its_row_says_cancelled(
+    upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    upstream.script(Script(hang_s=3))
+    app = metered(upstream, tmp_path)
+    _, token = app.apps.create("editor")
+    with serve(app, lifespan="on") as url:
+        async with httpx.AsyncClient(timeout=0.5) as client:
+            with pytest.raises(httpx.ReadTimeout):  # the client gives up and hangs up
+                await client.post(
+                    f"{url}/v1/chat/completions",
+                    json=CHAT,
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+        for _ in range(100):
+            if upstream.hangs_cut:
+                break
+            await asyncio.sleep(0.02)
+        assert upstream.hangs_cut == 1  # the upstream saw the gateway leave, long before 3 s
+    (row,) = rows(tmp_path)
+    assert row["status"] == "cancelled" and row["error_code"] == "client_disconnected"
+    assert row["latency_ms"] < 2000
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["stream", "json"])
+def test_an_answered_calls_row_is_committed_by_the_answers_last_byte(
+    upstream: FakeUpstream, tmp_path: Path, stream: bool
+) -> None:
+    app = metered(upstream, tmp_path)
+    _, token = app.apps.create("editor")
+    with serve(app, lifespan="on") as url:
+        answer = httpx.post(
+            f"{url}/v1/chat/completions",
+            json={**CHAT, "stream": stream},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert answer.status_code == 200 and answer.is_stream_consumed
+        assert [r["status"] for r in rows(tmp_path)] == ["ok"]  # another connection sees it
+
+
+def test_a_refusals_row_is_committed_before_the_refusal_is_sent(
+    upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    app = metered(upstream, tmp_path)
+    _, token = app.apps.create("broke", AppLimits(budget_usd_day=Decimal("0.000001")))
+    with serve(app, lifespan="on") as url, sqlite3.connect(tmp_path / "ledger.db") as other:
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock: no commit yet
+        with ThreadPoolExecutor(1) as pool:
+            refusal = pool.submit(
+                httpx.post,
+                f"{url}/v1/chat/completions",
+                json=CHAT,
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            with pytest.raises(FutureTimeout):
+                refusal.result(timeout=0.5)  # held until its row is on disk
+            other.rollback()
+            assert refusal.result(timeout=10).status_code == 402
+        assert [r["status"] for r in rows(tmp_path)] == ["blocked"]

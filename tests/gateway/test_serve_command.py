@@ -125,15 +125,42 @@ def test_a_second_serve_on_the_same_data_folder_refuses_naming_the_first(
     assert f"process {proc.pid} on port {port}" in done.stderr
 
 
-async def _hammer(port: int, token: str, total: int, workers: int, answered: list[int]) -> None:
-    """``total`` chat calls over ``workers`` keep-alive connections (raw HTTP/1.1, cheap enough
-    to keep up with the gateway); counts the 200s in ``answered`` until the server dies."""
-    body = json.dumps({"model": "fake/gpt-4o-mini", "messages": MESSAGES}).encode()
-    request = (
+async def _read_answer(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
+    """One HTTP/1.1 response's head and body, framed by Content-Length or chunked (a stream)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lowered = head.lower()
+    if b"content-length: " in lowered:
+        length = int(lowered.split(b"content-length: ")[1].split(b"\r\n")[0])
+        return head, await reader.readexactly(length)
+    body = b""
+    while size := int((await reader.readuntil(b"\r\n")).strip(), 16):
+        body += (await reader.readexactly(size + 2))[:-2]
+    await reader.readuntil(b"\r\n")  # the empty trailer
+    return head, body
+
+
+def _chat_request(port: int, token: str, stream: bool) -> bytes:
+    """One chat call as raw HTTP/1.1 (cheap enough to keep up with the gateway)."""
+    chat = {"model": "fake/gpt-4o-mini", "messages": MESSAGES, "stream": stream}
+    body = json.dumps(chat).encode()
+    return (
         f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
         f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
     ).encode() + body
+
+
+def _answered(head: bytes, body: bytes, stream: bool) -> bool:
+    """A 200, and for a stream all of it, to its [DONE]."""
+    return head.startswith(b"HTTP/1.1 200") and (not stream or body.endswith(b"data: [DONE]\n\n"))
+
+
+async def _hammer(
+    port: int, token: str, total: int, workers: int, stream: bool, answered: list[int]
+) -> None:
+    """``total`` chat calls over ``workers`` keep-alive connections; counts the ones answered
+    (a stream: in full) in ``answered`` until the server dies."""
+    request = _chat_request(port, token, stream)
     left = [total]
 
     async def worker() -> None:
@@ -142,34 +169,32 @@ async def _hammer(port: int, token: str, total: int, workers: int, answered: lis
             while left[0] > 0:
                 left[0] -= 1
                 writer.write(request)
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
-                await reader.readexactly(length)
-                if head.startswith(b"HTTP/1.1 200"):
+                if _answered(*await _read_answer(reader), stream):
                     answered[0] += 1
         except (OSError, asyncio.IncompleteReadError):
-            return  # the server was killed
+            return  # the server was killed (mid-answer, perhaps)
         finally:
             writer.close()
 
     await asyncio.gather(*(worker() for _ in range(workers)))
 
 
-async def _load_then_kill(pid: int, port: int, token: str, kill_at: int) -> int:
+async def _load_then_kill(pid: int, port: int, token: str, kill_at: int, stream: bool) -> int:
     """2,000 calls at concurrency 16; kill -9 the server once ``kill_at`` were answered.
-    Returns how many were answered with a 200."""
+    Returns how many were answered (streams: in full)."""
     answered = [0]
-    load = asyncio.ensure_future(_hammer(port, token, 2000, 16, answered))
-    while answered[0] < kill_at and not load.done():
+    running = asyncio.ensure_future(_hammer(port, token, 2000, 16, stream, answered))
+    while answered[0] < kill_at and not running.done():
         await asyncio.sleep(0.005)
     os.kill(pid, signal.SIGKILL)
-    await load
+    await running
     return answered[0]
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
 def test_kill_9_during_a_load_loses_no_answered_requests_row(
-    configured: str, isolated_home: Path
+    configured: str, isolated_home: Path, stream: bool
 ) -> None:
     ledger_file = isolated_home / "promptready" / "data" / "ledger.sqlite3"
     rows_before = 0
@@ -182,7 +207,7 @@ def test_kill_9_during_a_load_loses_no_answered_requests_row(
         assert proc.stdout is not None
         port = int(proc.stdout.readline().strip().rsplit(":", 1)[1])
         kill_at = random.Random(trial).randint(200, 1500)
-        answered = asyncio.run(_load_then_kill(proc.pid, port, configured, kill_at))
+        answered = asyncio.run(_load_then_kill(proc.pid, port, configured, kill_at, stream))
         proc.wait(timeout=10)
         proc.stdout.close()
         with sqlite3.connect(ledger_file) as conn:

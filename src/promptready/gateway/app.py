@@ -235,6 +235,7 @@ class Gateway:
         except GatewayError as error:
             await send_error(send, error, ours)
         except BudgetError as error:
+            await error.recorded()  # an answered refusal has its row, like any answer
             refused = GatewayError(
                 402, str(error), error.code, type="insufficient_quota", retry=False
             )

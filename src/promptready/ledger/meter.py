@@ -9,7 +9,8 @@ no price cannot be bounded, so a budgeted caller is refused it (local providers 
 prices at 0 are free, not unpriced); a ``credits/...`` call counts its credits at the dearest
 pack's price per credit, and at the dearest model's multiplier, since the credit service picks
 the model. The estimate is held until the call ends; then the row, at the actual cost, goes to
-the writer, whose counters are the spend, and the hold is released in the same step.
+the writer, whose counters are the spend, and the hold is released in the same step. A refused
+call's ``blocked`` row is committed before the gateway answers the refusal, like any answer's.
 Check-and-hold and record-and-release each take the meter's lock (the desktop app calls from the
 Qt thread and the local API's thread), so no burst can slip between a check and its hold.
 ``process_meter`` gives every caller in a process the same meter for a file.
@@ -49,6 +50,12 @@ class BudgetError(PromptReadyError):
     """A call was refused before it ran: it does not fit a budget (``code`` says why)."""
 
     code = "budget_exceeded"
+    _row: asyncio.Future[None] | None = None  # the blocked row's commit, on an event loop
+
+    async def recorded(self) -> None:
+        """Wait until the refusal's ``blocked`` row is on disk (at once off an event loop)."""
+        if self._row is not None:
+            await self._row
 
 
 class UnpricedModelError(BudgetError):
@@ -337,8 +344,9 @@ class Meter:
                 self._held[name] = self._held.get(name, 0) + micro
                 self._held_total += micro
         if problem is not None:
-            self._blocked(caller, request_id, mode, BudgetError.code)
-            raise BudgetError(problem)
+            error = BudgetError(problem)
+            error._row = self._blocked(caller, request_id, mode, error.code)
+            raise error
         return Hold(self, caller, request_id, micro, mode)
 
     def _refuse_unpriced(
@@ -348,14 +356,15 @@ class Meter:
             if route.provider.config.ledger_mode == PAID_IN_CREDITS:
                 continue  # priced by the credit rules, at the dearest pack's price per credit
             if self._priced(route.model, route.provider.name)[0] is None:
-                self._blocked(caller, request_id, mode, UnpricedModelError.code)
                 label = route.label
-                raise UnpricedModelError(
+                error = UnpricedModelError(
                     f"{label} has no price, so its cost cannot be kept within this "
                     f"{'app' if caller.budgeted else 'local API'}'s budget; add its price "
                     f'(USD per 1M tokens) to the {PRICE_SETTING} setting, e.g. "{label}" = '
                     '{input = "1.00", output = "4.00"}, or use a priced model.'
                 )
+                error._row = self._blocked(caller, request_id, mode, error.code)
+                raise error
 
     def _over_budget(self, caller: Caller, micro: int, capped: bool) -> str | None:
         """Why a call holding ``micro`` does not fit, or None."""
@@ -375,17 +384,31 @@ class Meter:
             return budget.refusal(total, self._held_total, micro)
         return None
 
-    def _blocked(self, caller: Caller, request_id: str | None, mode: str, code: str) -> None:
-        self.writer.submit(
-            UsageRecord(
-                source=caller.source,
-                mode=mode,
-                status="blocked",
-                app=caller.app,
-                error_code=code,
-                request_id=request_id,
-            )
+    def _blocked(
+        self, caller: Caller, request_id: str | None, mode: str, code: str
+    ) -> asyncio.Future[None] | None:
+        """Queue the refusal's ``blocked`` row; on an event loop, the future of its commit.
+
+        A refusal is an answer too (the gateway's 402), and an answered request always has its
+        row: the gateway awaits ``BudgetError.recorded`` before it sends the refusal. Callers
+        without a loop (the desktop's Qt thread) only submit: their refusal is a sentence on
+        screen, not an answer another process acts on, and waiting for the disk would freeze
+        the UI; the row goes with the next batch.
+        """
+        record = UsageRecord(
+            source=caller.source,
+            mode=mode,
+            status="blocked",
+            app=caller.app,
+            error_code=code,
+            request_id=request_id,
         )
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            self.writer.submit(record)
+            return None
+        return self.writer.committed(record)
 
     def release(self, hold: Hold) -> None:
         """Give the hold's reservation back (safe twice)."""
