@@ -70,6 +70,12 @@ def test_the_store_settings_carry_the_configured_policy() -> None:
     assert settings.usage_key == b"u" * 20
 
 
+def test_the_hot_path_commits_asynchronously_unless_made_durable() -> None:
+    assert load(env()).store_settings().durable_hot_path is False
+    assert load(env(DURABLE_HOT_PATH="1")).store_settings().durable_hot_path is True
+    assert load(env(DURABLE_HOT_PATH="0")).store_settings().durable_hot_path is False
+
+
 def test_cohorts_parse_with_their_own_upstreams() -> None:
     config = load(
         env(
@@ -119,6 +125,8 @@ def test_prices_extend_the_rate_card() -> None:
         ("GRANT_BUDGET_MONTH", "many"),
         ("HOLD_TTL_S", "0"),
         ("OVERDRAFT_CREDITS", "x"),
+        ("DURABLE_HOT_PATH", "yes"),
+        ("DURABLE_HOT_PATH", "2"),
         ("COHORTS", "A:70"),
         ("COHORTS", "A:x:gpt-4o-mini"),
         ("COHORTS", "A:1:gpt-4o-mini,A:1:gpt-4o"),

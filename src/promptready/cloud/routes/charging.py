@@ -1,7 +1,8 @@
 """Admit, settle and release through the store, for the AI endpoints.
 
 Settling and releasing are shielded from cancellation: a client that goes away must not leave a
-hold open (the store's TTL expiry is the backstop for a crashed process, not for a cancel).
+hold open (the store's TTL expiry is the backstop for a crashed process, not for a cancel). For
+the same reason a settle that fails twice releases its hold.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from promptready.cloud import logs
@@ -99,11 +100,35 @@ async def settle(
         latency_ms=latency_ms,
         status=status,
     )
-    view = await asyncio.shield(deps.store.settle(admission.hold_id, usage, response=response))
+    view = await _settled(deps, admission, usage, response)
     deps.metrics.charged(admission.cohort.name, model, charge.credits, charge.cost_usd)
     for hook in deps.hooks.after_settle:
         hook(view.device_id, view.balance)
     return view
+
+
+async def _settled(
+    deps: Deps, admission: Admission, usage: UsageRecord, response: Replay | None
+) -> CreditsView:
+    """The store's settle, tried twice; when both fail the hold is released and the error raised.
+
+    A hold resolves at most once, so the second try cannot charge twice (it finds the hold
+    settled when the first one committed and only its reply was lost), and a blip should not
+    give away an answer already paid for upstream. Released rather than left open: otherwise
+    the credits stay held and a retry with the same key meets 409 until the hold expires."""
+
+    def attempt() -> Awaitable[CreditsView]:
+        return asyncio.shield(deps.store.settle(admission.hold_id, usage, response=response))
+
+    try:
+        return await attempt()
+    except Exception as exc:
+        logs.get().warning("settle failed, retrying", extra=logs.fields(error=type(exc).__name__))
+    try:
+        return await attempt()
+    except Exception:
+        await release(deps, admission)
+        raise
 
 
 async def release(deps: Deps, admission: Admission) -> None:

@@ -32,8 +32,8 @@ Deviations from the contract (cloud-contract.md):
   round trip). A database server crash may then forget the last few hundred milliseconds of
   admits and settles, as a consistent prefix: a forgotten settle leaves its hold open until it
   expires (the request goes uncharged), never a double charge or a balance that disagrees with
-  the ledger. Grants, revokes, purchases and everything else commit synchronously. True makes
-  the hot path durable too.
+  the ledger. Grants, revokes, purchases and everything else commit synchronously. True
+  (``PROMPTREADY_CLOUD_DURABLE_HOT_PATH=1``) makes the hot path durable too.
 - ``settle(..., response=None)`` forgets the request's idempotency key, so a retry runs again;
   pass ``response`` to make retries replay the stored answer.
 """
