@@ -233,19 +233,25 @@ async def test_a_json_client_that_hangs_up_cuts_the_upstream_and_its_row_says_ca
 
 
 @pytest.mark.parametrize("stream", [True, False], ids=["stream", "json"])
-def test_an_answered_calls_row_is_committed_by_the_answers_last_byte(
+def test_an_answered_calls_last_byte_waits_for_its_rows_commit(
     upstream: FakeUpstream, tmp_path: Path, stream: bool
 ) -> None:
     app = metered(upstream, tmp_path)
     _, token = app.apps.create("editor")
-    with serve(app, lifespan="on") as url:
-        answer = httpx.post(
-            f"{url}/v1/chat/completions",
-            json={**CHAT, "stream": stream},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        assert answer.status_code == 200 and answer.is_stream_consumed
-        assert [r["status"] for r in rows(tmp_path)] == ["ok"]  # another connection sees it
+    with serve(app, lifespan="on") as url, sqlite3.connect(tmp_path / "ledger.db") as other:
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock: no commit yet
+        with ThreadPoolExecutor(1) as pool:
+            answer = pool.submit(
+                httpx.post,
+                f"{url}/v1/chat/completions",
+                json={**CHAT, "stream": stream},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            with pytest.raises(FutureTimeout):
+                answer.result(timeout=0.5)  # the answer's end is held until its row is on disk
+            other.rollback()
+            assert answer.result(timeout=10).status_code == 200
+        assert [r["status"] for r in rows(tmp_path)] == ["ok"]
 
 
 def test_a_refusals_row_is_committed_before_the_refusal_is_sent(
