@@ -334,7 +334,7 @@ def test_a_data_event_carries_serialised_json_as_it_is() -> None:
     assert data_event(data) == b"data: " + data + b"\n\n"
 
 
-@given(st.text(st.characters(blacklist_characters="\r")))
+@given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r")))
 def test_a_data_event_reads_back_as_its_data_whatever_lines_it_holds(text: str) -> None:
     data = text.encode()  # as the framer hands data out: LF line ends only
     assert data_fields(SSEFramer().feed(data_event(data))) == [data]
