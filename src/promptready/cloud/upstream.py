@@ -12,12 +12,13 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any
 
 import orjson
 
 from promptready import __version__, http1
 from promptready.providers.sse import SSEParser
+from promptready.providers.wire import Usage, usage_of
 
 USER_AGENT = f"PromptReady-Cloud/{__version__}"
 _MAX_ERROR_BODY = 64 * 1024
@@ -33,14 +34,6 @@ class Target:
     @property
     def chat_url(self) -> str:
         return self.base_url.rstrip("/") + "/chat/completions"
-
-
-@dataclass(frozen=True)
-class Usage:
-    """Token counts reported by the upstream."""
-
-    prompt_tokens: int
-    completion_tokens: int
 
 
 @dataclass(frozen=True)
@@ -61,7 +54,7 @@ class Chunk:
 
     @property
     def usage(self) -> Usage | None:
-        return parse_usage(self.parsed)
+        return usage_of(self.parsed)
 
     @property
     def usage_only(self) -> bool:
@@ -83,21 +76,6 @@ class UpstreamError(Exception):
 
 
 _OURS = {401, 403, 404, 407, 408, 429}  # our key, our model name or our capacity, not the client
-
-
-def parse_usage(payload: dict[str, Any]) -> Usage | None:
-    """``usage`` of a completion or chunk, or None when absent or malformed."""
-    usage = payload.get("usage")
-    if not isinstance(usage, dict):
-        return None
-    prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
-    if not _count(prompt) or not _count(completion):
-        return None
-    return Usage(prompt, completion)
-
-
-def _count(value: object) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 class Upstream:
@@ -155,7 +133,7 @@ class Upstream:
             raise UpstreamError("The model provider sent an answer that is not JSON.") from None
         if not isinstance(payload, dict):
             raise UpstreamError("The model provider sent an answer that is not a completion.")
-        return Completion(payload, parse_usage(payload), time.perf_counter() - started)
+        return Completion(payload, usage_of(payload), time.perf_counter() - started)
 
     async def stream(self, target: Target, body: dict[str, Any]) -> AsyncIterator[Chunk]:
         """POST a streamed chat completion and yield its chunks until ``[DONE]``.

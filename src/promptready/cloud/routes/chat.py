@@ -38,7 +38,8 @@ from promptready.cloud.routes.wire import (
     send_bytes,
 )
 from promptready.cloud.store import Admission, Replay
-from promptready.cloud.upstream import Chunk, Target, UpstreamError, Usage
+from promptready.cloud.upstream import Chunk, Target, UpstreamError
+from promptready.providers.wire import Usage
 from promptready.tokens import count_messages, count_text
 
 _DONE = b"data: [DONE]\n\n"
@@ -111,9 +112,7 @@ class _Call:
         return self.priced[1]
 
     def _price(self, usage: Usage) -> Charge:
-        return self.deps.pricer.chat_charge(
-            self.model, usage.prompt_tokens, usage.completion_tokens
-        )
+        return self.deps.pricer.chat_charge(self.model, usage)
 
     async def complete(self, send: Send, replayable: bool) -> None:
         """A JSON completion: call, settle, answer."""
