@@ -10,11 +10,22 @@ from pathlib import Path
 import pytest
 
 from promptready.errors import ConfigError
-from promptready.pricing import FREE, ModelPrice, cost_usd, load_rate_card, parse_price_overrides
+from promptready.pricing import (
+    FREE,
+    LongContext,
+    ModelPrice,
+    cost_usd,
+    load_rate_card,
+    parse_price_overrides,
+)
 
 CARD = load_rate_card()
 SHIPPED = Path(__file__).resolve().parent.parent / "resources" / "pricing.toml"
-GPT_4O = ModelPrice(Decimal("2.50"), Decimal("10.00"))
+GPT_4O = ModelPrice(Decimal("2.50"), Decimal("10.00"), cached_input=Decimal("1.25"))
+# Gemini 2.5 Pro's rates: prompts over 200k tokens cost more, input and output alike.
+TIERED = ModelPrice(
+    Decimal("1.25"), Decimal("10.00"), None, LongContext(200_000, Decimal("2.50"), Decimal("15.00"))
+)
 
 
 @pytest.mark.parametrize(
@@ -77,6 +88,66 @@ def test_cost_of_no_tokens_is_zero() -> None:
     assert cost_usd(GPT_4O, 0, 0) == Decimal("0.000000")
 
 
+def test_cached_prompt_tokens_cost_the_cached_price() -> None:
+    # 200 fresh at $2.50 + 800 cached at $1.25 + 500 out at $10, per 1M.
+    assert cost_usd(GPT_4O, 1000, 500, cached_tokens=800) == Decimal("0.006500")
+
+
+def test_cached_tokens_make_a_call_cheaper_than_the_same_call_without() -> None:
+    assert cost_usd(GPT_4O, 1000, 500, cached_tokens=800) < cost_usd(GPT_4O, 1000, 500)
+
+
+def test_without_a_cached_price_cached_tokens_cost_the_input_price() -> None:
+    plain = ModelPrice(Decimal("2.50"), Decimal("10.00"))
+    assert cost_usd(plain, 1000, 500, cached_tokens=800) == cost_usd(plain, 1000, 500)
+
+
+@pytest.mark.parametrize("cached", [-5, 1001, 10**9])
+def test_a_cached_count_outside_the_prompt_is_clamped_to_it(cached: int) -> None:
+    clamped = min(max(cached, 0), 1000)
+    assert cost_usd(GPT_4O, 1000, 500, cached) == cost_usd(GPT_4O, 1000, 500, clamped)
+
+
+def test_a_prompt_at_the_long_context_threshold_costs_the_base_rates() -> None:
+    assert cost_usd(TIERED, 200_000, 1000) == Decimal("0.260000")  # 200k x 1.25 + 1k x 10
+
+
+def test_a_prompt_over_the_threshold_costs_the_tier_rates_for_the_whole_call() -> None:
+    assert cost_usd(TIERED, 200_001, 1000) == Decimal("0.515003")  # 200,001 x 2.50 + 1k x 15
+
+
+def test_a_tier_prices_its_own_cached_tokens() -> None:
+    tier = LongContext(100, Decimal("4"), Decimal("8"), cached_input=Decimal("1"))
+    price = ModelPrice(Decimal("2"), Decimal("4"), Decimal("0.5"), tier)
+    assert cost_usd(price, 1000, 0, cached_tokens=1000) == Decimal("0.001000")  # 1000 x $1
+
+
+def test_a_tier_without_a_cached_price_charges_cached_tokens_its_input_price() -> None:
+    tier = LongContext(100, Decimal("4"), Decimal("8"))
+    price = ModelPrice(Decimal("2"), Decimal("4"), Decimal("0.5"), tier)
+    assert cost_usd(price, 1000, 0, cached_tokens=1000) == Decimal("0.004000")
+
+
+def test_the_card_prices_openai_cache_reads() -> None:
+    mini = CARD.price("gpt-4o-mini")
+    assert mini is not None and mini.cached_input == mini.input / 2
+    assert CARD.price("gpt-4o") == GPT_4O
+
+
+def test_the_card_prices_gemini_long_prompts() -> None:
+    assert CARD.price("gemini-2.5-pro") == TIERED
+    old = CARD.price("gemini/gemini-1.5-pro")
+    assert old is not None and old.long_context is not None
+    assert (old.long_context.above, old.long_context.input) == (128_000, Decimal("2.50"))
+
+
+def test_no_cached_price_on_the_card_is_above_its_input_price() -> None:
+    for key, price in CARD.models.items():
+        for rates in (price, price.long_context):
+            if rates is not None and rates.cached_input is not None:
+                assert rates.cached_input <= rates.input, key
+
+
 def test_an_enhancement_costs_one_credit() -> None:
     assert CARD.credits_for_enhancement() == 1
 
@@ -111,7 +182,10 @@ def test_no_priced_model_sells_tokens_below_cost() -> None:
     paid += [p.price_usd_month / p.credits_month for p in CARD.plans.values() if p.price_usd_month]
     cheapest_credit = min(paid)
     for key, price in CARD.models.items():
-        worst = max(price.input, price.output) * CARD.tokens_per_credit / 1_000_000
+        rates = [price.input, price.output]
+        if price.long_context is not None:
+            rates += [price.long_context.input, price.long_context.output]
+        worst = max(rates) * CARD.tokens_per_credit / 1_000_000
         multiplier = CARD.multipliers.get(key, Decimal(1))
         assert worst <= cheapest_credit * multiplier, key
 
@@ -175,6 +249,16 @@ def test_overrides_leave_the_shipped_card_untouched() -> None:
     assert CARD.price("gpt-4o") == GPT_4O
 
 
+TIER = {"above": 1000, "input": "2", "output": "4"}
+
+
+def test_an_override_can_price_cache_reads_and_long_prompts() -> None:
+    raw = {"g": {"input": "1", "output": "2", "cached_input": "0.25", "long_context": TIER}}
+    assert parse_price_overrides("p", raw)["g"] == ModelPrice(
+        Decimal(1), Decimal(2), Decimal("0.25"), LongContext(1000, Decimal(2), Decimal(4))
+    )
+
+
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
@@ -194,6 +278,52 @@ def test_overrides_leave_the_shipped_card_untouched() -> None:
         ({"gpt-4o": {"input": "1"}}, "pricing.models.gpt-4o.output is missing"),
         ({"gpt-4o": {"input": "1", "output": "1", "inptu": "1"}}, "pricing.models.gpt-4o.inptu is"),
         ({"gpt-4o": "cheap"}, "pricing.models.gpt-4o must be a table"),
+        (
+            {"gpt-4o": {"input": "1", "output": "1", "cached_input": 0.5}},
+            "pricing.models.gpt-4o.cached_input must be a decimal",
+        ),
+        (
+            {"gpt-4o": {"input": "1", "output": "1", "cached_input": "-0.5"}},
+            "pricing.models.gpt-4o.cached_input must be zero or",
+        ),
+        (
+            {"gpt-4o": {"input": "1", "output": "1", "cached_input": "2"}},
+            "pricing.models.gpt-4o.cached_input must not be more than pricing.models.gpt-4o.input",
+        ),
+        (
+            {"gpt-4o": {"input": "1", "output": "1", "long_context": "yes"}},
+            "pricing.models.gpt-4o.long_context must be a table",
+        ),
+        (
+            {
+                "gpt-4o": {
+                    "input": "1",
+                    "output": "1",
+                    "long_context": {"input": "2", "output": "2"},
+                }
+            },
+            "pricing.models.gpt-4o.long_context.above is missing",
+        ),
+        (
+            {"g": {"input": "1", "output": "1", "long_context": {**TIER, "above": 0}}},
+            "pricing.models.g.long_context.above must be a whole number of at least 1",
+        ),
+        (
+            {"g": {"input": "1", "output": "1", "long_context": {**TIER, "above": "128k"}}},
+            "pricing.models.g.long_context.above must be a whole number",
+        ),
+        (
+            {"g": {"input": "1", "output": "1", "long_context": {**TIER, "output": "lots"}}},
+            "pricing.models.g.long_context.output must be a decimal",
+        ),
+        (
+            {"g": {"input": "1", "output": "1", "long_context": {**TIER, "cached_input": "3"}}},
+            "pricing.models.g.long_context.cached_input must not be more than",
+        ),
+        (
+            {"g": {"input": "1", "output": "1", "long_context": {**TIER, "abvoe": 1}}},
+            "pricing.models.g.long_context.abvoe is not a known key",
+        ),
         ("cheap", "pricing.models must be a table"),
     ],
 )
@@ -213,6 +343,12 @@ def _edit(old: str, new: str) -> Callable[[str], str]:
         (_edit('input = "2.50"', 'input = "-2"'), r"models\.openai/gpt-4o\.input must be zero or"),
         (_edit('input = "2.50"', 'input = "cheap"'), r"openai/gpt-4o\.input must be a decimal"),
         (_edit('output = "10.00"\n', ""), r"models\.openai/gpt-4o\.output is missing"),
+        (
+            _edit('cached_input = "1.25"', 'cached_input = "12.5"'),
+            r"models\.openai/gpt-4o\.cached_input must not be more than",
+        ),
+        (_edit("above = 200_000", "above = -1"), r"gemini-2\.5-pro\.long_context\.above must"),
+        (_edit('output = "15.00"\n', ""), r"gemini-2\.5-pro\.long_context\.output is missing"),
         (_edit("tokens_per_credit = 1000", ""), r"credits\.tokens_per_credit is missing"),
         (_edit("tokens_per_credit = 1000", "tokens_per_credit = 0"), r"tokens_per_credit must"),
         (_edit('"openai/gpt-4o" = "2"', '"openai/gpt-4o" = 2.0'), r"multipliers\.openai/gpt-4o"),

@@ -125,6 +125,19 @@ def test_price_overrides_are_read_and_written_as_exact_decimals(tmp_path: Path) 
     assert load_settings(path).settings == loaded.settings
 
 
+def test_a_price_override_with_a_cached_price_and_a_long_context_tier_survives_a_save(
+    tmp_path: Path,
+) -> None:
+    text = (
+        '[pricing.models."gemini/gemini-2.5-pro"]\ninput = "1"\noutput = "2"\n'
+        'cached_input = "0.25"\nlong_context = { above = 1000, input = "2", output = "4" }\n'
+    )
+    loaded = load_settings(write(tmp_path / "s.toml", text))
+    assert loaded.problems == ()
+    save_settings(loaded.settings, tmp_path / "s.toml")
+    assert load_settings(tmp_path / "s.toml").settings == loaded.settings
+
+
 def test_bad_price_override_names_the_key(tmp_path: Path) -> None:
     path = write(
         tmp_path / "s.toml", '[pricing.models."openai/gpt-4o"]\ninput = 1.25\noutput = "5"\n'

@@ -3,6 +3,8 @@ and balance levels. Pure, and shared with the hosted credit proxy.
 
 Money is ``Decimal`` parsed from TOML strings, so no float ever touches it; credits are ``int``.
 Rounding: a call's cost is quantized to 0.000001 USD, half up; credits are rounded up (ceil).
+A model may price prompt tokens read from the provider's cache (``cached_input``) and a long
+prompt (``long_context``: above a prompt size the whole call is billed at other rates).
 Model lookup: ``provider/model`` or a bare model; a snapshot (``gpt-4o-2024-08-06``,
 ``gpt-3.5-turbo-0125``, ``gemini-2.0-flash-001``, ``mistral-large-latest``) takes its base's price.
 """
@@ -29,11 +31,25 @@ Level = Literal["green", "orange", "red"]
 
 
 @dataclass(frozen=True)
+class LongContext:
+    """The rates of a call whose prompt is over ``above`` tokens: the whole call is billed at
+    them, as Gemini and Claude bill long prompts (USD per 1M tokens, like ``ModelPrice``)."""
+
+    above: int
+    input: Decimal
+    output: Decimal
+    cached_input: Decimal | None = None  # None: cached tokens cost this tier's input price
+
+
+@dataclass(frozen=True)
 class ModelPrice:
-    """USD per 1M input (prompt) and output (completion) tokens."""
+    """USD per 1M input (prompt) and output (completion) tokens; ``cached_input`` prices the
+    prompt tokens read from the provider's cache (None: they cost the input price)."""
 
     input: Decimal
     output: Decimal
+    cached_input: Decimal | None = None
+    long_context: LongContext | None = None
 
 
 FREE = ModelPrice(Decimal(0), Decimal(0))
@@ -147,9 +163,22 @@ class RateCard:
         return balance < self.balance.auto_reload_below
 
 
-def cost_usd(price: ModelPrice, prompt_tokens: int, completion_tokens: int) -> Decimal:
-    """USD for one call, quantized to a millionth of a dollar (half up)."""
-    total = (price.input * prompt_tokens + price.output * completion_tokens) / PER_MILLION
+def cost_usd(
+    price: ModelPrice, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0
+) -> Decimal:
+    """USD for one call, quantized to a millionth of a dollar (half up). ``cached_tokens`` are
+    the part of ``prompt_tokens`` read from the cache (clamped to the prompt)."""
+    tier = price.long_context
+    rates: ModelPrice | LongContext = (
+        tier if tier is not None and prompt_tokens > tier.above else price
+    )
+    cached = min(max(cached_tokens, 0), prompt_tokens)
+    cached_rate = rates.input if rates.cached_input is None else rates.cached_input
+    total = (
+        rates.input * (prompt_tokens - cached)
+        + cached_rate * cached
+        + rates.output * completion_tokens
+    ) / PER_MILLION
     return total.quantize(MICRO_USD, rounding=ROUND_HALF_UP)
 
 
@@ -214,16 +243,49 @@ def _table(
 
 
 def parse_price_overrides(key: str, raw: object) -> dict[str, ModelPrice]:
-    """Model prices from ``{"openai/gpt-4o" = {input = "2.50", output = "10"}}``; a ConfigError
-    names the exact key at fault, e.g. ``pricing.models.gpt-4o.input``."""
-    prices: dict[str, ModelPrice] = {}
-    for model, entry in _table(key, raw).items():
-        fields = _table(f"{key}.{model}", entry, {"input", "output"})
-        prices[model.lower()] = ModelPrice(
-            _money(f"{key}.{model}.input", fields["input"]),
-            _money(f"{key}.{model}.output", fields["output"]),
+    """Model prices from ``{"openai/gpt-4o" = {input = "2.50", output = "10"}}`` (optionally
+    ``cached_input`` and a ``long_context`` table); a ConfigError names the exact key at fault,
+    e.g. ``pricing.models.gpt-4o.input``."""
+    return {
+        model.lower(): _price(f"{key}.{model}", entry) for model, entry in _table(key, raw).items()
+    }
+
+
+_RATES = {"input", "output"}
+_OPTIONAL_RATES = frozenset({"cached_input"})
+
+
+def _price(key: str, raw: object) -> ModelPrice:
+    fields = _table(key, raw, _RATES, _OPTIONAL_RATES | {"long_context"})
+    tier: LongContext | None = None
+    if "long_context" in fields:
+        tier_key = f"{key}.long_context"
+        tier_fields = _table(tier_key, fields["long_context"], _RATES | {"above"}, _OPTIONAL_RATES)
+        tier_input = _money(f"{tier_key}.input", tier_fields["input"])
+        tier = LongContext(
+            _whole(f"{tier_key}.above", tier_fields["above"], 1),
+            tier_input,
+            _money(f"{tier_key}.output", tier_fields["output"]),
+            _cached(tier_key, tier_fields, tier_input),
         )
-    return prices
+    price_input = _money(f"{key}.input", fields["input"])
+    return ModelPrice(
+        price_input,
+        _money(f"{key}.output", fields["output"]),
+        _cached(key, fields, price_input),
+        tier,
+    )
+
+
+def _cached(key: str, fields: Mapping[str, object], input_price: Decimal) -> Decimal | None:
+    """The optional cache-read price; above the input price it is a typo, not a discount (and
+    holds, priced without cache, must stay the worst case)."""
+    if "cached_input" not in fields:
+        return None
+    cached = _money(f"{key}.cached_input", fields["cached_input"])
+    if cached > input_price:
+        raise ConfigError(f"{key}.cached_input must not be more than {key}.input ({input_price})")
+    return cached
 
 
 def _pack(index: int, raw: object) -> CreditPack:

@@ -448,9 +448,11 @@ def toml_value(value: object) -> str:
 
 
 def _plain(value: object) -> object:
-    """TOML-ready form: tuples as lists, Decimals as strings (money never becomes a float)."""
+    """TOML-ready form: tuples as lists, Decimals as strings (money never becomes a float), and
+    a dataclass as a table without its unset (None) fields, as TOML has no null."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _plain(dataclasses.asdict(value))
+        fields = ((f.name, getattr(value, f.name)) for f in dataclasses.fields(value))
+        return {name: _plain(v) for name, v in fields if v is not None}
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
     if isinstance(value, dict):

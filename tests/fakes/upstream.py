@@ -42,6 +42,7 @@ class Script:
     crlf: bool = False  # stream: end SSE lines with CRLF (the SSE spec allows it)
     redirect_to: str | None = None  # answer 307 with this Location (a client must not follow)
     chunk_delay_s: float = 0.0  # stream: pause before each content chunk
+    usage: dict[str, Any] | None = None  # chat: merged into the usage it reports (cost, details)
 
 
 @dataclass(frozen=True)
@@ -240,6 +241,7 @@ async def _chat(
         "prompt_tokens": PROMPT_TOKENS,
         "completion_tokens": len(words),
         "total_tokens": PROMPT_TOKENS + len(words),
+        **(step.usage or {}),
     }
     base = {"id": "chatcmpl-fake", "created": int(time.time()), "model": request.get("model")}
     if not request.get("stream"):

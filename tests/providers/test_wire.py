@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -230,6 +232,121 @@ def test_a_bad_credits_charged_is_not_believed(value: object) -> None:
     assert usage_of({"usage": usage}) == Usage(9, 1)
 
 
+# OpenRouter's usage object, as its Usage Accounting page shows it.
+OPENROUTER_USAGE = {
+    "prompt_tokens": 194,
+    "completion_tokens": 2,
+    "total_tokens": 196,
+    "cost": 0.95,
+    "is_byok": False,
+    "prompt_tokens_details": {"cached_tokens": 150, "audio_tokens": 0},
+    "completion_tokens_details": {"reasoning_tokens": 1},
+    "cost_details": {"upstream_inference_cost": None},
+}
+
+
+def with_usage(**fields: object) -> dict[str, Any]:
+    return {"usage": {"prompt_tokens": 100, "completion_tokens": 10, **fields}}
+
+
+def test_usage_reads_cached_and_reasoning_tokens_and_the_upstreams_cost() -> None:
+    usage = usage_of({"usage": OPENROUTER_USAGE})
+    assert usage == Usage(194, 2, cached_tokens=150, reasoning_tokens=1, cost_usd=Decimal("0.95"))
+
+
+def test_reasoning_tokens_stay_inside_the_completion_tokens() -> None:
+    usage = usage_of(with_usage(completion_tokens_details={"reasoning_tokens": 8}))
+    assert usage is not None
+    assert (usage.completion_tokens, usage.reasoning_tokens, usage.total_tokens) == (10, 8, 110)
+
+
+def test_the_responses_api_names_its_details_input_and_output() -> None:
+    body = {
+        "usage": {
+            "input_tokens": 40,
+            "output_tokens": 9,
+            "input_tokens_details": {"cached_tokens": 32},
+            "output_tokens_details": {"reasoning_tokens": 4},
+        }
+    }
+    assert usage_of(body) == Usage(40, 9, cached_tokens=32, reasoning_tokens=4)
+
+
+def test_deepseeks_cache_hit_tokens_are_cached_tokens() -> None:
+    assert usage_of(with_usage(prompt_cache_hit_tokens=64)) == Usage(100, 10, cached_tokens=64)
+
+
+def test_plain_usage_has_no_cached_tokens_and_no_cost() -> None:
+    assert usage_of(with_usage()) == Usage(100, 10, cached_tokens=0, cost_usd=None)
+
+
+def test_a_float_cost_is_the_number_as_written_not_its_binary_expansion() -> None:
+    usage = usage_of(with_usage(cost=0.1))
+    assert usage is not None and usage.cost_usd == Decimal("0.1")
+
+
+def test_an_integer_cost_is_read() -> None:
+    usage = usage_of(with_usage(cost=0))
+    assert usage is not None and usage.cost_usd == Decimal(0)
+
+
+BAD_COSTS = [-0.01, -1, True, False, "0.5", None, [0.5], {"usd": 1}, 1e300, 10**30, 1001]
+
+
+@pytest.mark.parametrize("cost", BAD_COSTS, ids=repr)
+def test_a_bad_cost_is_ignored_and_the_tokens_still_count(cost: object) -> None:
+    assert usage_of(with_usage(cost=cost)) == Usage(100, 10)
+
+
+@pytest.mark.parametrize("cost", [float("nan"), float("inf"), float("-inf")], ids=repr)
+def test_a_cost_that_is_not_finite_is_ignored(cost: float) -> None:
+    assert usage_of(with_usage(cost=cost)) == Usage(100, 10)
+
+
+@given(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text()))
+def test_any_cost_is_either_a_sane_amount_or_ignored(cost: object) -> None:
+    usage = usage_of(with_usage(cost=cost))
+    assert usage is not None
+    assert usage.cost_usd is None or Decimal(0) <= usage.cost_usd <= Decimal(1000)
+
+
+def test_a_byok_cost_adds_the_providers_charge_to_openrouters_fee() -> None:
+    body = with_usage(cost=0.05, is_byok=True, cost_details={"upstream_inference_cost": 1})
+    usage = usage_of(body)
+    assert usage is not None and usage.cost_usd == Decimal("1.05")
+
+
+def test_a_byok_cost_without_the_providers_charge_is_unknown() -> None:
+    usage = usage_of(with_usage(cost=0.05, is_byok=True, cost_details={}))
+    assert usage is not None and usage.cost_usd is None
+
+
+BAD_PARTS = [-1, True, "5", 5.0, None, 101, 10**30]
+
+
+@pytest.mark.parametrize("cached", BAD_PARTS, ids=repr)
+def test_a_bad_cached_count_or_more_than_the_prompt_is_ignored(cached: object) -> None:
+    body = with_usage(prompt_tokens_details={"cached_tokens": cached})
+    assert usage_of(body) == Usage(100, 10, cached_tokens=0)
+
+
+@pytest.mark.parametrize("reasoning", [-1, True, "5", 11, 10**30], ids=repr)
+def test_a_bad_reasoning_count_or_more_than_the_completion_is_ignored(reasoning: object) -> None:
+    body = with_usage(completion_tokens_details={"reasoning_tokens": reasoning})
+    assert usage_of(body) == Usage(100, 10, reasoning_tokens=0)
+
+
+@pytest.mark.parametrize("details", ["cached", 5, [1], None])
+def test_details_that_are_not_tables_are_ignored(details: object) -> None:
+    body = with_usage(prompt_tokens_details=details, completion_tokens_details=details)
+    assert usage_of(body) == Usage(100, 10)
+
+
+def test_a_huge_token_count_is_not_usage() -> None:
+    assert usage_of(with_usage(prompt_tokens=10**30)) is None
+    assert usage_of(with_usage(completion_tokens=10**12)) is None
+
+
 def test_include_usage_is_added_keeping_other_stream_options() -> None:
     body = {"stream": True, "stream_options": {"other": 1}}
     assert with_usage_requested(body)["stream_options"] == {"other": 1, "include_usage": True}
@@ -334,7 +451,7 @@ def test_a_data_event_carries_serialised_json_as_it_is() -> None:
     assert data_event(data) == b"data: " + data + b"\n\n"
 
 
-@given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r")))
+@given(st.text(st.characters(codec="utf-8", blacklist_characters="\r")))
 def test_a_data_event_reads_back_as_its_data_whatever_lines_it_holds(text: str) -> None:
     data = text.encode()  # as the framer hands data out: LF line ends only
     assert data_fields(SSEFramer().feed(data_event(data))) == [data]

@@ -12,12 +12,12 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any
 
 import orjson
 
 from promptready import __version__, http1
-from promptready.providers.wire import SSEFramer, data_fields, with_usage_requested
+from promptready.providers.wire import SSEFramer, Usage, data_fields, usage_of, with_usage_requested
 
 USER_AGENT = f"PromptReady-Cloud/{__version__}"
 _MAX_ERROR_BODY = 64 * 1024
@@ -33,14 +33,6 @@ class Target:
     @property
     def chat_url(self) -> str:
         return self.base_url.rstrip("/") + "/chat/completions"
-
-
-@dataclass(frozen=True)
-class Usage:
-    """Token counts reported by the upstream."""
-
-    prompt_tokens: int
-    completion_tokens: int
 
 
 @dataclass(frozen=True)
@@ -61,7 +53,7 @@ class Chunk:
 
     @property
     def usage(self) -> Usage | None:
-        return parse_usage(self.parsed)
+        return usage_of(self.parsed)
 
 
 class UpstreamError(Exception):
@@ -78,21 +70,6 @@ class UpstreamError(Exception):
 
 
 _OURS = {401, 403, 404, 407, 408, 429}  # our key, our model name or our capacity, not the client
-
-
-def parse_usage(payload: dict[str, Any]) -> Usage | None:
-    """``usage`` of a completion or chunk, or None when absent or malformed."""
-    usage = payload.get("usage")
-    if not isinstance(usage, dict):
-        return None
-    prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
-    if not _count(prompt) or not _count(completion):
-        return None
-    return Usage(prompt, completion)
-
-
-def _count(value: object) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 class Upstream:
@@ -150,7 +127,7 @@ class Upstream:
             raise UpstreamError("The model provider sent an answer that is not JSON.") from None
         if not isinstance(payload, dict):
             raise UpstreamError("The model provider sent an answer that is not a completion.")
-        return Completion(payload, parse_usage(payload), time.perf_counter() - started)
+        return Completion(payload, usage_of(payload), time.perf_counter() - started)
 
     async def stream(self, target: Target, body: dict[str, Any]) -> AsyncIterator[Chunk]:
         """POST a streamed chat completion and yield its chunks until ``[DONE]``; the upstream

@@ -209,6 +209,7 @@ class Hold:
         meter = self._meter
         usage = self.usage
         prompt, completion = (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)
+        cached = usage.cached_tokens if usage else 0
         price = None
         unpriced = False
         credits = self.credits
@@ -235,7 +236,7 @@ class Hold:
             prompt_tokens=prompt,
             completion_tokens=completion,
             tokens_estimated=usage.estimated if usage else False,
-            cost_usd=cost_usd(price, prompt, completion) if price else cost,
+            cost_usd=cost_usd(price, prompt, completion, cached) if price else cost,
             credits=credits,
             latency_ms=(
                 (time.perf_counter() - self.started) * 1000

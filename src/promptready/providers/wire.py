@@ -11,9 +11,11 @@ unparsed and read only the ones it needs.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, TypeGuard
 
 import orjson
@@ -186,6 +188,11 @@ class Usage:
     completion_tokens: int
     estimated: bool = False
     credits_charged: int | None = None  # PromptReady's credit service says what it charged
+    cached_tokens: int = 0  # of prompt_tokens: read from the provider's prompt cache
+    # Of completion_tokens: informational only. OpenAI (and OpenRouter) already count reasoning
+    # tokens in completion_tokens, so pricing them again would bill them twice.
+    reasoning_tokens: int = 0
+    cost_usd: Decimal | None = None  # what the upstream says the call cost (OpenRouter's cost)
 
     @property
     def total_tokens(self) -> int:
@@ -216,12 +223,69 @@ def usage_of(payload: object) -> Usage | None:
     if not _is_count(prompt) or not _is_count(completion):
         return None
     credits = usage.get("credits_charged")
-    return Usage(prompt, completion, credits_charged=credits if _is_count(credits) else None)
+    cached = _detail(usage, ("prompt_tokens_details", "input_tokens_details"), "cached_tokens")
+    if cached is None:
+        cached = usage.get("prompt_cache_hit_tokens")  # DeepSeek's name for it
+    reasoning = _detail(
+        usage, ("completion_tokens_details", "output_tokens_details"), "reasoning_tokens"
+    )
+    return Usage(
+        prompt,
+        completion,
+        credits_charged=credits if _is_count(credits) else None,
+        cached_tokens=_part(cached, prompt),
+        reasoning_tokens=_part(reasoning, completion),
+        cost_usd=_upstream_cost(usage),
+    )
+
+
+# Bounds on what an upstream may claim for one call, so that a broken or hostile answer cannot
+# overflow a ledger: no model reads a billion tokens, and none costs $1,000 a call.
+MAX_CALL_TOKENS = 10**9
+MAX_COST_USD = Decimal(1000)
 
 
 def _is_count(value: object) -> TypeGuard[int]:
-    """A non-negative int (bool is an int subclass; negative counts are nonsense)."""
-    return type(value) is int and value >= 0
+    """A non-negative int within bounds (bool is an int subclass; negative counts are nonsense)."""
+    return type(value) is int and 0 <= value <= MAX_CALL_TOKENS
+
+
+def _detail(usage: Mapping[str, Any], tables: tuple[str, ...], key: str) -> object:
+    """``usage[table][key]`` from the first of ``tables`` present (None when absent)."""
+    for table in tables:
+        found = usage.get(table)
+        if isinstance(found, dict):
+            return found.get(key)
+    return None
+
+
+def _part(value: object, whole: int) -> int:
+    """A count that is part of ``whole`` (cached of the prompt, reasoning of the completion); 0
+    when absent or not one, so a bad value never lowers a price."""
+    return value if _is_count(value) and value <= whole else 0
+
+
+def _upstream_cost(usage: Mapping[str, Any]) -> Decimal | None:
+    """OpenRouter's ``usage.cost`` in USD, None when absent or not a sane number. On a BYOK call
+    that is only OpenRouter's fee: the provider's charge, in ``upstream_inference_cost``, is
+    added (or the cost is unknown, and the caller prices the tokens itself)."""
+    cost = _usd(usage.get("cost"))
+    if cost is None or usage.get("is_byok") is not True:
+        return cost
+    details = usage.get("cost_details")
+    inference = _usd(details.get("upstream_inference_cost") if isinstance(details, dict) else None)
+    return None if inference is None or cost + inference > MAX_COST_USD else cost + inference
+
+
+def _usd(value: object) -> Decimal | None:
+    """A JSON number as USD: finite, from zero to ``MAX_COST_USD``, else None."""
+    if type(value) is int:
+        amount = Decimal(value)
+    elif type(value) is float and math.isfinite(value):
+        amount = Decimal(repr(value))  # the number as written, not its binary expansion
+    else:
+        return None
+    return amount if 0 <= amount <= MAX_COST_USD else None
 
 
 def is_usage_only(payload: object) -> bool:

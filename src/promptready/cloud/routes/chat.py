@@ -38,8 +38,15 @@ from promptready.cloud.routes.wire import (
     send_bytes,
 )
 from promptready.cloud.store import Admission, Replay
-from promptready.cloud.upstream import Chunk, Target, UpstreamError, Usage
-from promptready.providers.wire import DONE, data_event, delta_text, event_bytes, is_usage_only
+from promptready.cloud.upstream import Chunk, Target, UpstreamError
+from promptready.providers.wire import (
+    DONE,
+    Usage,
+    data_event,
+    delta_text,
+    event_bytes,
+    is_usage_only,
+)
 from promptready.tokens import count_messages, count_text
 
 
@@ -110,9 +117,7 @@ class _Call:
         return self.priced[1]
 
     def _price(self, usage: Usage) -> Charge:
-        return self.deps.pricer.chat_charge(
-            self.model, usage.prompt_tokens, usage.completion_tokens
-        )
+        return self.deps.pricer.chat_charge(self.model, usage)
 
     async def complete(self, send: Send, replayable: bool) -> None:
         """A JSON completion: call, settle, answer."""

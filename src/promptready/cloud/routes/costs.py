@@ -1,8 +1,10 @@
 """What a request may cost before it runs (the hold) and what it cost after (the settle). Pure.
 
-Credits come from the rate card's rules (``credits_for_chat``, ``credits_for_enhancement``), USD
-from its prices (``cost_usd``). A hold is priced at the dearest model the request could be served
-by (any cohort's, or the degrade model), because the store picks the model inside the admission.
+Credits come from the rate card's rules (``credits_for_chat``, ``credits_for_enhancement``). USD is
+what the upstream says the call cost (OpenRouter's ``usage.cost``) when it says, else the card's
+prices (``cost_usd``: cached prompt tokens at their price, a long prompt at its tier's). A hold is
+priced at the dearest model the request could be served by (any cohort's, or the degrade model),
+because the store picks the model inside the admission; without cached tokens, at full price.
 
 Fallback when the upstream reports no usage (a stream without its usage chunk, a cut or cancelled
 stream): the prompt counts as its local token estimate and the completion as the tokens of the text
@@ -13,9 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from promptready.pricing import ModelPrice, RateCard, cost_usd
+from promptready.pricing import MICRO_USD, ModelPrice, RateCard, cost_usd
+from promptready.providers.wire import Usage
 
 DEFAULT_MAX_TOKENS = 1024  # sent upstream when the client sets no limit, so the hold bounds it
 MAX_MAX_TOKENS = 32_768
@@ -80,22 +83,31 @@ class Pricer:
             self._worst_cost(prompt_tokens, ENHANCE_MAX_TOKENS),
         )
 
-    def chat_charge(self, model: str, prompt_tokens: int, completion_tokens: int) -> Charge:
-        """What a chat request that used these tokens costs."""
+    def chat_charge(self, model: str, usage: Usage) -> Charge:
+        """What a chat request that used ``usage`` costs: credits by its tokens."""
         return Charge(
-            prompt_tokens,
-            completion_tokens,
-            self.card.credits_for_chat(prompt_tokens + completion_tokens, model),
-            cost_usd(self.price(model), prompt_tokens, completion_tokens),
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            self.card.credits_for_chat(usage.total_tokens, model),
+            self.upstream_cost(model, usage),
         )
 
-    def enhance_charge(self, model: str, prompt_tokens: int, completion_tokens: int) -> Charge:
+    def enhance_charge(self, model: str, usage: Usage) -> Charge:
         """What an enhancement costs: its flat credits, and the real upstream cost."""
         return Charge(
-            prompt_tokens,
-            completion_tokens,
+            usage.prompt_tokens,
+            usage.completion_tokens,
             self.card.credits_for_enhancement(),
-            cost_usd(self.price(model), prompt_tokens, completion_tokens),
+            self.upstream_cost(model, usage),
+        )
+
+    def upstream_cost(self, model: str, usage: Usage) -> Decimal:
+        """USD the call cost us: the upstream's own figure, else ``model``'s price of the tokens
+        (reasoning tokens are inside the completion tokens already)."""
+        if usage.cost_usd is not None:
+            return usage.cost_usd.quantize(MICRO_USD, rounding=ROUND_HALF_UP)
+        return cost_usd(
+            self.price(model), usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens
         )
 
 

@@ -25,10 +25,11 @@ from promptready.cloud.routes.wire import (
     send_json,
 )
 from promptready.cloud.store import Admission, Replay
-from promptready.cloud.upstream import Completion, UpstreamError, Usage
+from promptready.cloud.upstream import Completion, UpstreamError
 from promptready.enhance import OutputFormat, enhance
 from promptready.enhance.ai import build_messages, clean_output, system_prompt
 from promptready.errors import InputError
+from promptready.providers.wire import Usage
 from promptready.tokens import count_messages, count_text
 
 MAX_CONTENT_CHARS = 100_000
@@ -128,9 +129,7 @@ class Enhance:
     ) -> None:
         deps = self.deps
         usage = reply.usage or Usage(prompt_tokens, max(1, count_text(raw, ESTIMATE_MODEL).tokens))
-        charge = deps.pricer.enhance_charge(
-            admission.model, usage.prompt_tokens, usage.completion_tokens
-        )
+        charge = deps.pricer.enhance_charge(admission.model, usage)
         cleaned = clean_output(raw)
         if cleaned is None:
             charge = replace(charge, credits=0)
