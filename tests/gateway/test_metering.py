@@ -232,26 +232,35 @@ async def test_a_json_client_that_hangs_up_cuts_the_upstream_and_its_row_says_ca
     assert row["latency_ms"] < 2000
 
 
+def answered_once_the_ledger_is_free(
+    url: str, token: str, body: dict[str, Any], ledger: Path
+) -> int:
+    """POST ``body`` while another connection holds the ledger's write lock: the answer must not
+    end before its row can be committed. Returns its status once the lock is released."""
+    with sqlite3.connect(ledger) as other, ThreadPoolExecutor(1) as pool:
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock: no commit yet
+        answer = pool.submit(
+            httpx.post,
+            f"{url}/v1/chat/completions",
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        with pytest.raises(FutureTimeout):
+            answer.result(timeout=0.5)  # the answer's end is held until its row is on disk
+        other.rollback()
+        return answer.result(timeout=10).status_code
+
+
 @pytest.mark.parametrize("stream", [True, False], ids=["stream", "json"])
 def test_an_answered_calls_last_byte_waits_for_its_rows_commit(
     upstream: FakeUpstream, tmp_path: Path, stream: bool
 ) -> None:
     app = metered(upstream, tmp_path)
     _, token = app.apps.create("editor")
-    with serve(app, lifespan="on") as url, sqlite3.connect(tmp_path / "ledger.db") as other:
-        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock: no commit yet
-        with ThreadPoolExecutor(1) as pool:
-            answer = pool.submit(
-                httpx.post,
-                f"{url}/v1/chat/completions",
-                json={**CHAT, "stream": stream},
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            with pytest.raises(FutureTimeout):
-                answer.result(timeout=0.5)  # the answer's end is held until its row is on disk
-            other.rollback()
-            assert answer.result(timeout=10).status_code == 200
-        assert [r["status"] for r in rows(tmp_path)] == ["ok"]
+    with serve(app, lifespan="on") as url:
+        body = {**CHAT, "stream": stream}
+        assert answered_once_the_ledger_is_free(url, token, body, tmp_path / "ledger.db") == 200
+    assert [r["status"] for r in rows(tmp_path)] == ["ok"]
 
 
 def test_a_refusals_row_is_committed_before_the_refusal_is_sent(
@@ -259,17 +268,6 @@ def test_a_refusals_row_is_committed_before_the_refusal_is_sent(
 ) -> None:
     app = metered(upstream, tmp_path)
     _, token = app.apps.create("broke", AppLimits(budget_usd_day=Decimal("0.000001")))
-    with serve(app, lifespan="on") as url, sqlite3.connect(tmp_path / "ledger.db") as other:
-        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock: no commit yet
-        with ThreadPoolExecutor(1) as pool:
-            refusal = pool.submit(
-                httpx.post,
-                f"{url}/v1/chat/completions",
-                json=CHAT,
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            with pytest.raises(FutureTimeout):
-                refusal.result(timeout=0.5)  # held until its row is on disk
-            other.rollback()
-            assert refusal.result(timeout=10).status_code == 402
-        assert [r["status"] for r in rows(tmp_path)] == ["blocked"]
+    with serve(app, lifespan="on") as url:
+        assert answered_once_the_ledger_is_free(url, token, CHAT, tmp_path / "ledger.db") == 402
+    assert [r["status"] for r in rows(tmp_path)] == ["blocked"]
