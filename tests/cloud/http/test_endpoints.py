@@ -127,6 +127,7 @@ async def test_an_idempotent_retry_charges_once_and_replays(cloud: Cloud, store:
         chat_again = await client.post("/v1/chat/completions", headers=chat_headers, json=CHAT)
     assert first.status_code == again.status_code == 200
     assert again.json()["processed_content"] == first.json()["processed_content"]
+    assert again.json()["credits_remaining"] == first.json()["credits_remaining"] == 4
     assert chat_again.json() == chat.json()
     assert (await store.credits(device.id)).balance == 3
 

@@ -7,6 +7,7 @@ charged nothing (its upstream cost still counts against the weekly cap).
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from typing import Any
 
@@ -22,6 +23,7 @@ from promptready.cloud.routes.wire import (
     Send,
     authenticate,
     read_object,
+    send_bytes,
     send_json,
 )
 from promptready.cloud.store import Admission, Replay
@@ -92,8 +94,9 @@ class Enhance:
         messages = build_messages(content, offline.analysis)
         prompt_tokens = self.prompt_tokens.count(messages)
         estimate = deps.pricer.enhance_hold(prompt_tokens)
-        admitted = await charging.admit_or_replay(deps, device_id, estimate, key, send)
-        if admitted is None:
+        admitted = await charging.admit(deps, device_id, estimate, key)
+        if isinstance(admitted, Replay):
+            await self._replay(device_id, admitted, send)
             return
         body = {
             "model": admitted.model,
@@ -114,6 +117,17 @@ class Enhance:
             offline=offline.text,
             replayable=key is not None,
             send=send,
+        )
+
+    async def _replay(self, device_id: uuid.UUID, replay: Replay, send: Send) -> None:
+        """A retried key's stored answer, with the balance as it is now (the stored one has
+        none: it was stored before its own settle ran)."""
+        if replay.status != 200:
+            await send_bytes(send, replay.status, replay.body, (), replay.content_type.encode())
+            return
+        view = await self.deps.store.credits(device_id)
+        await send_json(
+            send, 200, {**orjson.loads(replay.body), "credits_remaining": view.available}
         )
 
     async def _answer(
