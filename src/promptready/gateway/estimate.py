@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from promptready.ledger.meter import TokenBound
-from promptready.providers.wire import SSEFramer, Usage, data_of, delta_text
+from promptready.providers.wire import SSEFramer, Usage, data_fields, delta_text
 
 BYTES_PER_TOKEN = 2
 DEFAULT_COMPLETION_TOKENS = 1024
@@ -63,9 +63,8 @@ def partial_usage(request: dict[str, Any], relayed: Sequence[bytes], model: str)
     else:
         prompt = tokens.count_text(str(request.get("input", "")), model).tokens
     pieces = []
-    for block in SSEFramer().feed(b"".join(relayed)):
-        data = data_of(block)
-        if data is not None and data != b"[DONE]":
+    for data in data_fields(SSEFramer().feed(b"".join(relayed))):
+        if data != b"[DONE]":
             try:
                 pieces.append(delta_text(orjson.loads(data)))
             except orjson.JSONDecodeError:
