@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -50,18 +51,47 @@ async def _try_hold(store: Store, device_id: uuid.UUID, credits: int, cost: str)
     return admission.hold_id
 
 
+async def _naive_spend(store: Store, device_id: uuid.UUID, credits: int, cost: str) -> bool:
+    """Check the balance, then debit: the race every wallet test must catch (billing-anchors
+    §8 case 6: the naive version must fail the parallel-debit test)."""
+    if (await store.credits(device_id)).available < credits:
+        return False
+    await store.revoke(
+        device_id, credits, kind=LedgerKind.ADJUSTMENT, idem_key=str(uuid.uuid4()), reason="naive"
+    )
+    return True
+
+
+Spend = Callable[[Store, uuid.UUID, int, str], Awaitable[bool]]
+
+
+async def _parallel_debits(store: Store, device_id: uuid.UUID, attempt: Spend) -> int:
+    """8 workers × 40 debits of 10 credits at once; how many succeeded."""
+
+    async def worker() -> int:
+        return sum([await attempt(store, device_id, 10, "0.0001") for _ in range(40)])
+
+    return sum(await asyncio.gather(*(worker() for _ in range(8))))
+
+
 async def test_parallel_debits_succeed_exactly_floor_balance_over_cost(
     make_store: StoreFactory,
 ) -> None:
     store = await make_store()
     device_id = await new_device(store, purchased=975)
-
-    async def worker() -> int:
-        return sum([await _try_spend(store, device_id, 10, "0.0001") for _ in range(40)])
-
-    succeeded = sum(await asyncio.gather(*(worker() for _ in range(8))))
+    succeeded = await _parallel_debits(store, device_id, _try_spend)
     assert succeeded == 1000 // 10
     assert (await store.credits(device_id)).balance == 0
+
+
+async def test_the_parallel_debit_load_catches_a_check_then_debit_wallet(
+    make_store: StoreFactory,
+) -> None:
+    store = await make_store()
+    device_id = await new_device(store, purchased=975)
+    succeeded = await _parallel_debits(store, device_id, _naive_spend)
+    assert succeeded > 1000 // 10  # the same load overspends a wallet that checks, then debits
+    assert (await store.credits(device_id)).balance < 0
 
 
 async def test_concurrent_holds_are_admitted_only_while_they_fit(
