@@ -42,7 +42,7 @@ class Script:
     crlf: bool = False  # stream: end SSE lines with CRLF (the SSE spec allows it)
     redirect_to: str | None = None  # answer 307 with this Location (a client must not follow)
     chunk_delay_s: float = 0.0  # stream: pause before each content chunk
-    usage: dict[str, Any] | None = None  # chat: merged into the usage it reports (cost, details)
+    usage: dict[str, Any] | None = None  # chat: merged into its usage (cost, details; None drops)
 
 
 @dataclass(frozen=True)
@@ -237,12 +237,13 @@ async def _chat(
 ) -> bool:
     """Answer a chat request; False when the client left a stream before its end."""
     words = _reply_words(request, step)
-    usage = {
+    reported = {
         "prompt_tokens": PROMPT_TOKENS,
         "completion_tokens": len(words),
         "total_tokens": PROMPT_TOKENS + len(words),
         **(step.usage or {}),
     }
+    usage = {name: value for name, value in reported.items() if value is not None}
     base = {"id": "chatcmpl-fake", "created": int(time.time()), "model": request.get("model")}
     if not request.get("stream"):
         message = {"role": "assistant", "content": " ".join(words)}

@@ -53,7 +53,17 @@ class Chunk:
 
     @property
     def usage(self) -> Usage | None:
-        return usage_of(self.parsed)
+        return chat_usage(self.parsed)
+
+
+def chat_usage(payload: dict[str, Any]) -> Usage | None:
+    """``wire.usage_of`` of a chat answer or chunk, which must count its completion: read as 0,
+    as an embeddings answer's missing count is, it would charge the answer's text nothing, so
+    such a usage is none and the answer is charged by the fallback."""
+    usage = payload.get("usage")
+    if isinstance(usage, dict) and "completion_tokens" not in usage:
+        return None
+    return usage_of(payload)
 
 
 class UpstreamError(Exception):
@@ -127,7 +137,7 @@ class Upstream:
             raise UpstreamError("The model provider sent an answer that is not JSON.") from None
         if not isinstance(payload, dict):
             raise UpstreamError("The model provider sent an answer that is not a completion.")
-        return Completion(payload, usage_of(payload), time.perf_counter() - started)
+        return Completion(payload, chat_usage(payload), time.perf_counter() - started)
 
     async def stream(self, target: Target, body: dict[str, Any]) -> AsyncIterator[Chunk]:
         """POST a streamed chat completion and yield its chunks until ``[DONE]``; the upstream

@@ -100,3 +100,13 @@ async def test_a_stream_without_usage_is_charged_the_fallback_never_zero(
     prompt = count_messages(MESSAGES, ESTIMATE_MODEL).tokens
     streamed = count_text(REPLY, ESTIMATE_MODEL).tokens
     assert cost == cost_usd(price(), prompt, streamed) > 0
+
+
+@BODIES
+async def test_a_usage_without_a_completion_count_is_charged_by_the_fallback(
+    cloud: Cloud, store: Store, upstream: FakeUpstream, body: dict[str, Any]
+) -> None:
+    step = Script(usage={"completion_tokens": None})  # the field left out, not zero
+    cost = await cost_of(cloud, store, upstream, body, step)
+    prompt = count_messages(MESSAGES, ESTIMATE_MODEL).tokens
+    assert cost == cost_usd(price(), prompt, count_text(REPLY, ESTIMATE_MODEL).tokens) > 0
