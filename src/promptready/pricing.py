@@ -109,6 +109,12 @@ class RateCard:
             return FREE
         return found if found is not None else _find(self.models, model, provider)
 
+    def is_overridden(self, model: str, provider: str | None = None) -> bool:
+        """Whether the user priced ``model`` themselves (their price beats any other figure)."""
+        if provider is None and "/" in model:
+            provider, _, model = model.partition("/")
+        return _find(self.overrides, model, provider) is not None
+
     def with_overrides(self, overrides: Mapping[str, ModelPrice]) -> RateCard:
         """This card with the user's prices (keyed ``provider/model`` or bare) taking precedence."""
         return replace(self, overrides={**self.overrides, **overrides})

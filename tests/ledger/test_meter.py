@@ -71,6 +71,37 @@ async def test_a_settled_hold_is_one_committed_row_with_its_caller(meter: Meter)
     assert meter.held_micro("editor") == 0
 
 
+async def settled_cost(meter: Meter, label: str, usage: Usage) -> tuple[object, object]:
+    """The cost and the unpriced flag of one settled call on ``label`` with ``usage``."""
+    async with meter.hold(Caller("cli"), [route(label)], TokenBound(10, 10)) as hold:
+        hold.answered_by(route(label))
+        hold.usage = usage
+        await hold.settle()
+    (row,) = rows(meter)
+    return row["cost_usd"], row["unpriced"]
+
+
+async def test_the_providers_own_cost_beats_the_rate_card(meter: Meter) -> None:
+    reported = Usage(1000, 500, cost_usd=Decimal("0.0123"))
+    assert await settled_cost(meter, "openrouter/gpt-4o-mini", reported) == ("0.012300", False)
+
+
+async def test_a_model_off_the_card_with_a_reported_cost_is_priced(meter: Meter) -> None:
+    reported = Usage(1000, 500, cost_usd=Decimal("0.002"))
+    assert await settled_cost(meter, "openrouter/nosuch-model", reported) == ("0.002000", False)
+
+
+async def test_the_users_own_price_beats_the_providers_cost(tmp_path: Path) -> None:
+    mine = ModelPrice(Decimal("1"), Decimal("2"))  # USD per 1M tokens: 1000 + 500 -> $0.002
+    card = load_rate_card().with_overrides({"openrouter/gpt-4o-mini": mine})
+    meter = Meter(BatchWriter(tmp_path / "l.db"), card)
+    try:
+        reported = Usage(1000, 500, cost_usd=Decimal("0.0123"))
+        assert await settled_cost(meter, "openrouter/gpt-4o-mini", reported) == ("0.002000", False)
+    finally:
+        meter.close()
+
+
 async def test_a_hold_left_by_an_error_settles_itself_as_an_error(meter: Meter) -> None:
     with pytest.raises(RuntimeError):
         async with meter.hold(Caller("cli")):

@@ -225,7 +225,12 @@ class Hold:
             cost = meter.card.credits_usd(credits)  # what budgets count it as
         elif self.provider is not None and not self.cache_hit and self.model:
             price = meter.price(self.model, self.provider)
-            unpriced = price is None
+            reported = usage.cost_usd if usage is not None else None
+            # The provider's own bill for the call (OpenRouter's usage.cost) beats the rate
+            # card's estimate of it; a price the user set themselves beats both.
+            if reported is not None and not meter.card.is_overridden(self.model, self.provider):
+                price, cost = None, reported
+            unpriced = price is None and reported is None
         return UsageRecord(
             source=self.caller.source,
             mode="cache" if self.cache_hit else self.mode,
