@@ -77,6 +77,20 @@ async def test_persistent_5xx_falls_back_to_the_next_model(
     assert [r.body["model"] for r in upstream.seen] == ["model-a", "model-a", "model-b"]
 
 
+@pytest.mark.parametrize("status", [501, 505])
+async def test_a_server_that_does_not_do_the_request_is_left_at_once_for_the_next_model(
+    upstream: FakeUpstream, http: HttpClient, status: int
+) -> None:
+    upstream.script(Script(status=status))
+    sleeps, attempts = Sleeps(), Attempts()
+    result = await chat_with_fallback(
+        two_routes(upstream, http), BODY, attempts=attempts, sleep=sleeps
+    )
+    assert result.content.endswith("model-b")
+    assert sleeps.waits == []  # no backoff, no second try of the same route
+    assert attempts.summary() == f"first/model-a:{status} → second/model-b:ok"
+
+
 async def test_long_retry_after_skips_to_the_fallback_without_waiting(
     upstream: FakeUpstream, http: HttpClient
 ) -> None:

@@ -44,6 +44,16 @@ def is_retryable(status: int) -> bool:
     return status in RETRYABLE_4XX or 500 <= status <= 599
 
 
+# What the server says it does not do: another model may answer, the same one never will.
+NOT_SUPPORTED = frozenset({501, 505})
+
+
+def is_worth_retrying_here(status: int) -> bool:
+    """Whether the same route may answer a later try: a status that moves on
+    (``is_retryable``) but not one by which the server says it does not do this at all."""
+    return is_retryable(status) and status not in NOT_SUPPORTED
+
+
 def parse_retry_after(value: str, now: float | None = None) -> float | None:
     """Seconds from a Retry-After header (delta-seconds or an HTTP date); None if unreadable."""
     value = value.strip()

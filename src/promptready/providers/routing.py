@@ -28,7 +28,7 @@ from promptready.providers.errors import (
     UpstreamHTTPError,
     UpstreamTimeoutError,
 )
-from promptready.providers.retry import RetryPolicy
+from promptready.providers.retry import RetryPolicy, is_worth_retrying_here
 
 if TYPE_CHECKING:
     from promptready.providers.openai_compat import ChatResult, RawResponse, StreamEvent
@@ -79,7 +79,7 @@ class FallbackPolicy:
 
     def next_try_in(self, error: UpstreamError, attempt: int) -> float | None:
         """Seconds before trying the same route again, or None to move on to the next one."""
-        if isinstance(error, UpstreamHTTPError):
+        if isinstance(error, UpstreamHTTPError) and is_worth_retrying_here(error.status):
             return self.retry.delay(attempt, error.retry_after)
         return None
 
