@@ -50,6 +50,7 @@ from promptready.providers.wire import (
     DONE,
     StreamRelay,
     Usage,
+    data_event,
     usage_of,
     wants_usage,
     with_usage_requested,
@@ -281,7 +282,7 @@ async def _cut(call: Call, attempt: Attempt, error: UpstreamError, chat: bool) -
     """The upstream failed mid-stream: the stream ends with an error event (no other model)."""
     call.outcome.error_code = "upstream_stream_cut"
     gone = GatewayError(502, str(error), "upstream_stream_error", type="api_error").body()
-    tail = b"data: " + gone + b"\n\n" + DONE if chat else b"event: error\ndata: " + gone + b"\n\n"
+    tail = data_event(gone) + DONE if chat else b"event: error\n" + data_event(gone)
     attempt.record(f"ok→{outcome_label(error)}")
     await call.finish()
     await call.send({"type": "http.response.body", "body": tail, "more_body": False})

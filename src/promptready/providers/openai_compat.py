@@ -32,7 +32,7 @@ from promptready.providers.presets import ProviderConfig
 from promptready.providers.wire import (
     SSEFramer,
     Usage,
-    data_of,
+    data_fields,
     delta_text,
     message_text,
     usage_of,
@@ -293,10 +293,7 @@ class OpenAICompatProvider:
             await self._raise_for_status(response)
             framer = SSEFramer()
             async for chunk in response:
-                for block in framer.feed(chunk):
-                    data = data_of(block)
-                    if data is None:
-                        continue
+                for data in data_fields(framer.feed(chunk)):
                     if data == b"[DONE]":
                         finished = True
                         break

@@ -5,9 +5,9 @@ The policy: an HTTP status another try may fix (408, 409, 429, 5xx: ``retry.is_r
 which the gateway's relay asks too) is retried on the same route with backoff (honouring
 Retry-After), then the next route is tried; a timeout, no connection, a cut, or a 501/505 (the
 server does not do this) goes straight to the next route (a hung provider stays hung); any other
-error (a 4xx about the request, a
-redirect) stops. All of this happens only before the first byte reached the caller: an attempt
-``commit``s when it sends something on, and from then on its failure is the caller's.
+error (a 4xx about the request, a redirect) stops. All of this happens only before the first
+byte reached the caller: an attempt ``commit``s when it sends something on, and from then on its
+failure is the caller's.
 
 Two clocks bound the wait: each attempt gets ``first_byte_s`` to commit, and all attempts
 together get ``deadline_s``; both stop when an attempt commits (an answer under way is never

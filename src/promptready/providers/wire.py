@@ -151,6 +151,16 @@ def data_of(block: bytes) -> bytes | None:
     return fields_of(block).data
 
 
+def data_fields(blocks: Iterable[bytes]) -> list[bytes]:
+    """The data of each framed event that has some, in order (a keep-alive comment has none)."""
+    found = []
+    for block in blocks:
+        data = data_of(block)
+        if data is not None:
+            found.append(data)
+    return found
+
+
 class SSEParser:
     """Feed raw bytes, get the events completed so far as ``SSEEvent`` (text fields)."""
 
@@ -336,6 +346,14 @@ def event_bytes(payload: Mapping[str, Any]) -> bytes:
     return b"data: " + orjson.dumps(payload) + _EVENT_END
 
 
+def data_event(data: bytes) -> bytes:
+    """One event carrying ``data`` as it is (serialised JSON, or data as ``data_fields`` reads
+    it: LF line ends only), one ``data:`` line per line of it."""
+    if b"\n" in data:  # JSON spread over lines: each line its own field, joined again on reading
+        data = data.replace(b"\n", b"\ndata: ")
+    return b"data: " + data + _EVENT_END
+
+
 def completion(
     completion_id: str, model: str, content: str, usage: Usage | None, created: int | None = None
 ) -> dict[str, Any]:
@@ -448,10 +466,8 @@ def completion_from_sse(stream: bytes) -> dict[str, Any] | None:
     """The chat.completion a whole chat stream amounts to (see ``CompletionBuilder``)."""
     framer = SSEFramer()
     builder = CompletionBuilder()
-    for block in [*framer.feed(stream), *framer.close()]:
-        data = data_of(block)
-        if data is not None:
-            builder.add_event(data)
+    for data in data_fields([*framer.feed(stream), *framer.close()]):
+        builder.add_event(data)
     return builder.result()
 
 
@@ -535,21 +551,3 @@ class StreamRelay:
         if self._builder is None or not (self.done or not self._framer.pending):
             return None
         return self._builder.result()
-
-
-def data_fields(blocks: Iterable[bytes]) -> list[bytes]:
-    """The data of each framed event that has some, in order (a keep-alive comment has none)."""
-    found = []
-    for block in blocks:
-        data = data_of(block)
-        if data is not None:
-            found.append(data)
-    return found
-
-
-def data_event(data: bytes) -> bytes:
-    """One event carrying ``data`` as it is (serialised JSON, or data as ``data_fields`` reads
-    it: LF line ends only), one ``data:`` line per line of it."""
-    if b"\n" in data:  # JSON spread over lines: each line its own field, joined again on reading
-        data = data.replace(b"\n", b"\ndata: ")
-    return b"data: " + data + _EVENT_END
